@@ -1,0 +1,181 @@
+/**
+ * Cache keys. `stepKey` is the only place a key is made: from an explicit list of named parts,
+ * never from a step's output bytes, so `hrank plan` can compute every key without running
+ * anything (an upstream step is represented by its key).
+ *
+ *   key = sha256 hex of canonicalJson({ salt, kind, kindVersion, params, inputs, files, engine })
+ *
+ * Changing what goes into a key, or how it is written (including the canonical JSON rules),
+ * must bump `KEY_SALT` in the same commit; `test/engine/keys.test.ts` pins a literal key.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { canonicalJson, memberPath } from './canonical.js';
+
+/** Version of the key schema. Bump it whenever the parts or their encoding change. */
+export const KEY_SALT = 'hrank-key-v1';
+
+/**
+ * Version of the engine's results. Part of every key: bumping it invalidates the whole cache.
+ * Bump it when a change anywhere could alter what a step computes.
+ */
+export const ENGINE_VERSION = '0.1.0';
+
+/** Everything that decides a step's cache key, by name. */
+export interface KeyParts {
+  /** Key-schema version: `KEY_SALT`. */
+  readonly salt: string;
+  /** Step kind, e.g. `ranks`. */
+  readonly kind: string;
+  /** Version of that kind's implementation: bump it when the step computes something else. */
+  readonly kindVersion: number;
+  /** The step's parameters, plain JSON (canonicalised; see `canonical.ts`). */
+  readonly params: unknown;
+  /** Keys of the upstream steps, by role name (`{ network: '3fa1...' }`). */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** sha256 hex of input files (`hashFile`), by role name (`{ images: '9c0e...' }`). */
+  readonly files: Readonly<Record<string, string>>;
+  /** Engine version: `ENGINE_VERSION`. */
+  readonly engine: string;
+}
+
+export interface StepKey {
+  /** 64 lowercase hex digits. */
+  readonly key: string;
+  /** The parts the key was made from, with `params` as hashed (canonical: -0 as 0, undefined members dropped). */
+  readonly parts: KeyParts;
+}
+
+const PART_NAMES: readonly (keyof KeyParts)[] = ['salt', 'kind', 'kindVersion', 'params', 'inputs', 'files', 'engine'];
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** True for a string that can be a key or a content hash: 64 lowercase hex digits. */
+export function isSha256Hex(value: unknown): value is string {
+  return typeof value === 'string' && SHA256_HEX.test(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 80 ? value.slice(0, 80) + '...' : value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
+  return typeof value;
+}
+
+function hashMap(name: 'inputs' | 'files', value: unknown): Record<string, string> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`stepKey: parts.${name} must be an object of role name -> sha256 hex, got ${describe(value)}`);
+  }
+  const out: Record<string, string> = {};
+  for (const [role, hash] of Object.entries(value)) {
+    if (role === '') throw new TypeError(`stepKey: parts.${name} has an empty role name`);
+    if (!isSha256Hex(hash)) {
+      throw new TypeError(
+        `stepKey: ${memberPath(`parts.${name}`, role)} must be 64 lowercase hex digits (a ${name === 'inputs' ? 'step key' : 'hashFile result'}), got ${describe(hash)}`,
+      );
+    }
+    out[role] = hash;
+  }
+  return out;
+}
+
+function nonEmptyString(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new TypeError(`stepKey: parts.${name} must be a non-empty string, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The cache key of a step, and the parts it was made from. Throws a `TypeError` naming the part
+ * when a part is missing, unknown or malformed, and a `CanonicalJsonError` naming the path
+ * (`params.lr`) when the parameters are not plain JSON with finite numbers.
+ */
+export function stepKey(parts: KeyParts): StepKey {
+  if (parts === null || typeof parts !== 'object') throw new TypeError(`stepKey: parts must be an object, got ${describe(parts)}`);
+  for (const name of Object.keys(parts)) {
+    if (!(PART_NAMES as readonly string[]).includes(name)) {
+      throw new TypeError(`stepKey: unknown part ${JSON.stringify(name)} (parts are ${PART_NAMES.join(', ')}); every part that matters must have a name here`);
+    }
+  }
+  const salt = nonEmptyString('salt', parts.salt);
+  const kind = nonEmptyString('kind', parts.kind);
+  const engine = nonEmptyString('engine', parts.engine);
+  const kindVersion = parts.kindVersion;
+  if (typeof kindVersion !== 'number' || !Number.isSafeInteger(kindVersion) || kindVersion < 0) {
+    throw new TypeError(`stepKey: parts.kindVersion must be a non-negative integer, got ${describe(kindVersion)}`);
+  }
+  const paramsText = canonicalJson(parts.params, 'params');
+  const normal: KeyParts = Object.freeze({
+    salt,
+    kind,
+    kindVersion,
+    params: JSON.parse(paramsText) as unknown,
+    inputs: Object.freeze(hashMap('inputs', parts.inputs)),
+    files: Object.freeze(hashMap('files', parts.files)),
+    engine,
+  });
+  const key = createHash('sha256').update(canonicalJson(normal), 'utf8').digest('hex');
+  return Object.freeze({ key, parts: normal });
+}
+
+/** sha256 hex of a file's contents, read as a stream (any size). Rejects with the fs error (ENOENT, ...). */
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function paramLines(value: unknown, path: string, out: string[]): void {
+  if (Array.isArray(value) && value.length > 0) {
+    value.forEach((item, i) => paramLines(item, `${path}[${i}]`, out));
+  } else if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
+    for (const key of Object.keys(value).sort()) {
+      paramLines((value as Record<string, unknown>)[key], memberPath(path, key), out);
+    }
+  } else {
+    const name = path === '$' ? '(all)' : path.replace(/^\$\.?/, '');
+    out.push(`param   ${name} = ${canonicalJson(value)}`);
+  }
+}
+
+function partLines(parts: KeyParts): string[] {
+  const lines = [
+    `salt    ${parts.salt}`,
+    `engine  ${parts.engine}`,
+    `kind    ${parts.kind} v${parts.kindVersion}`,
+  ];
+  paramLines(parts.params, '$', lines);
+  for (const role of Object.keys(parts.inputs).sort()) lines.push(`input   ${role} = ${parts.inputs[role]}`);
+  for (const role of Object.keys(parts.files).sort()) lines.push(`file    ${role} = ${parts.files[role]}`);
+  return lines;
+}
+
+/**
+ * What a key is made of, one part per line, for `hrank plan --explain`. Parameters are listed
+ * one leaf per line (`param   model.width = 8`), sorted, so two explanations diff line by line.
+ *
+ *   key     0c1d...
+ *   salt    hrank-key-v1
+ *   engine  0.1.0
+ *   kind    ranks v1
+ *   param   model.width = 8
+ *   input   network = 3fa1...
+ *   file    images = 9c0e...
+ */
+export function explainKey(parts: KeyParts): string {
+  const { key, parts: normal } = stepKey(parts);
+  return [`key     ${key}`, ...partLines(normal)].join('\n');
+}
+
+/**
+ * Why two keys differ: the explanation lines only in `before` (prefixed `- `) and only in
+ * `after` (prefixed `+ `). Empty when the keys are equal.
+ */
+export function diffKeyParts(before: KeyParts, after: KeyParts): string[] {
+  const a = partLines(stepKey(before).parts);
+  const b = partLines(stepKey(after).parts);
+  const inA = new Set(a);
+  const inB = new Set(b);
+  return [...a.filter((l) => !inB.has(l)).map((l) => `- ${l}`), ...b.filter((l) => !inA.has(l)).map((l) => `+ ${l}`)];
+}

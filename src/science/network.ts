@@ -1,0 +1,213 @@
+/**
+ * Fully connected networks f(x) = W_L s(W_{L-1} ... s(W_1 x + b_1) ...) + b_L: parameter
+ * layout, seeded initialisation, forward pass and gradient.
+ */
+import { applyActivation } from './activations.js';
+import { gemmNN, gemmNT, gemmTN } from './linalg/gemm.js';
+import { Rng } from './random.js';
+import type { Activation, Dataset, Init, Network, NetworkSpec } from './types.js';
+import type { Loss } from './losses.js';
+
+export interface LayerLayout {
+  /** Output size M_l. */
+  readonly rows: number;
+  /** Input size M_{l-1}. */
+  readonly cols: number;
+  /** Offset of W_l (rows x cols, row-major) in theta. */
+  readonly w: number;
+  /** Offset of b_l in theta, or -1 without bias. */
+  readonly b: number;
+}
+
+export function networkSpec(inputDim: number, hidden: readonly number[], outputs: number, activation: Activation, bias: boolean): NetworkSpec {
+  const sizes = [inputDim, ...hidden, outputs];
+  for (const [i, s] of sizes.entries()) {
+    if (!Number.isInteger(s) || s < 1) throw new RangeError(`network: layer size ${i} must be a positive integer, got ${s}`);
+  }
+  return { sizes, activation, bias };
+}
+
+export function layerLayout(spec: NetworkSpec): LayerLayout[] {
+  const layers: LayerLayout[] = [];
+  let off = 0;
+  for (let l = 1; l < spec.sizes.length; l++) {
+    const rows = spec.sizes[l], cols = spec.sizes[l - 1];
+    const w = off;
+    off += rows * cols;
+    let b = -1;
+    if (spec.bias) { b = off; off += rows; }
+    layers.push({ rows, cols, w, b });
+  }
+  return layers;
+}
+
+export function paramCount(spec: NetworkSpec): number {
+  let p = 0;
+  for (let l = 1; l < spec.sizes.length; l++) p += spec.sizes[l] * spec.sizes[l - 1] + (spec.bias ? spec.sizes[l] : 0);
+  return p;
+}
+
+/** 1 / std of a standard normal truncated to [-2, 2], as in jax.nn.initializers.variance_scaling. */
+const TRUNC_STD_CORRECTION = 0.87962566103423978;
+
+/**
+ * Seeded initial weights. Each layer draws from its own stream `init/<l>` of `Rng(seed)`.
+ * - glorot: truncated normal (|z| <= 2), variance 2 / (fan_in + fan_out) (JAX glorot_normal);
+ * - he: truncated normal, variance 2 / fan_in (JAX he_normal);
+ * - uniform: U[0, 1) / fan_in (the paper's code);
+ * - orthogonal: Q of the QR of a Gaussian matrix with R's diagonal made positive (JAX orthogonal).
+ * Biases start at zero.
+ */
+export function initNetwork(spec: NetworkSpec, init: Init, seed: number): Network {
+  const theta = new Float64Array(paramCount(spec));
+  for (const [l, layer] of layerLayout(spec).entries()) {
+    const rng = new Rng(seed, `init/${l + 1}`);
+    const { rows, cols, w } = layer;
+    const count = rows * cols;
+    switch (init) {
+      case 'glorot':
+      case 'he': {
+        const variance = init === 'glorot' ? 2 / (cols + rows) : 2 / cols;
+        const std = Math.sqrt(variance) / TRUNC_STD_CORRECTION;
+        for (let i = 0; i < count; i++) theta[w + i] = std * rng.truncatedNormal(2);
+        break;
+      }
+      case 'uniform':
+        for (let i = 0; i < count; i++) theta[w + i] = rng.uniform() / cols;
+        break;
+      case 'orthogonal':
+        theta.set(orthogonal(rows, cols, rng), w);
+        break;
+      default: {
+        const never: never = init;
+        throw new Error(`network: unknown init '${String(never)}'`);
+      }
+    }
+  }
+  return { ...spec, sizes: [...spec.sizes], theta };
+}
+
+/**
+ * A rows x cols matrix with orthonormal rows (rows <= cols) or columns (rows > cols): modified
+ * Gram-Schmidt, run twice for accuracy, on the columns of a tall Gaussian matrix; Gram-Schmidt
+ * yields R with a positive diagonal, which is the sign convention JAX applies after its QR.
+ */
+function orthogonal(rows: number, cols: number, rng: Rng): Float64Array {
+  const tall = Math.max(rows, cols), narrow = Math.min(rows, cols);
+  // q holds narrow column vectors of length tall, each contiguous.
+  const q = new Float64Array(tall * narrow);
+  for (let i = 0; i < q.length; i++) q[i] = rng.normal();
+  for (let j = 0; j < narrow; j++) {
+    const qj = j * tall;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let k = 0; k < j; k++) {
+        const qk = k * tall;
+        let dot = 0;
+        for (let t = 0; t < tall; t++) dot += q[qk + t] * q[qj + t];
+        for (let t = 0; t < tall; t++) q[qj + t] -= dot * q[qk + t];
+      }
+    }
+    let norm = 0;
+    for (let t = 0; t < tall; t++) norm += q[qj + t] * q[qj + t];
+    norm = Math.sqrt(norm);
+    for (let t = 0; t < tall; t++) q[qj + t] /= norm;
+  }
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      // rows > cols: W = Q (columns orthonormal); else W = Q^T (rows orthonormal).
+      out[i * cols + j] = rows > cols ? q[j * tall + i] : q[i * tall + j];
+    }
+  }
+  return out;
+}
+
+/** Activations of one forward pass over n samples, all sample-major (n x M_l). */
+export interface ForwardPass {
+  readonly n: number;
+  /** a[0] = inputs; a[l] = s(z[l]) for hidden layers; a[L] = z[L] = outputs. */
+  readonly a: Float64Array[];
+  /** z[l] pre-activations (z[0] unused). */
+  readonly z: Float64Array[];
+  /** s'(z[l]) and s''(z[l]) for hidden layers (empty arrays elsewhere). */
+  readonly d1: Float64Array[];
+  readonly d2: Float64Array[];
+}
+
+/** Forward pass on rows [start, start + n) of x (row-major, width d). */
+export function forward(net: Network, x: Float64Array, start: number, n: number): ForwardPass {
+  const layers = layerLayout(net);
+  const d = net.sizes[0];
+  const a: Float64Array[] = [x.subarray(start * d, (start + n) * d)];
+  const z: Float64Array[] = [new Float64Array(0)];
+  const d1: Float64Array[] = [new Float64Array(0)];
+  const d2: Float64Array[] = [new Float64Array(0)];
+  const L = layers.length;
+  for (let l = 1; l <= L; l++) {
+    const { rows, cols, w, b } = layers[l - 1];
+    const zl = new Float64Array(n * rows);
+    if (b >= 0) for (let i = 0; i < n; i++) zl.set(net.theta.subarray(b, b + rows), i * rows);
+    gemmNT(n, rows, cols, 1, a[l - 1], 0, net.theta, w, zl, 0);
+    z.push(zl);
+    if (l === L) {
+      a.push(zl); d1.push(new Float64Array(0)); d2.push(new Float64Array(0));
+    } else {
+      const al = new Float64Array(n * rows), s1 = new Float64Array(n * rows), s2 = new Float64Array(n * rows);
+      applyActivation(net.activation, zl, al, s1, s2);
+      a.push(al); d1.push(s1); d2.push(s2);
+    }
+  }
+  return { n, a, z, d1, d2 };
+}
+
+/** Output-layer cotangents g (n x K) backpropagated: delta[l] = dLoss/dz[l], n x M_l. */
+export function backward(net: Network, fp: ForwardPass, g: Float64Array): Float64Array[] {
+  const layers = layerLayout(net);
+  const L = layers.length;
+  const delta: Float64Array[] = new Array(L + 1);
+  delta[L] = g;
+  for (let l = L; l > 1; l--) {
+    const { rows, cols, w } = layers[l - 1];
+    const prev = new Float64Array(fp.n * cols);
+    gemmNN(fp.n, cols, rows, 1, delta[l], 0, net.theta, w, prev, 0);
+    const s1 = fp.d1[l - 1];
+    for (let i = 0; i < prev.length; i++) prev[i] *= s1[i];
+    delta[l - 1] = prev;
+  }
+  delta[0] = new Float64Array(0);
+  return delta;
+}
+
+/** Adds the parameter gradient implied by delta (from `backward`) into grad. */
+export function accumulateGradient(net: Network, fp: ForwardPass, delta: Float64Array[], grad: Float64Array): void {
+  for (const [i, { rows, cols, w, b }] of layerLayout(net).entries()) {
+    const l = i + 1;
+    gemmTN(rows, cols, fp.n, 1, delta[l], 0, fp.a[l - 1], 0, grad, w);
+    if (b >= 0) {
+      const dl = delta[l];
+      for (let s = 0; s < fp.n; s++) for (let r = 0; r < rows; r++) grad[b + r] += dl[s * rows + r];
+    }
+  }
+}
+
+/** Summed loss and its gradient w.r.t. theta over the whole dataset. */
+export function lossAndGradient(net: Network, data: Dataset, loss: Loss): { value: number; grad: Float64Array } {
+  checkShapes(net, data);
+  const fp = forward(net, data.x, 0, data.n);
+  const out = fp.a[fp.a.length - 1];
+  const g = new Float64Array(out.length);
+  let value = 0;
+  for (let i = 0; i < data.n; i++) value += loss.valueAndGrad(out, data.y, i * data.k, data.k, g);
+  const grad = new Float64Array(net.theta.length);
+  accumulateGradient(net, fp, backward(net, fp, g), grad);
+  return { value, grad };
+}
+
+export function checkShapes(net: NetworkSpec & { theta?: Float64Array }, data: Dataset): void {
+  const d = net.sizes[0], k = net.sizes[net.sizes.length - 1];
+  if (data.d !== d) throw new RangeError(`network: expected input dim ${d}, data has ${data.d}`);
+  if (data.k !== k) throw new RangeError(`network: expected ${k} outputs, data has ${data.k} target columns`);
+  if (net.theta && net.theta.length !== paramCount(net)) {
+    throw new RangeError(`network: expected ${paramCount(net)} params, got ${net.theta.length}`);
+  }
+}

@@ -1,0 +1,38 @@
+/** Typed data shared across the numerical core. Everything numeric is float64. */
+
+/** A prepared dataset: the first N samples, flattened, with targets. */
+export interface Dataset {
+  /** N x d inputs, row-major (sample i occupies x[i*d .. i*d+d)). */
+  readonly x: Float64Array;
+  /** N x K targets, row-major: one-hot, or +-1 in a single column for the 2-class mode. */
+  readonly y: Float64Array;
+  /** The class label of each sample (0-based). */
+  readonly labels: Int32Array;
+  /** Number of samples N. */
+  readonly n: number;
+  /** Input dimension d. */
+  readonly d: number;
+  /** Number of outputs K (1 in the 2-class +-1 mode). */
+  readonly k: number;
+  /** Number of classes kept (2 in the 2-class mode even though k = 1). */
+  readonly classes: number;
+  /** Human-readable origin, e.g. "mnist (embedded), 100 samples, 8x8". */
+  readonly description: string;
+}
+
+export type Activation = 'linear' | 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'leaky_relu';
+export type Init = 'glorot' | 'orthogonal' | 'uniform' | 'he';
+export type LossName = 'mse' | 'cross-entropy' | 'cosh';
+export type HessianKind = 'loss' | 'outer' | 'functional';
+
+/** Architecture of a fully connected network: sizes = [d, hidden..., K]. */
+export interface NetworkSpec {
+  readonly sizes: readonly number[];
+  readonly activation: Activation;
+  readonly bias: boolean;
+}
+
+/** A network with concrete parameters. theta holds, per layer l, W_l (M_l x M_{l-1}, row-major) then b_l (M_l) when bias. */
+export interface Network extends NetworkSpec {
+  readonly theta: Float64Array;
+}
