@@ -1,0 +1,178 @@
+/**
+ * Reading a pipeline file: YAML -> schema -> sweep checks -> a normalised `Study` and its points.
+ *
+ * Every problem of the file is collected and returned at once, each with its line and column.
+ * Nothing here prints or exits: the CLI formats `PipelineError.problems` with `formatProblem`.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, isAlias, isMap, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { PipelineError } from './errors.js';
+import { expandSweep } from './expand.js';
+import { normalizeConfig } from './normalize.js';
+import { formatPath, getPath, isRecord, withPath, without } from './paths.js';
+import { SourceMap, keyText } from './positions.js';
+import { schemaIssues, type Issue } from './schema.js';
+import { checkSweep, suppliedPaths } from './sweep.js';
+import { DEFAULTS } from './types.js';
+import type { PathSegment, PipelineDocument, PlotSpec, Point, Problem, Study } from './types.js';
+
+export type LoadResult =
+  | { readonly ok: true; readonly study: Study; readonly points: readonly Point[] }
+  | { readonly ok: false; readonly problems: readonly Problem[]; readonly error: PipelineError };
+
+/** Reads and checks a pipeline file. Never throws for problems of the file (see `LoadResult`). */
+export async function loadPipeline(path: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder, not a file' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
+    return fail([{ code: 'unreadable-file', file: path, path: '', line: 0, column: 0, message: `cannot read the pipeline file: ${why}` }]);
+  }
+  return parsePipeline(text, path);
+}
+
+/** Like `loadPipeline`, but returns the study and throws a `PipelineError` listing every problem. */
+export async function loadStudy(path: string): Promise<Study> {
+  const result = await loadPipeline(path);
+  if (!result.ok) throw result.error;
+  return result.study;
+}
+
+/**
+ * Checks a pipeline file's text. `file` names it in problems and locates relative dataset paths
+ * (resolved against its folder).
+ */
+export function parsePipeline(text: string, file: string): LoadResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const map = new SourceMap(doc, lineCounter, text);
+  const problems: Problem[] = [];
+  const at = (issue: Issue): Problem => toProblem(issue, map, file);
+
+  // 1. YAML. Duplicate keys are found by our own walk, which names the key and its first place.
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    if (e.code === 'DUPLICATE_KEY') continue;
+    const loc = map.at(e.pos[0], e.pos[1]);
+    problems.push({
+      code: 'yaml-syntax',
+      file,
+      path: '',
+      line: loc.line,
+      column: loc.column,
+      message: e.code === 'MULTIPLE_DOCS' ? 'a pipeline file holds a single YAML document; remove this --- line and what follows, or split the file' : `${cleanYamlMessage(e.message)} (YAML)`,
+      excerpt: { text: loc.text, width: loc.width },
+    });
+  }
+  const syntaxBroken = problems.length > 0;
+  problems.push(...duplicateKeys(doc, map, file));
+  if (syntaxBroken) return fail(problems);
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    const loc = map.at(0);
+    problems.push({ code: 'yaml-syntax', file, path: '', line: loc.line, column: loc.column, message: cleanYamlMessage(String((err as Error).message)) });
+    return fail(problems);
+  }
+  if (!isRecord(data)) {
+    const found = data === null || data === undefined ? 'an empty file' : Array.isArray(data) ? 'a list' : `a single value (${String(data)})`;
+    problems.push(at({ code: 'bad-type', path: [], target: 'value', message: `found ${found}; expected a mapping with at least version, name, dataset and model` }));
+    return fail(problems);
+  }
+
+  // 2. Schema, with missing keys excused where the sweep supplies them. 3. Sweep checks.
+  const issues = schemaIssues(data, suppliedPaths(data));
+  const sweep = checkSweep(data, issues.length + problems.length);
+  problems.push(...issues.map(at), ...sweep.issues.map(at));
+  if (problems.length > 0) return fail(problems);
+
+  // 4. The study.
+  const document = data as unknown as PipelineDocument;
+  const dir = dirname(resolve(file));
+  let baseDoc: unknown = without(document, ['sweep', 'report']);
+  for (const axis of sweep.axes) {
+    if (getPath(baseDoc, axis.segments) === undefined) baseDoc = withPath(baseDoc, axis.segments, axis.values[0]);
+  }
+  const report = document.report;
+  const plots: PlotSpec[] = (report?.plots ?? []).map((p) => ({ x: p.x, normalize: p.normalize ?? DEFAULTS.normalize, title: p.title ?? null }));
+  const study: Study = {
+    file,
+    dir,
+    text,
+    version: 1,
+    name: document.name,
+    description: document.description ?? null,
+    base: normalizeConfig(baseDoc as PipelineDocument, dir),
+    sweep: { mode: sweep.mode, axes: sweep.axes },
+    report: { plots, spectra: report?.spectra ?? DEFAULTS.spectra },
+    document,
+  };
+  return { ok: true, study, points: expandSweep(study) };
+}
+
+function fail(problems: readonly Problem[]): LoadResult {
+  const error = new PipelineError(problems);
+  return { ok: false, problems: error.problems, error };
+}
+
+function toProblem(issue: Issue, map: SourceMap, file: string): Problem {
+  const loc = map.locate(issue.path, issue.target);
+  return {
+    code: issue.code,
+    file,
+    path: formatPath(issue.path),
+    line: loc.line,
+    column: loc.column,
+    message: issue.message,
+    ...(issue.hint === undefined ? {} : { hint: issue.hint }),
+    excerpt: { text: loc.text, width: loc.width },
+  };
+}
+
+/** yaml's message without its own position and excerpt (we add ours). */
+function cleanYamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return first.replace(/ at line \d+, column \d+:?\s*$/, '').replace(/:\s*$/, '');
+}
+
+/** Every key that appears twice in one mapping, at its second place, naming the first. */
+function duplicateKeys(doc: Document, map: SourceMap, file: string): Problem[] {
+  const out: Problem[] = [];
+  const seenNodes = new Set<unknown>();
+  const walk = (node: unknown, path: PathSegment[]): void => {
+    if (isAlias(node) || seenNodes.has(node)) return;
+    seenNodes.add(node);
+    if (isMap(node)) {
+      const first = new Map<string, Node | null>();
+      for (const pair of node.items) {
+        const key = keyText(pair.key);
+        const keyNode = (pair.key ?? null) as Node | null;
+        if (first.has(key)) {
+          const prev = first.get(key)?.range;
+          const here = keyNode?.range;
+          const loc = here ? map.at(here[0], here[1]) : map.locate(path, 'key');
+          const firstLine = prev ? map.at(prev[0]).line : undefined;
+          out.push({
+            code: 'duplicate-key',
+            file,
+            path: formatPath([...path, key]),
+            line: loc.line,
+            column: loc.column,
+            message: `key '${key}' appears twice ${path.length === 0 ? 'at the top level' : `in ${formatPath(path)}`}${firstLine === undefined ? '' : ` (first at line ${firstLine})`}; keep one`,
+            excerpt: { text: loc.text, width: loc.width },
+          });
+        } else first.set(key, keyNode);
+        walk(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i]));
+    }
+  };
+  walk(doc.contents, []);
+  return out;
+}
