@@ -91,3 +91,22 @@ test('a full-rank Hessian (tanh) falls back to dense and still agrees', () => {
   assert.equal(fast.loss!.method, 'dense');
   assert.equal(fast.loss!.rank, paramCount(net));
 });
+
+test('prefix sums over growing samples give the ranks of a direct computation', async () => {
+  const { HessianAccumulator } = await import('../../src/science/hessian/accumulate.js');
+  const { getLoss } = await import('../../src/science/losses.js');
+  const data = gaussianData(24, 6, 4, 5);
+  const net = initNetwork(networkSpec(6, [5, 5], 4, 'linear', false), 'glorot', 2);
+  const acc = new HessianAccumulator(net, getLoss('cross-entropy'), ['loss', 'outer', 'functional']);
+  for (const n of [3, 8, 16, 24]) {
+    acc.addUpTo(data, n, 5);
+    const prefix = acc.ranks();
+    const sub = { ...data, x: data.x.subarray(0, n * 6), y: data.y.subarray(0, n * 4), labels: data.labels.subarray(0, n), n };
+    const direct = hessianRanks(net, sub, 'cross-entropy', ['loss', 'outer', 'functional'], { route: 'dense' });
+    for (const kind of ['loss', 'outer', 'functional'] as const) {
+      assert.equal(prefix[kind]!.rank, direct[kind]!.rank, `N=${n} ${kind}`);
+      assert.ok(Math.abs(prefix[kind]!.smax - direct[kind]!.smax) <= 1e-10 * direct[kind]!.smax);
+    }
+  }
+  assert.throws(() => acc.addUpTo(data, 10), /cannot grow from 24 to 10/);
+});

@@ -1,0 +1,95 @@
+/**
+ * The collect step: one results row per point, columns in the contract's order, plus details
+ * (route, margins, ambiguity) that the results table does not carry.
+ */
+import type { HessianKind, PointRanks, Prediction, RankResult } from '../science/index.js';
+import type { SweepValue } from '../pipeline/types.js';
+
+export const FIXED_COLUMNS = [
+  'samples', 'input_dim', 'classes', 'params', 'rank_input_cov',
+  'rank_loss', 'rank_outer', 'rank_functional', 'pred_loss', 'pred_outer', 'pred_functional',
+  'gap_loss', 'gap_outer', 'gap_functional',
+] as const;
+
+export type Cell = string | number | boolean | null | readonly SweepValue[];
+
+export interface CollectParams {
+  readonly axes: readonly string[];
+  readonly points: readonly {
+    readonly id: string; readonly values: readonly SweepValue[]; readonly samples: number; readonly params: number;
+    readonly inputDim: number; readonly outputs: number; readonly classes: number; readonly hessians: readonly HessianKind[];
+  }[];
+}
+
+export interface RankDetail {
+  readonly rank: number;
+  readonly method: string;
+  readonly gap: number | null;
+  readonly keptMargin: number | null;
+  readonly droppedMargin: number | null;
+  readonly ambiguous: boolean;
+  readonly tolerance: number;
+  readonly smax: number;
+}
+
+export interface PointDetail {
+  readonly id: string;
+  readonly prediction: { readonly applicable: boolean; readonly reason?: string };
+  readonly ranks: Partial<Record<HessianKind, RankDetail>>;
+  readonly inputCov: RankDetail;
+}
+
+export interface Results {
+  readonly columns: readonly string[];
+  /** One row per point, cells in column order. */
+  readonly rows: readonly (readonly Cell[])[];
+  readonly details: readonly PointDetail[];
+}
+
+export interface PointValues {
+  readonly inputRank: RankResult;
+  readonly prediction: Prediction;
+  readonly ranks: PointRanks;
+}
+
+const KINDS: readonly HessianKind[] = ['loss', 'outer', 'functional'];
+
+/** Gaps in decades with 2 decimals; empty (null) when a side of the threshold is empty. */
+function gapCell(r: RankResult | undefined): number | null {
+  return r && r.gap !== null ? Number(r.gap.toFixed(2)) : null;
+}
+
+function detail(r: RankResult): RankDetail {
+  return {
+    rank: r.rank, method: r.method, gap: r.gap, keptMargin: r.keptMargin, droppedMargin: r.droppedMargin,
+    ambiguous: r.ambiguous, tolerance: r.tolerance, smax: r.smax,
+  };
+}
+
+export function collectResults(params: CollectParams, values: readonly PointValues[]): Results {
+  const columns = [...params.axes, ...FIXED_COLUMNS];
+  const rows: Cell[][] = [];
+  const details: PointDetail[] = [];
+  params.points.forEach((p, i) => {
+    const v = values[i];
+    const pred = v.prediction;
+    const rank = (k: HessianKind): number | null => v.ranks[k]?.rank ?? null;
+    const predicted = (k: HessianKind): number | null => (pred.applicable && p.hessians.includes(k) ? pred[k] : null);
+    rows.push([
+      ...p.values as Cell[],
+      p.samples, p.inputDim, p.classes, p.params, v.inputRank.rank,
+      rank('loss'), rank('outer'), rank('functional'),
+      predicted('loss'), predicted('outer'), predicted('functional'),
+      gapCell(v.ranks.loss), gapCell(v.ranks.outer), gapCell(v.ranks.functional),
+    ]);
+    const ranks: Partial<Record<HessianKind, RankDetail>> = {};
+    for (const k of KINDS) if (v.ranks[k]) ranks[k] = detail(v.ranks[k]!);
+    details.push({
+      id: p.id,
+      prediction: pred.applicable ? { applicable: true } : { applicable: false, reason: pred.reason },
+      ranks,
+      inputCov: detail(v.inputRank),
+    });
+  });
+  return { columns, rows, details };
+}

@@ -1,0 +1,226 @@
+/**
+ * Planning: a study's points become a DAG of steps with readable ids and content-addressed keys.
+ * Pure apart from hashing dataset files; computes nothing. Steps that several points share
+ * (same key) appear once. Points that differ only in `dataset.samples` and are small enough for
+ * dense Hessians form a chain: each point's ranks come from prefix sums over the chain's sample
+ * sizes, so a sample-size sweep reuses the sums of earlier batches.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical.js';
+import { ENGINE_VERSION, KEY_SALT, hashFile, stepKey, type KeyParts } from './keys.js';
+import {
+  DENSE_MAX_PARAMS, HEAVY_KINDS, KIND_VERSIONS, datasetFiles, datasetParams, layerSizes, outputCount, paramCountOf,
+  type StepKind,
+} from './steps.js';
+import { formatValue } from '../pipeline/expand.js';
+import type { Config, Point, Study } from '../pipeline/types.js';
+
+export interface ChainInfo {
+  /** Identifies the chain (points equal but for dataset.samples). */
+  readonly group: string;
+  /** Sample sizes summed, in order, up to and including this point's. */
+  readonly boundaries: readonly number[];
+}
+
+export interface PlanStep {
+  /** Readable, stable id, e.g. `ranks[model.width=8]`, or `dataset` when all points share it. */
+  readonly id: string;
+  readonly kind: StepKind;
+  readonly key: string;
+  readonly parts: KeyParts;
+  /** Upstream step ids by role. */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** Runs in a worker thread. */
+  readonly heavy: boolean;
+  /** Ids of the points this step serves. */
+  readonly points: readonly string[];
+  /** Settings of the first point served (what the step computes from). */
+  readonly config: Config;
+  /** Ranks steps that belong to a prefix-sum chain. */
+  readonly chain?: ChainInfo;
+}
+
+export interface PlanPoint {
+  readonly point: Point;
+  readonly params: number;
+  readonly inputDim: number;
+  readonly outputs: number;
+  /** Step ids of this point, by kind. */
+  readonly steps: Readonly<Record<'dataset' | 'network' | 'input-rank' | 'prediction' | 'ranks', string>>;
+}
+
+export interface Plan {
+  readonly study: Study;
+  readonly points: readonly PlanPoint[];
+  /** Topologically ordered. */
+  readonly steps: readonly PlanStep[];
+  readonly byId: ReadonlyMap<string, PlanStep>;
+  /** The final step: every point's results. */
+  readonly collect: string;
+}
+
+interface Draft {
+  kind: StepKind;
+  params: unknown;
+  inputKeys: Record<string, string>;
+  inputIds: Record<string, string>;
+  files: Record<string, string>;
+  config: Config;
+  chain?: ChainInfo;
+}
+
+export async function planStudy(study: Study, points: readonly Point[]): Promise<Plan> {
+  const fileHashes = new Map<string, Promise<string>>();
+  const hashOf = (path: string): Promise<string> => {
+    let h = fileHashes.get(path);
+    if (!h) { h = hashFile(path); fileHashes.set(path, h); }
+    return h;
+  };
+  const chains = findChains(points);
+
+  // Steps by key, in first-seen order; their points; per point the keys of its steps.
+  const drafts = new Map<string, Draft & { points: string[]; parts: KeyParts }>();
+  const pointKeys: Record<string, string>[] = [];
+  const add = (d: Draft, pointId: string): string => {
+    const { key, parts } = stepKey({
+      salt: KEY_SALT, kind: d.kind, kindVersion: KIND_VERSIONS[d.kind], params: d.params,
+      inputs: d.inputKeys, files: d.files, engine: ENGINE_VERSION,
+    });
+    const existing = drafts.get(key);
+    if (existing) existing.points.push(pointId);
+    else drafts.set(key, { ...d, points: [pointId], parts });
+    return key;
+  };
+
+  const meta: { params: number; inputDim: number; outputs: number }[] = [];
+  for (const point of points) {
+    const cfg = point.config;
+    const files: Record<string, string> = {};
+    for (const [role, path] of Object.entries(datasetFiles(cfg.dataset))) files[role] = await hashOf(path);
+    const sizes = layerSizes(cfg);
+    const keys: Record<string, string> = {};
+    keys.dataset = add({ kind: 'dataset', params: datasetParams(cfg), inputKeys: {}, inputIds: {}, files, config: cfg }, point.id);
+    keys.network = add({
+      kind: 'network',
+      params: { sizes, activation: cfg.model.activation, bias: cfg.model.bias, init: cfg.model.init, seed: cfg.seed },
+      inputKeys: {}, inputIds: {}, files: {}, config: cfg,
+    }, point.id);
+    keys['input-rank'] = add({ kind: 'input-rank', params: {}, inputKeys: { dataset: keys.dataset }, inputIds: {}, files: {}, config: cfg }, point.id);
+    keys.prediction = add({
+      kind: 'prediction',
+      params: { hidden: cfg.model.hidden, outputs: outputCount(cfg), loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias },
+      inputKeys: { inputRank: keys['input-rank'] }, inputIds: {}, files: {}, config: cfg,
+    }, point.id);
+    const chain = chains.get(point.index);
+    keys.ranks = add({
+      kind: 'ranks',
+      // batch_size is left out on purpose: it bounds memory and never changes a result.
+      params: { loss: cfg.loss, hessians: cfg.hessians, denseMaxParams: DENSE_MAX_PARAMS, prefix: chain ? chain.boundaries : null },
+      inputKeys: { dataset: keys.dataset, network: keys.network, prediction: keys.prediction },
+      inputIds: {}, files: {}, config: cfg, chain,
+    }, point.id);
+    pointKeys.push(keys);
+    meta.push({ params: paramCountOf(cfg), inputDim: sizes[0], outputs: sizes[sizes.length - 1] });
+  }
+
+  // Readable ids, then inputs by id.
+  const idOf = assignIds(points, study.sweep.axes.map((a) => a.path), drafts);
+  const steps: PlanStep[] = [];
+  const order: StepKind[] = ['dataset', 'network', 'input-rank', 'prediction', 'ranks'];
+  for (const kind of order) {
+    for (const [key, d] of drafts) {
+      if (d.kind !== kind) continue;
+      const inputs: Record<string, string> = {};
+      for (const [role, k] of Object.entries(d.inputKeys)) inputs[role] = idOf.get(k)!;
+      steps.push({ id: idOf.get(key)!, kind, key, parts: d.parts, inputs, heavy: HEAVY_KINDS.has(kind), points: d.points, config: d.config, chain: d.chain });
+    }
+  }
+
+  // Collect: every point's rows, keyed by what the rows are made of.
+  const axes = study.sweep.axes.map((a) => a.path);
+  const collectInputs: Record<string, string> = {};
+  const collectInputIds: Record<string, string> = {};
+  points.forEach((p, i) => {
+    for (const kind of ['input-rank', 'prediction', 'ranks'] as const) {
+      collectInputs[`${i}/${kind}`] = pointKeys[i][kind];
+      collectInputIds[`${i}/${kind}`] = idOf.get(pointKeys[i][kind])!;
+    }
+  });
+  const collectParams = {
+    axes,
+    points: points.map((p, i) => ({ id: p.id, values: p.values, samples: p.config.dataset.samples, ...meta[i], classes: p.config.dataset.classes, hessians: p.config.hessians })),
+  };
+  const collect = stepKey({
+    salt: KEY_SALT, kind: 'collect', kindVersion: KIND_VERSIONS.collect, params: collectParams,
+    inputs: collectInputs, files: {}, engine: ENGINE_VERSION,
+  });
+  steps.push({
+    id: 'collect', kind: 'collect', key: collect.key, parts: collect.parts, inputs: collectInputIds, heavy: false,
+    points: points.map((p) => p.id), config: points[0].config,
+  });
+
+  const planPoints: PlanPoint[] = points.map((point, i) => ({
+    point, ...meta[i],
+    steps: {
+      dataset: idOf.get(pointKeys[i].dataset)!, network: idOf.get(pointKeys[i].network)!,
+      'input-rank': idOf.get(pointKeys[i]['input-rank'])!, prediction: idOf.get(pointKeys[i].prediction)!,
+      ranks: idOf.get(pointKeys[i].ranks)!,
+    },
+  }));
+  return { study, points: planPoints, steps, byId: new Map(steps.map((s) => [s.id, s])), collect: 'collect' };
+}
+
+/**
+ * Chains of points that differ only in dataset.samples, for the dense route. Returns, per point
+ * index, the chain group and the sample sizes summed up to that point.
+ */
+function findChains(points: readonly Point[]): Map<number, ChainInfo> {
+  const groups = new Map<string, Point[]>();
+  for (const p of points) {
+    if (paramCountOf(p.config) > DENSE_MAX_PARAMS) continue;
+    const rest = canonicalJson({ ...p.config, batch_size: null, dataset: { ...p.config.dataset, samples: 0 } } as unknown);
+    const g = createHash('sha256').update(rest).digest('hex').slice(0, 16);
+    const list = groups.get(g) ?? [];
+    list.push(p);
+    groups.set(g, list);
+  }
+  const out = new Map<number, ChainInfo>();
+  for (const [group, list] of groups) {
+    const sizes = [...new Set(list.map((p) => p.config.dataset.samples))].sort((a, b) => a - b);
+    if (sizes.length < 2) continue;
+    for (const p of list) out.set(p.index, { group, boundaries: sizes.filter((s) => s <= p.config.dataset.samples) });
+  }
+  return out;
+}
+
+/**
+ * `kind[axis=value,...]` naming the axes that tell this kind's steps apart: an axis is named when
+ * it has several values and each step serves points of one value of it. No such axis: `kind`.
+ */
+function assignIds(points: readonly Point[], axisPaths: readonly string[], drafts: Map<string, Draft & { points: string[] }>): Map<string, string> {
+  const byPointId = new Map(points.map((p, i) => [p.id, i]));
+  const ids = new Map<string, string>();
+  const axisCount = axisPaths.length;
+  const kinds = new Set([...drafts.values()].map((d) => d.kind));
+  for (const kind of kinds) {
+    const keys = [...drafts.keys()].filter((k) => drafts.get(k)!.kind === kind);
+    const named: number[] = [];
+    for (let a = 0; a < axisCount; a++) {
+      const distinct = new Set(points.map((p) => formatValue(p.values[a])));
+      if (distinct.size < 2) continue;
+      const constantInEach = keys.every((k) => new Set(drafts.get(k)!.points.map((pid) => formatValue(points[byPointId.get(pid)!].values[a]))).size === 1);
+      if (constantInEach) named.push(a);
+    }
+    const used = new Map<string, number>();
+    for (const k of keys) {
+      const first = points[byPointId.get(drafts.get(k)!.points[0])!];
+      const axes = named.map((a) => `${axisPaths[a]}=${formatValue(first.values[a])}`);
+      let id = axes.length > 0 ? `${kind}[${axes.join(',')}]` : kind;
+      const n = (used.get(id) ?? 0) + 1;
+      used.set(id, n);
+      if (n > 1) id = `${id}#${n}`;
+      ids.set(k, id);
+    }
+  }
+  return ids;
+}

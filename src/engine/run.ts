@@ -1,0 +1,250 @@
+/**
+ * Executes a plan: demand-driven from the collect step, reading the cache first, computing what
+ * is missing (heavy steps in worker threads through p-queue + piscina), writing each finished
+ * step to the cache at once, so an interrupted or failed run keeps all finished work.
+ * Error policy: fail fast (default) or keep going; every failed step is reported at the end.
+ */
+import os from 'node:os';
+import PQueue from 'p-queue';
+import { Piscina } from 'piscina';
+import type { CacheStore } from './cache.js';
+import { collectResults, type CollectParams, type Results } from './collect.js';
+import { computeDataset, computeInputRank, computeNetwork, computePrediction, computeRanks, type RanksTask } from './compute.js';
+import type { EngineEvent } from './events.js';
+import type { Plan, PlanStep } from './plan.js';
+import type { Dataset, Network, PointRanks, Prediction, RankResult } from '../science/index.js';
+
+export interface RunOptions {
+  /** null: neither read nor write the cache (--no-cache). */
+  readonly cache: CacheStore | null;
+  /** Heavy steps at once (default: the core count). */
+  readonly jobs?: number;
+  readonly keepGoing?: boolean;
+  /** Abort (Ctrl-C): running steps are stopped, finished ones are already cached. */
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: EngineEvent) => void;
+}
+
+export interface StepFailure {
+  readonly id: string;
+  readonly message: string;
+}
+
+export interface RunResult {
+  readonly ok: boolean;
+  readonly interrupted: boolean;
+  /** Step ids computed in this run, in completion order. */
+  readonly computed: readonly string[];
+  /** Step ids read from the cache. */
+  readonly cached: readonly string[];
+  readonly failed: readonly StepFailure[];
+  /** Seconds per computed step id. */
+  readonly seconds: Readonly<Record<string, number>>;
+  /** The results, when every point finished. */
+  readonly results?: Results;
+}
+
+class Interrupted extends Error {
+  constructor() { super('interrupted'); }
+}
+
+class UpstreamFailed extends Error {}
+
+/** The worker file next to this module: .ts under tsx (tests, dev), .js once built. */
+function workerOptions(): { filename: string; execArgv: string[] } {
+  const self = import.meta.url;
+  const ts = self.endsWith('.ts');
+  return { filename: new URL(ts ? './worker.ts' : './worker.js', self).href, execArgv: ts ? ['--import', 'tsx'] : [] };
+}
+
+export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
+  const jobs = Math.max(1, opts.jobs ?? os.availableParallelism());
+  const emit = (e: EngineEvent): void => opts.onEvent?.(e);
+  const cache = opts.cache;
+  const abort = new AbortController();
+  const onOuterAbort = (): void => abort.abort(new Interrupted());
+  if (opts.signal?.aborted) onOuterAbort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+
+  const computed: string[] = [];
+  const cachedIds: string[] = [];
+  const failed: StepFailure[] = [];
+  const seconds: Record<string, number> = {};
+  const queue = new PQueue({ concurrency: jobs });
+  let pool: Piscina | undefined;
+  const getPool = (): Piscina => {
+    pool ??= new Piscina({ ...workerOptions(), maxThreads: jobs, minThreads: 0, idleTimeout: 1000 });
+    return pool;
+  };
+  const memo = new Map<string, Promise<unknown>>();
+  const all = new Set<Promise<unknown>>();
+
+  const fail = (step: PlanStep, error: Error): never => {
+    if (!(error instanceof UpstreamFailed) && !(error instanceof Interrupted) && !abort.signal.aborted) {
+      failed.push({ id: step.id, message: error.message });
+      emit({ type: 'failed', step, error });
+      if (!opts.keepGoing) abort.abort(new Error(`step ${step.id} failed`));
+    }
+    throw error instanceof Interrupted || error instanceof UpstreamFailed ? error : new UpstreamFailed(step.id);
+  };
+
+  const checkAbort = (): void => {
+    if (abort.signal.aborted) throw opts.signal?.aborted ? new Interrupted() : new UpstreamFailed('aborted');
+  };
+
+  const fromCache = async (step: PlanStep): Promise<unknown> => {
+    if (!cache) return undefined;
+    const v = await cache.get(step.key);
+    if (v !== undefined) { cachedIds.push(step.id); emit({ type: 'cached', step }); }
+    return v;
+  };
+
+  const finish = async (step: PlanStep, t0: number, value: unknown): Promise<unknown> => {
+    if (cache) await cache.put(step.key, value, { kind: step.kind, id: step.id });
+    const s = (performance.now() - t0) / 1000;
+    seconds[step.id] = s;
+    computed.push(step.id);
+    emit({ type: 'done', step, seconds: s });
+    return value;
+  };
+
+  // Prefix-sum chains: the uncached ranks steps of each chain are split into at most `jobs`
+  // worker jobs (round-robin by sample size); each job sums once through its largest size.
+  const chainJobs = new Map<string, () => Promise<Map<string, PointRanks>>>();
+  const chainMembers = new Map<string, PlanStep[]>();
+  for (const s of plan.steps) {
+    if (s.kind === 'ranks' && s.chain) {
+      const list = chainMembers.get(s.chain.group) ?? [];
+      list.push(s);
+      chainMembers.set(s.chain.group, list);
+    }
+  }
+  const prepareChains = async (): Promise<void> => {
+    for (const members of chainMembers.values()) {
+      const needed: PlanStep[] = [];
+      for (const s of members) if (!cache || !(await cache.has(s.key))) needed.push(s);
+      needed.sort((a, b) => a.config.dataset.samples - b.config.dataset.samples);
+      const parts = Math.min(jobs, needed.length);
+      for (let p = 0; p < parts; p++) {
+        const part = needed.filter((_, i) => i % parts === p);
+        let started: Promise<Map<string, PointRanks>> | undefined;
+        const run = (): Promise<Map<string, PointRanks>> => (started ??= runChainPart(part));
+        for (const s of part) chainJobs.set(s.id, run);
+      }
+    }
+  };
+
+  /** Runs a ranks task in a worker once a slot is free; resolves with its outputs and start time. */
+  const runHeavy = (steps: readonly PlanStep[], task: RanksTask): Promise<{ out: PointRanks[]; started: number }> =>
+    queue.add(async () => {
+      checkAbort();
+      const started = performance.now();
+      for (const step of steps) emit({ type: 'start', step });
+      return { out: (await getPool().run(task, { signal: abort.signal })) as PointRanks[], started };
+    }) as Promise<{ out: PointRanks[]; started: number }>;
+
+  const runChainPart = async (part: PlanStep[]): Promise<Map<string, PointRanks>> => {
+    const largest = part[part.length - 1];
+    const [data, net] = await Promise.all([
+      resolve(plan.byId.get(largest.inputs.dataset)!) as Promise<Dataset>,
+      resolve(plan.byId.get(largest.inputs.network)!) as Promise<Network>,
+    ]);
+    const cfg = largest.config;
+    const { out, started } = await runHeavy(part, {
+      net, data, loss: cfg.loss, which: cfg.hessians, batchSize: cfg.batch_size, hint: null,
+      chain: { boundaries: largest.chain!.boundaries, wanted: part.map((s) => s.config.dataset.samples) },
+    });
+    const m = new Map<string, PointRanks>();
+    part.forEach((s, i) => m.set(s.id, out[i]));
+    // Steps of the part share the job's time equally in timings.json.
+    const each = (performance.now() - started) / part.length;
+    for (const s of part) await finish(s, performance.now() - each, out[part.indexOf(s)]);
+    return m;
+  };
+
+  const compute = async (step: PlanStep): Promise<unknown> => {
+    const input = (role: string): Promise<unknown> => resolve(plan.byId.get(step.inputs[role])!);
+    const cfg = step.config;
+    switch (step.kind) {
+      case 'dataset': return computeDataset(cfg);
+      case 'network': return computeNetwork(cfg);
+      case 'input-rank': return computeInputRank((await input('dataset')) as Dataset);
+      case 'prediction': {
+        const point = plan.points.find((p) => p.steps.prediction === step.id)!;
+        return computePrediction(cfg, (await input('inputRank')) as RankResult, point.outputs);
+      }
+      case 'ranks': {
+        if (step.chain) {
+          let job = chainJobs.get(step.id);
+          if (!job) {
+            // Not foreseen as missing (e.g. its cache entry was corrupt): a job of its own.
+            let started: Promise<Map<string, PointRanks>> | undefined;
+            job = () => (started ??= runChainPart([step]));
+            chainJobs.set(step.id, job);
+          }
+          return { chained: (await job()).get(step.id)! };
+        }
+        const [data, net, pred] = await Promise.all([input('dataset'), input('network'), input('prediction')]) as [Dataset, Network, Prediction];
+        const hint = pred.applicable ? Math.max(pred.loss, pred.functional) : null;
+        const { out, started } = await runHeavy([step], { net, data, loss: cfg.loss, which: cfg.hessians, batchSize: cfg.batch_size, hint });
+        return { value: out[0], started };
+      }
+      case 'collect': {
+        const roles = Object.keys(step.inputs);
+        const vals = await Promise.all(roles.map(input));
+        const byRole = new Map(roles.map((r, i) => [r, vals[i]]));
+        return collectResults(step.parts.params as CollectParams, plan.points.map((_, i) => ({
+          inputRank: byRole.get(`${i}/input-rank`) as RankResult,
+          prediction: byRole.get(`${i}/prediction`) as Prediction,
+          ranks: byRole.get(`${i}/ranks`) as PointRanks,
+        })));
+      }
+    }
+  };
+
+  const resolve = (step: PlanStep): Promise<unknown> => {
+    let p = memo.get(step.id);
+    if (p) return p;
+    p = (async () => {
+      checkAbort();
+      const hit = await fromCache(step);
+      if (hit !== undefined) return hit;
+      checkAbort();
+      const t0 = performance.now();
+      try {
+        if (!step.heavy) emit({ type: 'start', step });
+        const value = await compute(step);
+        if (value && typeof value === 'object' && 'chained' in value) return (value as { chained: unknown }).chained;
+        if (step.heavy) {
+          const { value: v, started } = value as { value: unknown; started: number };
+          return await finish(step, started, v);
+        }
+        return await finish(step, t0, value);
+      } catch (e) {
+        return fail(step, e instanceof Error ? e : new Error(String(e)));
+      }
+    })();
+    memo.set(step.id, p);
+    all.add(p);
+    p.catch(() => undefined);
+    return p;
+  };
+
+  let results: Results | undefined;
+  let interrupted = false;
+  try {
+    await prepareChains();
+    results = (await resolve(plan.byId.get(plan.collect)!)) as Results;
+  } catch (e) {
+    if (e instanceof Interrupted || opts.signal?.aborted) interrupted = true;
+  } finally {
+    abort.abort(new UpstreamFailed('run over'));
+    queue.clear();
+    await Promise.allSettled([...all]);
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+    if (pool) await pool.destroy();
+  }
+  interrupted ||= !!opts.signal?.aborted;
+  const ok = results !== undefined && failed.length === 0 && !interrupted;
+  return { ok, interrupted, computed, cached: cachedIds, failed, seconds, results: ok ? results : undefined };
+}

@@ -1,0 +1,101 @@
+/**
+ * The results contract: `<results>/<name>/results.csv` and `results.json` (one row per point,
+ * columns in the contract's order; a pure function of the pipeline file, byte-identical across
+ * reruns), `details.json` (routes, margins, ambiguity per rank), `provenance.json` and
+ * `timings.json` (the only files that change between identical runs).
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Cell, Results } from '../engine/collect.js';
+import { formatValue } from '../pipeline/expand.js';
+import type { Study, SweepValue } from '../pipeline/types.js';
+import { HRANK_VERSION } from '../version.js';
+import { writeFileAtomic } from './files.js';
+
+const run = promisify(execFile);
+
+function csvCell(c: Cell): string {
+  if (c === null) return '';
+  const text = Array.isArray(c) ? formatValue(c as SweepValue) : String(c);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function resultsCsv(r: Results): string {
+  return [r.columns.map((c) => csvCell(c)), ...r.rows.map((row) => row.map(csvCell))].map((cells) => cells.join(',')).join('\n') + '\n';
+}
+
+export function resultsJson(r: Results): string {
+  const rows = r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]])));
+  return JSON.stringify(rows, null, 2) + '\n';
+}
+
+export interface Provenance {
+  readonly pipeline: { readonly file: string; readonly sha256: string };
+  readonly hrank: string;
+  readonly git: { readonly commit: string; readonly dirty: boolean } | null;
+  readonly node: string;
+  readonly started: string;
+  readonly finished: string;
+}
+
+/** The last commit touching the pipeline file, and whether the file differs from it; null outside git. */
+export async function gitInfo(file: string): Promise<Provenance['git']> {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    const { stdout } = await run('git', ['-C', dir, 'log', '-1', '--format=%H', '--', path.resolve(file)]);
+    const commit = stdout.trim();
+    if (!commit) return null;
+    const status = await run('git', ['-C', dir, 'status', '--porcelain', '--', path.resolve(file)]);
+    return { commit, dirty: status.stdout.trim() !== '' };
+  } catch {
+    return null;
+  }
+}
+
+export function resultsDir(resultsRoot: string, study: Study): string {
+  return path.join(resultsRoot, study.name);
+}
+
+export interface Timings {
+  readonly totalSeconds: number;
+  /** Seconds per computed step id (cached steps are absent). */
+  readonly steps: Readonly<Record<string, number>>;
+}
+
+export async function writeResults(
+  dir: string, study: Study, results: Results,
+  run: { readonly started: Date; readonly finished: Date; readonly timings: Timings; readonly pointSteps: Readonly<Record<string, readonly string[]>> },
+): Promise<string[]> {
+  const provenance: Provenance = {
+    pipeline: { file: study.file, sha256: createHash('sha256').update(study.text).digest('hex') },
+    hrank: HRANK_VERSION,
+    git: await gitInfo(study.file),
+    node: process.version,
+    started: run.started.toISOString(),
+    finished: run.finished.toISOString(),
+  };
+  const perPoint: Record<string, Record<string, number>> = {};
+  for (const [pid, ids] of Object.entries(run.pointSteps)) {
+    perPoint[pid] = Object.fromEntries(ids.filter((id) => id in run.timings.steps).map((id) => [id, round3(run.timings.steps[id])]));
+  }
+  const timings = {
+    total_seconds: round3(run.timings.totalSeconds),
+    steps: Object.fromEntries(Object.entries(run.timings.steps).map(([k, v]) => [k, round3(v)])),
+    points: perPoint,
+  };
+  const files: [string, string][] = [
+    ['results.csv', resultsCsv(results)],
+    ['results.json', resultsJson(results)],
+    ['details.json', JSON.stringify(results.details, null, 2) + '\n'],
+    ['provenance.json', JSON.stringify(provenance, null, 2) + '\n'],
+    ['timings.json', JSON.stringify(timings, null, 2) + '\n'],
+  ];
+  for (const [name, text] of files) await writeFileAtomic(path.join(dir, name), text);
+  return files.map(([name]) => path.join(dir, name));
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

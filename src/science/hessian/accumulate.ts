@@ -1,0 +1,59 @@
+/**
+ * Running sums of dense Hessians over growing sample prefixes, for sample-size sweeps: the ranks
+ * at N = 10, 20, ..., 400 reuse the sums of earlier batches instead of starting over at every N.
+ * Only for networks small enough for the dense route (P x P matrices per requested Hessian).
+ */
+import { symmetricEigenvalues } from '../linalg/eigen.js';
+import type { Loss } from '../losses.js';
+import { numericalRank, type RankResult } from '../rank.js';
+import type { Dataset, HessianKind, Network } from '../types.js';
+import { denseHessians, symmetrize } from './dense.js';
+import { HessianOperator } from './operator.js';
+
+export class HessianAccumulator {
+  readonly params: number;
+  /** Samples summed so far (always a prefix of the data). */
+  samples = 0;
+  private readonly sums: Partial<Record<HessianKind, Float64Array>> = {};
+
+  constructor(readonly net: Network, readonly loss: Loss, readonly which: readonly HessianKind[]) {
+    this.params = net.theta.length;
+    for (const kind of which) this.sums[kind] = new Float64Array(this.params * this.params);
+  }
+
+  /** Adds samples [this.samples, end) of data; data's first `this.samples` rows must be the ones already summed. */
+  addUpTo(data: Dataset, end: number, batchSize?: number): void {
+    if (end < this.samples || end > data.n) throw new RangeError(`accumulate: cannot grow from ${this.samples} to ${end} samples (data has ${data.n})`);
+    if (end === this.samples) return;
+    const part = sliceSamples(data, this.samples, end);
+    const h = denseHessians(new HessianOperator(this.net, part, this.loss, { batchSize }), this.which);
+    for (const kind of this.which) {
+      const s = this.sums[kind]!, add = h[kind]!;
+      for (let i = 0; i < s.length; i++) s[i] += add[i];
+    }
+    this.samples = end;
+  }
+
+  /** Ranks of the current sums (each from a symmetrised copy, so the sums stay usable). */
+  ranks(): Partial<Record<HessianKind, RankResult>> {
+    const P = this.params;
+    const out: Partial<Record<HessianKind, RankResult>> = {};
+    for (const kind of this.which) {
+      const m = new Float64Array(this.sums[kind]!);
+      symmetrize(m, P);
+      out[kind] = numericalRank(symmetricEigenvalues(m, P, { overwrite: true }), P, 'dense');
+    }
+    return out;
+  }
+}
+
+/** Samples [start, end) of a dataset, sharing its memory. */
+export function sliceSamples(data: Dataset, start: number, end: number): Dataset {
+  return {
+    ...data,
+    x: data.x.subarray(start * data.d, end * data.d),
+    y: data.y.subarray(start * data.k, end * data.k),
+    labels: data.labels.subarray(start, end),
+    n: end - start,
+  };
+}

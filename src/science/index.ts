@@ -1,0 +1,19 @@
+/**
+ * hrank's numerical core as a plain library: datasets, networks, losses, exact Hessians, ranks
+ * and predictions, all float64. Knows nothing of YAML, caching or terminals.
+ */
+export * from './types.js';
+export * from './datasets/index.js';
+export { ACTIVATIONS, LEAKY_SLOPE } from './activations.js';
+export { LOSSES, getLoss, type Loss } from './losses.js';
+export { initNetwork, networkSpec, paramCount, layerLayout, lossAndGradient, forward } from './network.js';
+export { HessianOperator, unitDirections, type Directions, type ProductRequest, type Products } from './hessian/operator.js';
+export { denseHessians, symmetrize } from './hessian/dense.js';
+export { outerGram } from './hessian/gram.js';
+export { sketchRanks, type SketchOptions } from './hessian/sketch.js';
+export { numericalRank, EPS, AMBIGUITY_DECADES, type RankResult } from './rank.js';
+export { hessianRanks, inputCovarianceRank, type PointRanks, type RankOptions } from './ranks.js';
+export { predictRanks, type Prediction, type PredictionInput } from './predictions.js';
+export { symmetricEigenvalues } from './linalg/eigen.js';
+export { Rng } from './random.js';
+export { HessianAccumulator, sliceSamples } from './hessian/accumulate.js';
