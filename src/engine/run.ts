@@ -162,44 +162,55 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     return m;
   };
 
-  const compute = async (step: PlanStep): Promise<unknown> => {
-    const input = (role: string): Promise<unknown> => resolve(plan.byId.get(step.inputs[role])!);
+  /** Values of a step's inputs, by role. */
+  const inputsOf = async (step: PlanStep): Promise<Map<string, unknown>> => {
+    const roles = Object.keys(step.inputs);
+    const vals = await Promise.all(roles.map((r) => resolve(plan.byId.get(step.inputs[r])!)));
+    return new Map(roles.map((r, i) => [r, vals[i]]));
+  };
+
+  /** Computes a light step on this thread; heavy ones go through runHeavy and report their own start. */
+  const compute = async (step: PlanStep, inputs: Map<string, unknown>): Promise<unknown> => {
     const cfg = step.config;
     switch (step.kind) {
       case 'dataset': return computeDataset(cfg);
       case 'network': return computeNetwork(cfg);
-      case 'input-rank': return computeInputRank((await input('dataset')) as Dataset);
+      case 'input-rank': return computeInputRank(inputs.get('dataset') as Dataset);
       case 'prediction': {
         const point = plan.points.find((p) => p.steps.prediction === step.id)!;
-        return computePrediction(cfg, (await input('inputRank')) as RankResult, point.outputs);
+        return computePrediction(cfg, inputs.get('inputRank') as RankResult, point.outputs);
       }
-      case 'ranks': {
-        if (step.chain) {
-          let job = chainJobs.get(step.id);
-          if (!job) {
-            // Not foreseen as missing (e.g. its cache entry was corrupt): a job of its own.
-            let started: Promise<Map<string, PointRanks>> | undefined;
-            job = () => (started ??= runChainPart([step]));
-            chainJobs.set(step.id, job);
-          }
-          return { chained: (await job()).get(step.id)! };
-        }
-        const [data, net, pred] = await Promise.all([input('dataset'), input('network'), input('prediction')]) as [Dataset, Network, Prediction];
-        const hint = pred.applicable ? Math.max(pred.loss, pred.functional) : null;
-        const { out, started } = await runHeavy([step], { net, data, loss: cfg.loss, which: cfg.hessians, batchSize: cfg.batch_size, hint });
-        return { value: out[0], started };
-      }
-      case 'collect': {
-        const roles = Object.keys(step.inputs);
-        const vals = await Promise.all(roles.map(input));
-        const byRole = new Map(roles.map((r, i) => [r, vals[i]]));
+      case 'collect':
         return collectResults(step.parts.params as CollectParams, plan.points.map((_, i) => ({
-          inputRank: byRole.get(`${i}/input-rank`) as RankResult,
-          prediction: byRole.get(`${i}/prediction`) as Prediction,
-          ranks: byRole.get(`${i}/ranks`) as PointRanks,
+          inputRank: inputs.get(`${i}/input-rank`) as RankResult,
+          prediction: inputs.get(`${i}/prediction`) as Prediction,
+          ranks: inputs.get(`${i}/ranks`) as PointRanks,
         })));
-      }
+      case 'ranks': throw new Error('ranks steps run through runHeavy');
     }
+  };
+
+  /** A ranks step: a chain member waits for its chain job; others run alone in a worker. */
+  const computeRanksStep = async (step: PlanStep): Promise<unknown> => {
+    if (step.chain) {
+      let job = chainJobs.get(step.id);
+      if (!job) {
+        // Not foreseen as missing (e.g. its cache entry was corrupt): a job of its own.
+        let started: Promise<Map<string, PointRanks>> | undefined;
+        job = () => (started ??= runChainPart([step]));
+        chainJobs.set(step.id, job);
+      }
+      return (await job()).get(step.id)!; // runChainPart caches and reports each member
+    }
+    const inputs = await inputsOf(step);
+    const pred = inputs.get('prediction') as Prediction;
+    const cfg = step.config;
+    const hint = pred.applicable ? Math.max(pred.loss, pred.functional) : null;
+    const { out, started } = await runHeavy([step], {
+      net: inputs.get('network') as Network, data: inputs.get('dataset') as Dataset,
+      loss: cfg.loss, which: cfg.hessians, batchSize: cfg.batch_size, hint,
+    });
+    return finish(step, started, out[0]);
   };
 
   const resolve = (step: PlanStep): Promise<unknown> => {
@@ -209,17 +220,13 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
       checkAbort();
       const hit = await fromCache(step);
       if (hit !== undefined) return hit;
-      checkAbort();
-      const t0 = performance.now();
       try {
-        if (!step.heavy) emit({ type: 'start', step });
-        const value = await compute(step);
-        if (value && typeof value === 'object' && 'chained' in value) return (value as { chained: unknown }).chained;
-        if (step.heavy) {
-          const { value: v, started } = value as { value: unknown; started: number };
-          return await finish(step, started, v);
-        }
-        return await finish(step, t0, value);
+        if (step.kind === 'ranks') return await computeRanksStep(step);
+        const inputs = await inputsOf(step);
+        checkAbort();
+        const t0 = performance.now();
+        emit({ type: 'start', step });
+        return await finish(step, t0, await compute(step, inputs));
       } catch (e) {
         return fail(step, e instanceof Error ? e : new Error(String(e)));
       }

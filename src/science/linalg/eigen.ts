@@ -296,7 +296,7 @@ function fusedUpdateMatvec(
     const o5 = o4 + j + 5;
     const o6 = o5 + j + 6;
     const o7 = o6 + j + 7;
-    const u0 = u[j + 0], q0 = q[j + 0], v0 = v[j + 0];
+    const u0 = u[j], q0 = q[j], v0 = v[j];
     const u1 = u[j + 1], q1 = q[j + 1], v1 = v[j + 1];
     const u2 = u[j + 2], q2 = q[j + 2], v2 = v[j + 2];
     const u3 = u[j + 3], q3 = q[j + 3], v3 = v[j + 3];
@@ -333,7 +333,7 @@ function fusedUpdateMatvec(
       s7 += a7 * vk;
       p[k] += ((a0 * v0 + a1 * v1) + (a2 * v2 + a3 * v3)) + ((a4 * v4 + a5 * v5) + (a6 * v6 + a7 * v7));
     }
-    p[j + 0] += s0;
+    p[j] += s0;
     p[j + 1] += s1;
     p[j + 2] += s2;
     p[j + 3] += s3;

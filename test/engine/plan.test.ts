@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { expandSweep, loadStudy } from '../../src/pipeline/index.js';
+import { planStudy } from '../../src/engine/plan.js';
+import { SMALL_DATA, tempDir, writePipeline } from './helpers.js';
+
+async function planOf(body: string) {
+  const file = writePipeline(tempDir(), 'p', body);
+  const study = await loadStudy(file);
+  return planStudy(study, expandSweep(study));
+}
+
+test('grid: shared steps appear once, ids name the axes that tell steps apart', async () => {
+  const plan = await planOf(`${SMALL_DATA}model: {width: 3, depth: 1}
+sweep:
+  model.width: [2, 3]
+  loss: [mse, cross-entropy]
+`);
+  assert.equal(plan.points.length, 4);
+  const ids = plan.steps.map((s) => s.id);
+  assert.deepEqual(ids.filter((i) => i.startsWith('dataset')), ['dataset']);
+  assert.deepEqual(ids.filter((i) => i.startsWith('network')), ['network[model.width=2]', 'network[model.width=3]']);
+  assert.deepEqual(ids.filter((i) => i.startsWith('ranks')), [
+    'ranks[model.width=2,loss=mse]', 'ranks[model.width=2,loss=cross-entropy]',
+    'ranks[model.width=3,loss=mse]', 'ranks[model.width=3,loss=cross-entropy]',
+  ]);
+  assert.equal(ids.at(-1), 'collect');
+  assert.equal(new Set(plan.steps.map((s) => s.key)).size, plan.steps.length, 'one step per key');
+  // Inputs come before the steps that use them.
+  const pos = new Map(ids.map((id, i) => [id, i]));
+  for (const s of plan.steps) for (const inp of Object.values(s.inputs)) assert.ok(pos.get(inp)! < pos.get(s.id)!, `${inp} before ${s.id}`);
+});
+
+test('zip pairs axes element-wise', async () => {
+  const plan = await planOf(`${SMALL_DATA}model: {width: 3, depth: 1}
+sweep:
+  mode: zip
+  model.width: [2, 3, 4]
+  seed: [1, 2, 3]
+`);
+  assert.deepEqual(plan.points.map((p) => p.point.id), ['model.width=2,seed=1', 'model.width=3,seed=2', 'model.width=4,seed=3']);
+  assert.equal(plan.steps.filter((s) => s.kind === 'ranks').length, 3);
+  // gaussian-mixture data depends on the seed, so each point has its own dataset.
+  assert.equal(plan.steps.filter((s) => s.kind === 'dataset').length, 3);
+});
+
+test('a sample-size sweep forms a prefix-sum chain; keys are stable and value-sensitive', async () => {
+  const body = `${SMALL_DATA}model: {hidden: [4]}
+sweep:
+  dataset.samples: {from: 4, to: 12, step: 4}
+`;
+  const a = await planOf(body);
+  const ranks = a.steps.filter((s) => s.kind === 'ranks');
+  assert.deepEqual(ranks.map((s) => s.chain?.boundaries), [[4], [4, 8], [4, 8, 12]]);
+  const b = await planOf(body.replace('# nothing', ''));
+  assert.deepEqual(b.steps.map((s) => s.key), a.steps.map((s) => s.key), 'same file, same keys');
+  const c = await planOf(body.replace('to: 12', 'to: 16'));
+  const keyOf = (p: typeof a, id: string) => p.steps.find((s) => s.id === id)!.key;
+  assert.equal(keyOf(c, 'ranks[dataset.samples=8]'), keyOf(a, 'ranks[dataset.samples=8]'), 'earlier points keep their keys');
+  assert.notEqual(keyOf(c, 'collect'), keyOf(a, 'collect'));
+});

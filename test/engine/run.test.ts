@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runStudy } from '../../src/engine/study.js';
+import type { EngineEvent } from '../../src/engine/events.js';
+import { resultsCsv } from '../../src/report/results.js';
+import { SMALL_DATA, tempDir, writePipeline } from './helpers.js';
+
+const BODY = `${SMALL_DATA}model: {width: 3, depth: 1}
+sweep:
+  model.width: [2, 3, 4]
+`;
+
+test('a rerun computes nothing; results are byte-identical cold, warm and without cache', async () => {
+  const dir = tempDir();
+  const file = writePipeline(dir, 'w', BODY);
+  const opts = { cache: path.join(dir, 'cache'), results: path.join(dir, 'results'), jobs: 2 };
+  const cold = await runStudy(file, opts);
+  assert.ok(cold.run.ok);
+  assert.equal(cold.run.cached.length, 0);
+  // dataset, input-rank, 3 x (network, prediction, ranks), collect
+  assert.equal(cold.run.computed.length, 2 + 3 * 3 + 1);
+  const csv = readFileSync(path.join(cold.dir, 'results.csv'), 'utf8');
+  const json = readFileSync(path.join(cold.dir, 'results.json'), 'utf8');
+  assert.equal(csv.split('\n')[0], 'model.width,samples,input_dim,classes,params,rank_input_cov,rank_loss,rank_outer,rank_functional,pred_loss,pred_outer,pred_functional,gap_loss,gap_outer,gap_functional');
+  assert.equal(csv.trim().split('\n').length, 4);
+  // Linear network: every rank equals its prediction.
+  for (const row of JSON.parse(json) as Record<string, number>[]) {
+    for (const k of ['loss', 'outer', 'functional']) assert.equal(row[`rank_${k}`], row[`pred_${k}`], `${k} at width ${row['model.width']}`);
+  }
+
+  const warm = await runStudy(file, opts);
+  assert.ok(warm.run.ok);
+  assert.equal(warm.run.computed.length, 0, 'a rerun computes no step');
+  assert.equal(readFileSync(path.join(warm.dir, 'results.csv'), 'utf8'), csv);
+  assert.equal(readFileSync(path.join(warm.dir, 'results.json'), 'utf8'), json);
+
+  const fresh = await runStudy(file, { ...opts, noCache: true, results: path.join(dir, 'r2'), jobs: 1 });
+  assert.equal(resultsCsv(fresh.run.results!), csv);
+});
+
+test('changing one axis value recomputes only the steps it reaches', async () => {
+  const dir = tempDir();
+  const file = writePipeline(dir, 'w', BODY);
+  const opts = { cache: path.join(dir, 'cache'), results: path.join(dir, 'results') };
+  await runStudy(file, opts);
+  writeFileSync(file, readFileSync(file, 'utf8').replace('[2, 3, 4]', '[2, 3, 5]'));
+  const again = await runStudy(file, opts);
+  assert.deepEqual([...again.run.computed].sort(), ['collect', 'network[model.width=5]', 'prediction[model.width=5]', 'ranks[model.width=5]']);
+});
+
+test('an interrupted run keeps finished steps and the rerun resumes', async () => {
+  const dir = tempDir();
+  // Points big enough (P ~ 1,000) that the interrupt lands while later ones still wait or run.
+  const file = writePipeline(dir, 'w', `dataset: {source: gaussian-mixture, dim: 40, samples: 40, classes: 5}
+model: {width: 20, depth: 1}
+sweep:
+  model.width: [20, 21, 22]
+`);
+  const opts = { cache: path.join(dir, 'cache'), results: path.join(dir, 'results'), jobs: 1 };
+  const ctrl = new AbortController();
+  const first = await runStudy(file, {
+    ...opts, signal: ctrl.signal,
+    onEvent: (e: EngineEvent) => { if (e.type === 'done' && e.step.kind === 'ranks') ctrl.abort(); },
+  });
+  assert.equal(first.run.ok, false);
+  assert.equal(first.run.interrupted, true);
+  assert.equal(first.files.length, 0, 'no results written');
+  const doneRanks = first.run.computed.filter((id) => id.startsWith('ranks'));
+  assert.ok(doneRanks.length >= 1 && doneRanks.length < 3, `finished ranks before the interrupt: ${doneRanks}`);
+  const second = await runStudy(file, opts);
+  assert.ok(second.run.ok);
+  for (const id of doneRanks) assert.ok(second.run.cached.includes(id) || !second.run.computed.includes(id), `${id} not recomputed`);
+  assert.equal(second.run.computed.filter((id) => id.startsWith('ranks')).length, 3 - doneRanks.length);
+  const cold = await runStudy(file, { ...opts, noCache: true, results: path.join(dir, 'r2') });
+  assert.equal(readFileSync(path.join(second.dir, 'results.csv'), 'utf8'), readFileSync(path.join(cold.dir, 'results.csv'), 'utf8'));
+});
+
+test('a sample-size sweep through prefix sums meets the predictions', async () => {
+  const dir = tempDir();
+  const file = writePipeline(dir, 's', `dataset:
+  source: gaussian-mixture
+  dim: 6
+  samples: 2
+  classes: 4
+model: {hidden: [5, 5]}
+loss: cross-entropy
+sweep:
+  dataset.samples: {from: 2, to: 12, step: 2}
+`);
+  const r = await runStudy(file, { cache: path.join(dir, 'cache'), results: path.join(dir, 'results'), jobs: 2 });
+  assert.ok(r.run.ok);
+  const rows = JSON.parse(readFileSync(path.join(r.dir, 'results.json'), 'utf8')) as Record<string, number>[];
+  assert.equal(rows.length, 6);
+  for (const row of rows) for (const k of ['loss', 'outer', 'functional']) assert.equal(row[`rank_${k}`], row[`pred_${k}`], `${k} at N=${row.samples}`);
+  assert.ok(rows.some((row) => row.rank_input_cov < 6) && rows.some((row) => row.rank_input_cov === 6), 'covers N < d and N >= d');
+});
