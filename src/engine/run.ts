@@ -54,7 +54,8 @@ class UpstreamFailed extends Error {}
 function workerOptions(): { filename: string; execArgv: string[] } {
   const self = import.meta.url;
   const ts = self.endsWith('.ts');
-  return { filename: new URL(ts ? './worker.ts' : './worker.js', self).href, execArgv: ts ? ['--import', 'tsx'] : [] };
+  // tsx is resolved from here, not from the working directory, so source runs work from any folder.
+  return { filename: new URL(ts ? './worker.ts' : './worker.js', self).href, execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [] };
 }
 
 export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
@@ -73,7 +74,11 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   const queue = new PQueue({ concurrency: jobs });
   let pool: Piscina | undefined;
   const getPool = (): Piscina => {
-    pool ??= new Piscina({ ...workerOptions(), maxThreads: jobs, minThreads: 0, idleTimeout: 1000 });
+    if (!pool) {
+      pool = new Piscina({ ...workerOptions(), maxThreads: jobs, minThreads: 0, idleTimeout: 1000 });
+      // A worker that cannot start fails its task; the pool-level event must not crash the process.
+      pool.on('error', (e: unknown) => emit({ type: 'warning', message: `worker error: ${e instanceof Error ? e.message : String(e)}` }));
+    }
     return pool;
   };
   const memo = new Map<string, Promise<unknown>>();

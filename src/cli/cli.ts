@@ -1,0 +1,34 @@
+/**
+ * `hrank`: parse the arguments, run one command, map whatever it throws to a message and an
+ * exit code (`errors.ts`). Each command's module, and so the engine, is imported only when that
+ * command runs, so `--help`, `--version` and usage errors stay fast.
+ */
+import { parseArgs } from './args.js';
+import { reportError } from './errors.js';
+import { processIO, type CliIO } from './io.js';
+import type { ParsedCommand } from './options.js';
+
+/** Runs one parsed command; resolves with its exit code (errors are thrown, not mapped). */
+export async function execute(command: ParsedCommand, io: CliIO): Promise<number> {
+  switch (command.command) {
+    case 'run': return (await import('./commands/run.js')).runCommand(command.options, io);
+    case 'validate': return (await import('./commands/validate.js')).validateCommand(command.options, io);
+    case 'plan': return (await import('./commands/plan.js')).planCommand(command.options, io);
+    case 'clean': return (await import('./commands/clean.js')).cleanCommand(command.options, io);
+  }
+}
+
+/** The whole CLI: `argv` is what follows `hrank`. Resolves with the exit code; never throws. */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (parsed.kind === 'exit') {
+    if (parsed.stdout) io.out(parsed.stdout);
+    if (parsed.stderr) io.err(parsed.stderr);
+    return parsed.code;
+  }
+  try {
+    return await execute(parsed.command, io);
+  } catch (err) {
+    return reportError(err, io);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * `hrank run <file>`: run a study against the cache, with live progress on stderr, and print a
+ * summary (or, with --json, a machine-readable one on stdout and nothing else there).
+ *
+ * Ctrl-C aborts the run through an AbortController: running steps stop, finished ones are
+ * already cached, and the command exits 130. A second Ctrl-C exits at once.
+ */
+import path from 'node:path';
+import type { RunResult } from '../../engine/run.js';
+import { runStudy, type StudyRun } from '../../engine/study.js';
+import { loadCheckedStudy } from '../datafiles.js';
+import { createDisplay, type Display } from '../display.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../errors.js';
+import { formatSeconds, plural, resultsTable } from '../format.js';
+import type { CliIO } from '../io.js';
+import type { RunOptions } from '../options.js';
+
+/** The `--json` summary of a run. */
+export interface RunSummary {
+  readonly study: string;
+  readonly file: string;
+  readonly ok: boolean;
+  readonly interrupted: boolean;
+  /** The study's results folder (absolute). */
+  readonly results: string;
+  /** Files written (empty when the run did not finish). */
+  readonly files: readonly string[];
+  readonly points: number;
+  readonly steps: number;
+  readonly computed: number;
+  readonly cached: number;
+  readonly failed: number;
+  readonly failures: readonly { readonly step: string; readonly message: string }[];
+  /** Wall-clock seconds of the command's run. */
+  readonly seconds: number;
+}
+
+export function runSummary(file: string, outcome: StudyRun, seconds: number): RunSummary {
+  const run: RunResult = outcome.run;
+  return {
+    study: outcome.plan.study.name,
+    file,
+    ok: run.ok,
+    interrupted: run.interrupted,
+    results: outcome.dir,
+    files: [...outcome.files],
+    points: outcome.plan.points.length,
+    steps: outcome.plan.steps.length,
+    computed: run.computed.length,
+    cached: run.cached.length,
+    failed: run.failed.length,
+    failures: run.failed.map((f) => ({ step: f.id, message: f.message })),
+    seconds: Math.round(seconds * 1000) / 1000,
+  };
+}
+
+export const INTERRUPTED_MESSAGE = 'interrupted: finished steps are cached; rerun to resume';
+
+export async function runCommand(opts: RunOptions, io: CliIO): Promise<number> {
+  // Problems of the file and missing dataset files are reported before anything starts.
+  await loadCheckedStudy(opts.file);
+
+  const display = createDisplay({ write: io.err, terminal: io.progressStream });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const stopListening = io.onInterrupt(() => {
+    interrupts++;
+    if (interrupts === 1) {
+      controller.abort();
+      display.interrupting();
+      return;
+    }
+    display.dispose();
+    io.err(`\ninterrupted at once: steps finished so far are cached${opts.noCache ? ' (not with --no-cache)' : ''}\n`);
+    io.exit(EXIT_INTERRUPTED);
+  });
+
+  try {
+    return await runAndReport(opts, io, display, controller.signal);
+  } finally {
+    // Until here a Ctrl-C is ours (after the run: the second one exits at once).
+    stopListening();
+  }
+}
+
+async function runAndReport(opts: RunOptions, io: CliIO, display: Display, signal: AbortSignal): Promise<number> {
+  const t0 = performance.now();
+  let outcome: StudyRun;
+  try {
+    outcome = await runStudy(opts.file, {
+      results: opts.results,
+      cache: opts.cache,
+      noCache: opts.noCache,
+      jobs: opts.jobs,
+      keepGoing: opts.keepGoing,
+      signal,
+      onEvent: display.onEvent,
+    });
+  } catch (err) {
+    await display.finish();
+    throw err;
+  }
+  await display.finish(outcome.run);
+  const summary = runSummary(opts.file, outcome, (performance.now() - t0) / 1000);
+  const { run } = outcome;
+
+  if (opts.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
+
+  if (run.interrupted) {
+    io.err(opts.noCache ? 'interrupted (--no-cache: nothing was kept)\n' : `${INTERRUPTED_MESSAGE}\n`);
+    return EXIT_INTERRUPTED;
+  }
+  const counts = `computed ${summary.computed}, cached ${summary.cached}${summary.failed ? `, failed ${summary.failed}` : ''}, ${formatSeconds(summary.seconds)}`;
+  if (!run.ok) {
+    const lines = [`${summary.study}: ${counts}`];
+    if (run.failed.length > 0) {
+      lines.push(`failed: ${plural(run.failed.length, 'step')}${opts.keepGoing ? '' : ' (stopped at the first failure; --keep-going finishes what it can)'}`);
+      for (const f of run.failed) lines.push(`  ${f.id}: ${f.message.replace(/\n/g, '\n    ')}`);
+    } else {
+      lines.push('error: the run did not finish');
+    }
+    lines.push(`results not written; anything already in ${outcome.dir} is unchanged`);
+    io.err(`${lines.join('\n')}\n`);
+    return EXIT_FAILED;
+  }
+  if (!opts.json) {
+    const lines = [`${summary.study}: ${counts}`];
+    const names = outcome.files.map((f) => path.basename(f));
+    lines.push(`results: ${outcome.dir}${names.length ? ` (${names.join(', ')})` : ''}`);
+    const table = run.results ? resultsTable(run.results, outcome.plan.study.sweep.axes.map((a) => a.path)) : undefined;
+    if (table !== undefined) lines.push('', table);
+    else if (run.results && run.results.rows.length > 0) lines.push(`${plural(run.results.rows.length, 'row')}: see results.csv`);
+    io.out(`${lines.join('\n')}\n`);
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,216 @@
+/**
+ * The option table of `hrank`, as data: every option with its flags, description, default and
+ * parser, and every command with its arguments and the options it takes. `args.ts` builds the
+ * commander program (and so the help) from these lists; nothing else defines an option.
+ *
+ * Each command turns commander's raw values into one typed options object (`ParsedCommand`),
+ * which is all a command function receives.
+ */
+import os from 'node:os';
+import { InvalidArgumentError } from 'commander';
+
+// ---------------------------------------------------------------------------------------------
+// Typed options of each command.
+
+export interface RunOptions {
+  readonly file: string;
+  /** Folder holding `<study name>/` result folders. */
+  readonly results: string;
+  /** Cache folder. */
+  readonly cache: string;
+  /** Neither read nor write the cache. */
+  readonly noCache: boolean;
+  /** Heavy steps at once (a positive integer). */
+  readonly jobs: number;
+  /** Finish what can be finished after a step fails (default: stop at the first failure). */
+  readonly keepGoing: boolean;
+  /** A machine-readable summary on stdout (progress stays on stderr). */
+  readonly json: boolean;
+}
+
+export interface ValidateOptions {
+  readonly files: readonly string[];
+}
+
+export interface PlanOptions {
+  readonly file: string;
+  readonly cache: string;
+  /** Print each step's key parts. */
+  readonly explain: boolean;
+  readonly json: boolean;
+}
+
+export interface CleanOptions {
+  readonly cache: string;
+  readonly results: string;
+  /** Remove the results folder too. */
+  readonly all: boolean;
+}
+
+export type ParsedCommand =
+  | { readonly command: 'run'; readonly options: RunOptions }
+  | { readonly command: 'validate'; readonly options: ValidateOptions }
+  | { readonly command: 'plan'; readonly options: PlanOptions }
+  | { readonly command: 'clean'; readonly options: CleanOptions };
+
+export type CommandName = ParsedCommand['command'];
+
+// ---------------------------------------------------------------------------------------------
+// Parsers (a bad value is a usage error: commander reports it and exits 2).
+
+/** A positive integer, written in decimal digits. */
+export function parsePositiveInt(name: string): (raw: string) => number {
+  return (raw) => {
+    const value = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new InvalidArgumentError(`${name} must be a positive integer, got '${raw}'.`);
+    }
+    return value;
+  };
+}
+
+/** A non-empty folder path. */
+export function parseDir(name: string): (raw: string) => string {
+  return (raw) => {
+    if (raw.trim() === '') throw new InvalidArgumentError(`${name} must name a folder, got an empty string.`);
+    return raw;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The option table.
+
+export interface OptionSpec {
+  /** Commander flags, e.g. `-j, --jobs <n>`. */
+  readonly flags: string;
+  readonly description: string;
+  /** The default value (shown in the help unless `defaultDescription` says it in words). */
+  readonly default?: string | number | boolean;
+  /** The default in words, for the help (when it is not a fixed value). */
+  readonly defaultDescription?: string;
+  /** Turns the raw text into a value; throws `InvalidArgumentError` for a bad one. */
+  readonly parse?: (raw: string) => unknown;
+}
+
+export const OPTIONS = {
+  results: {
+    flags: '--results <dir>',
+    description: 'folder that holds the <study name>/ result folders',
+    default: 'results',
+    parse: parseDir('--results'),
+  },
+  cache: {
+    flags: '--cache <dir>',
+    description: 'cache folder',
+    default: 'cache',
+    parse: parseDir('--cache'),
+  },
+  noCache: {
+    flags: '--no-cache',
+    description: 'neither read nor write the cache (compute every step)',
+  },
+  jobs: {
+    flags: '-j, --jobs <n>',
+    description: 'heavy steps to run at once (a positive integer)',
+    defaultDescription: `the core count, here ${os.availableParallelism()}`,
+    parse: parsePositiveInt('--jobs'),
+  },
+  keepGoing: {
+    flags: '--keep-going',
+    description: 'after a step fails, finish every step that does not depend on it (default: stop at the first failure)',
+  },
+  json: {
+    flags: '--json',
+    description: 'print a machine-readable summary on stdout (progress goes to stderr)',
+  },
+  explain: {
+    flags: '--explain',
+    description: "print the parts of each step's cache key (why a step reruns)",
+  },
+  all: {
+    flags: '--all',
+    description: 'also remove the results folder (--results)',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** Raw values as commander returns them (before a command's `build` types them). */
+export type RawValues = Readonly<Record<string, unknown>>;
+
+export interface CommandSpec {
+  readonly name: CommandName;
+  /** Commander argument syntax, e.g. `<file>` or `<file...>`. */
+  readonly args: readonly { readonly syntax: string; readonly description: string }[];
+  readonly summary: string;
+  readonly options: readonly OptionName[];
+  /** A few lines shown after the options in `hrank <command> --help`. */
+  readonly examples?: readonly string[];
+  /** Typed options from the arguments and raw option values; throws `UsageError` for bad combinations. */
+  readonly build: (args: readonly unknown[], raw: RawValues, given: (name: string) => boolean) => ParsedCommand;
+}
+
+/** A usage problem found after commander's parsing (a bad combination of options). */
+export class UsageProblem extends Error {
+  override readonly name = 'UsageProblem';
+}
+
+const str = (raw: RawValues, key: string, fallback: string): string => (typeof raw[key] === 'string' ? (raw[key] as string) : fallback);
+const bool = (raw: RawValues, key: string): boolean => raw[key] === true;
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'run',
+    args: [{ syntax: '<file>', description: 'pipeline file (YAML)' }],
+    summary: 'run a study: compute what the cache lacks and write <results>/<name>/',
+    options: ['results', 'cache', 'noCache', 'jobs', 'keepGoing', 'json'],
+    examples: ['hrank run pipelines/quickstart.yaml', 'hrank run study.yaml --jobs 4 --keep-going --json > summary.json'],
+    build: (args, raw) => ({
+      command: 'run',
+      options: {
+        file: args[0] as string,
+        results: str(raw, 'results', OPTIONS.results.default),
+        // `--cache DIR` and `--no-cache` share commander's `cache` value: a string, or false.
+        cache: str(raw, 'cache', OPTIONS.cache.default),
+        noCache: raw.cache === false,
+        jobs: typeof raw.jobs === 'number' ? raw.jobs : os.availableParallelism(),
+        keepGoing: bool(raw, 'keepGoing'),
+        json: bool(raw, 'json'),
+      },
+    }),
+  },
+  {
+    name: 'validate',
+    args: [{ syntax: '<file...>', description: 'pipeline files (YAML)' }],
+    summary: 'check pipeline files and the dataset files they name; report every problem',
+    options: [],
+    examples: ['hrank validate pipelines/*.yaml'],
+    build: (args) => ({ command: 'validate', options: { files: [...(args[0] as string[])] } }),
+  },
+  {
+    name: 'plan',
+    args: [{ syntax: '<file>', description: 'pipeline file (YAML)' }],
+    summary: 'list the steps of a study and which are cached, without running anything',
+    options: ['cache', 'explain', 'json'],
+    examples: ['hrank plan study.yaml --explain'],
+    build: (args, raw) => ({
+      command: 'plan',
+      options: { file: args[0] as string, cache: str(raw, 'cache', OPTIONS.cache.default), explain: bool(raw, 'explain'), json: bool(raw, 'json') },
+    }),
+  },
+  {
+    name: 'clean',
+    args: [],
+    summary: 'empty the cache folder (and, with --all, remove the results folder)',
+    options: ['cache', 'results', 'all'],
+    examples: ['hrank clean', 'hrank clean --all --results out'],
+    build: (_args, raw, given) => {
+      const all = bool(raw, 'all');
+      if (given('results') && !all) throw new UsageProblem('clean: --results only applies with --all (which removes the results folder)');
+      return {
+        command: 'clean',
+        options: { cache: str(raw, 'cache', OPTIONS.cache.default), results: str(raw, 'results', OPTIONS.results.default), all },
+      };
+    },
+  },
+];

@@ -1,0 +1,118 @@
+/** Shared helpers of the CLI tests: temp folders, small pipelines, captured I/O, the CLI as a child process. */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CliIO } from '../../src/cli/io.js';
+
+/** The repository root (child processes run there, so `--import tsx` resolves). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const MAIN = path.join(ROOT, 'src/cli/main.ts');
+
+/** A tiny study that runs in about a second: 2 points (seed 1 and 2), 11 steps. */
+export const TINY = `version: 1
+name: tiny
+dataset:
+  source: gaussian-mixture
+  dim: 4
+  samples: 12
+  classes: 3
+model:
+  hidden: [3]
+sweep:
+  seed: [1, 2]
+`;
+
+/** A study whose ranks steps take a few seconds (for Ctrl-C). */
+export const SLOW = `version: 1
+name: slow
+dataset:
+  source: gaussian-mixture
+  dim: 16
+  samples: 100
+  classes: 10
+model:
+  hidden: [16, 16]
+sweep:
+  seed: [1, 2, 3, 4]
+`;
+
+/** A fresh temp folder, removed by the returned function. */
+export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'hrank-cli-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export async function writeText(dir: string, name: string, text: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+export interface Captured extends CliIO {
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+}
+
+/** A CliIO that records stdout and stderr (plain progress, no signals, exit throws). */
+export function captureIO(env: Record<string, string | undefined> = {}): Captured {
+  let out = '';
+  let err = '';
+  return {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    progressStream: undefined,
+    env,
+    onInterrupt: () => () => undefined,
+    exit: (code) => {
+      throw new Error(`exit ${code}`);
+    },
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
+export interface ChildResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `hrank args...` as `node --import tsx src/cli/main.ts` in the repository root.
+ * `onStderr` sees stderr as it grows and may signal the child.
+ */
+export function hrank(
+  args: readonly string[],
+  opts: { env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {},
+): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, HRANK_DEBUG: '', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hrank ${args.join(' ')} timed out\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      opts.onStderr?.(stderr, child);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Asserts there is no stack trace in a text ("    at fn (file:line:col)"). */
+export function hasStack(text: string): boolean {
+  return /^\s+at .+[(:]\d+:\d+\)?$/m.test(text);
+}

@@ -1,0 +1,260 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { main } from '../../src/cli/cli.js';
+import type { RunSummary } from '../../src/cli/commands/run.js';
+import type { PlanReport } from '../../src/cli/commands/plan.js';
+import { SLOW, TINY, captureIO, hasStack, hrank, tempDir, writeText } from './helpers.js';
+
+/** Cache entry files under a cache folder. */
+async function entries(cache: string): Promise<string[]> {
+  if (!existsSync(cache)) return [];
+  return (await readdir(cache, { recursive: true })).filter((f) => f.endsWith('.bin'));
+}
+
+describe('run, plan and clean on a tiny study', () => {
+  let dir = '';
+  let cleanup: () => Promise<void> = async () => undefined;
+  let file = '';
+  let cache = '';
+  let results = '';
+  before(async () => {
+    ({ dir, cleanup } = await tempDir());
+    file = await writeText(dir, 'tiny.yaml', TINY);
+    cache = path.join(dir, 'cache');
+    results = path.join(dir, 'results');
+  });
+  after(() => cleanup());
+
+  test('a cold run computes every step and writes results.csv and results.json', async () => {
+    const r = await hrank(['run', file, '--cache', cache, '--results', results, '--jobs', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    // Not a terminal: plain progress lines on stderr.
+    assert.match(r.stderr, /^plan tiny: 2 points, 11 steps$/m);
+    assert.match(r.stderr, /^done ranks\[seed=1\] \d+\.\d\ds$/m);
+    assert.match(r.stderr, /^done collect \d+\.\d\ds$/m);
+    // The summary and a small table on stdout.
+    assert.match(r.stdout, /^tiny: computed 11, cached 0, /m);
+    assert.ok(r.stdout.includes(`results: ${path.join(results, 'tiny')} (results.csv, results.json`));
+    assert.match(r.stdout, /^\s+seed\s+params\s+rank_loss/m);
+    const csv = await readFile(path.join(results, 'tiny', 'results.csv'), 'utf8');
+    assert.match(csv, /^seed,samples,input_dim,classes,params,rank_input_cov,rank_loss,/);
+    assert.equal(csv.trim().split('\n').length, 3);
+    const json = JSON.parse(await readFile(path.join(results, 'tiny', 'results.json'), 'utf8')) as unknown[];
+    assert.equal(json.length, 2);
+    assert.equal((await entries(cache)).length, 11);
+  });
+
+  test('a second run computes nothing (--json: only JSON on stdout)', async () => {
+    const r = await hrank(['run', file, '--cache', cache, '--results', results, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as RunSummary;
+    assert.equal(s.study, 'tiny');
+    assert.equal(s.ok, true);
+    assert.equal(s.computed, 0);
+    assert.ok(s.cached >= 1);
+    assert.equal(s.failed, 0);
+    assert.deepEqual(s.failures, []);
+    assert.equal(s.steps, 11);
+    assert.equal(s.points, 2);
+    assert.equal(s.results, path.join(results, 'tiny'));
+    assert.ok(s.files.includes(path.join(results, 'tiny', 'results.csv')));
+    assert.equal(typeof s.seconds, 'number');
+    assert.match(r.stderr, /^cached collect$/m);
+  });
+
+  test('plan shows every step cached after the run', async () => {
+    const io = captureIO();
+    assert.equal(await main(['plan', file, '--cache', cache, '--json'], io), 0);
+    const p = JSON.parse(io.stdout()) as PlanReport;
+    assert.equal(p.study, 'tiny');
+    assert.equal(p.steps.length, 11);
+    assert.deepEqual(p.totals, { steps: 11, cached: 11, toRun: 0, notNeeded: 0 });
+    assert.ok(p.steps.every((s) => s.status === 'cached' && s.cached && /^[0-9a-f]{64}$/.test(s.key)));
+    assert.deepEqual(p.steps.map((s) => s.id).slice(-3), ['ranks[seed=1]', 'ranks[seed=2]', 'collect']);
+
+    const text = captureIO();
+    assert.equal(await main(['plan', file, '--cache', cache], text), 0);
+    assert.match(text.stdout(), /^  cached  [0-9a-f]{12}  ranks\s+ranks\[seed=1\]$/m);
+    assert.match(text.stdout(), /^11 steps: 11 cached, 0 to run$/m);
+  });
+
+  test('plan --explain prints the key parts of each step', async () => {
+    const io = captureIO();
+    assert.equal(await main(['plan', file, '--cache', cache, '--explain'], io), 0);
+    const out = io.stdout();
+    assert.equal(out.match(/^ +salt +hrank-key-v1$/gm)?.length, 11);
+    assert.match(out, /^ +param +seed = 2$/m);
+    assert.match(out, /^ +input +network = [0-9a-f]{64}$/m);
+    const json = captureIO();
+    await main(['plan', file, '--cache', cache, '--explain', '--json'], json);
+    const p = JSON.parse(json.stdout()) as PlanReport;
+    assert.equal(p.steps[0]!.parts?.salt, 'hrank-key-v1');
+  });
+
+  test('clean empties the cache; plan then shows every step to run', async () => {
+    const r = await hrank(['clean', '--cache', cache]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `cache: removed 11 entries from ${cache}\n`);
+    assert.deepEqual(await entries(cache), []);
+    assert.ok(existsSync(path.join(results, 'tiny', 'results.csv')), 'results are kept without --all');
+
+    const io = captureIO();
+    await main(['plan', file, '--cache', cache, '--json'], io);
+    assert.deepEqual((JSON.parse(io.stdout()) as PlanReport).totals, { steps: 11, cached: 0, toRun: 11, notNeeded: 0 });
+  });
+
+  test('clean --all also removes the results folder', async () => {
+    const io = captureIO();
+    assert.equal(await main(['clean', '--cache', cache, '--all', '--results', results], io), 0);
+    assert.match(io.stdout(), new RegExp(`^results: removed ${results.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    assert.equal(existsSync(results), false);
+    // Nothing left to remove is not an error.
+    const again = captureIO();
+    assert.equal(await main(['clean', '--cache', cache, '--all', '--results', results], again), 0);
+    assert.match(again.stdout(), /does not exist; nothing to remove/);
+  });
+
+  test('clean --all refuses to remove the current folder or a parent of it', async () => {
+    const io = captureIO();
+    assert.equal(await main(['clean', '--cache', cache, '--all', '--results', '.'], io), 2);
+    assert.match(io.stderr(), /refusing to remove .*current folder/);
+  });
+
+  test('--no-cache computes every step and leaves the cache alone', async () => {
+    const io = captureIO();
+    const nocache = path.join(dir, 'unused-cache');
+    assert.equal(await main(['run', file, '--cache', nocache, '--results', results, '--no-cache', '--json'], io), 0);
+    const s = JSON.parse(io.stdout()) as RunSummary;
+    assert.deepEqual([s.computed, s.cached], [11, 0]);
+    assert.equal(existsSync(nocache), false);
+  });
+});
+
+describe('errors of run', () => {
+  test('a missing pipeline file: exit 2, a clear message, no stack trace', async () => {
+    const r = await hrank(['run', 'no/such/study.yaml', '--cache', '/nonexistent-cache-dir']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'no/such/study.yaml unreadable-file cannot read the pipeline file: no such file\n');
+    assert.equal(hasStack(r.stderr), false);
+  });
+
+  test('an invalid pipeline: exit 2 with file:line:col, nothing run', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const file = await writeText(dir, 'bad.yaml', TINY.replace('  hidden: [3]', '  hiden: [3]'));
+      const io = captureIO();
+      assert.equal(await main(['run', file, '--cache', path.join(dir, 'c'), '--json'], io), 2);
+      assert.match(io.stderr(), /bad\.yaml:9:3 unknown-key model\.hiden: .*\n[^]*did you mean 'hidden'/);
+      assert.equal(io.stdout(), '');
+      assert.equal(existsSync(path.join(dir, 'c')), false);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('usage errors and --version as a child process', async () => {
+    const bad = await hrank(['run', 'x.yaml', '--jobs', 'zero']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--jobs must be a positive integer/);
+    assert.equal(hasStack(bad.stderr), false);
+    const unknown = await hrank(['explode']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command 'explode'/);
+    const version = await hrank(['--version']);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+/);
+  });
+
+  test('a failed step: exit 1, every failed step named; --keep-going and --json report it too', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await writeText(dir, 'images.idx', 'this is not an IDX file at all, not even close');
+      await writeText(dir, 'labels.idx', 'nor this');
+      const file = await writeText(dir, 'broken.yaml', [
+        'version: 1', 'name: broken', 'dataset:', '  source: idx', '  images: images.idx', '  labels: labels.idx',
+        '  samples: 10', '  resize: 4', '  classes: 2', 'model:', '  hidden: [3]', 'sweep:', '  seed: [1, 2]', '',
+      ].join('\n'));
+      const args = ['run', file, '--cache', path.join(dir, 'c'), '--results', path.join(dir, 'r')];
+      const io = captureIO();
+      assert.equal(await main(args, io), 1);
+      assert.match(io.stderr(), /^FAILED dataset .*images\.idx/m);
+      assert.match(io.stderr(), /^failed: 1 step \(stopped at the first failure; --keep-going finishes what it can\)$/m);
+      assert.match(io.stderr(), /^  dataset: .*images\.idx/m);
+      assert.equal(io.stdout(), '');
+      assert.equal(existsSync(path.join(dir, 'r', 'broken', 'results.csv')), false);
+
+      const json = captureIO();
+      assert.equal(await main([...args, '--keep-going', '--json'], json), 1);
+      const s = JSON.parse(json.stdout()) as RunSummary;
+      assert.equal(s.ok, false);
+      assert.equal(s.failed, 1);
+      assert.equal(s.failures[0]!.step, 'dataset');
+      assert.match(s.failures[0]!.message, /images\.idx/);
+      assert.deepEqual(s.files, []);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('Ctrl-C', () => {
+  test('stops the run, exits 130 and keeps finished steps (plan then shows only the rest to run)', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const file = await writeText(dir, 'slow.yaml', SLOW);
+      const cache = path.join(dir, 'cache');
+      let sent = false;
+      const r = await hrank(['run', file, '--cache', cache, '--results', path.join(dir, 'r'), '--jobs', '2'], {
+        onStderr: (text, child) => {
+          // The light steps are done and the heavy ones are running: interrupt.
+          if (!sent && (text.match(/^done prediction/gm)?.length ?? 0) === 4) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
+      });
+      assert.ok(sent, `no SIGINT sent; stderr:\n${r.stderr}`);
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /^interrupting: waiting for running steps to stop/m);
+      assert.match(r.stderr, /^interrupted: finished steps are cached; rerun to resume$/m);
+      assert.equal(hasStack(r.stderr), false);
+      assert.equal(existsSync(path.join(dir, 'r', 'slow', 'results.csv')), false);
+
+      const io = captureIO();
+      await main(['plan', file, '--cache', cache, '--json'], io);
+      const p = JSON.parse(io.stdout()) as PlanReport;
+      const status = (kind: string) => p.steps.filter((s) => s.kind === kind).map((s) => s.status);
+      assert.deepEqual(status('prediction'), ['cached', 'cached', 'cached', 'cached']);
+      assert.ok(status('ranks').includes('to run'));
+      assert.deepEqual(status('collect'), ['to run']);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('a second Ctrl-C exits at once with 130', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const file = await writeText(dir, 'slow.yaml', SLOW);
+      let sent = false;
+      const r = await hrank(['run', file, '--cache', path.join(dir, 'cache'), '--results', path.join(dir, 'r'), '--jobs', '2'], {
+        onStderr: (text, child) => {
+          if (!sent && /^done prediction/m.test(text)) {
+            sent = true;
+            child.kill('SIGINT');
+            setTimeout(() => child.kill('SIGINT'), 20);
+          }
+        },
+      });
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /^interrupted/m);
+      assert.equal(hasStack(r.stderr), false);
+    } finally {
+      await cleanup();
+    }
+  });
+});
