@@ -21,7 +21,7 @@ const data = args.images
 const net = initNetwork(networkSpec(data.d, args.hidden, data.k, 'linear', false), 'glorot', args.seed);
 const r = inputCovarianceRank(data).rank;
 const pred = predictRanks({ inputRank: r, outputs: data.k, hidden: args.hidden, loss: args.loss, activation: 'linear', bias: false });
-const ranks = hessianRanks(net, data, args.loss, ['loss', 'outer', 'functional'], {
+const ranks = await hessianRanks(net, data, args.loss, ['loss', 'outer', 'functional'], {
   sketchHint: pred.applicable ? Math.max(pred.loss, pred.functional) : undefined,
 });
 const seconds = (performance.now() - t0) / 1000;

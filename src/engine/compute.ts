@@ -1,10 +1,12 @@
 /**
  * What each step kind computes, as plain functions of input values (no cache, no I/O beyond
- * reading dataset files). The heavy kind (ranks) also runs inside worker threads via worker.ts.
+ * reading dataset files), and the worker tasks the heavy parts are cut into (run by worker.ts).
  */
 import {
-  HessianAccumulator, getLoss, hessianRanks, initNetwork, inputCovarianceRank, loadDataset, predictRanks,
-  type Dataset, type HessianKind, type LossName, type Network, type PointRanks, type Prediction, type RankResult,
+  HessianAccumulator, computeSketchRows, denseEigenvaluesOf, getLoss, hessianRanks, initNetwork, inlineBackend,
+  inputCovarianceRank, loadDataset, operatorFor, outerGramEigenvaluesOf, predictRanks, symmetricEigenvalues,
+  type Dataset, type HessianKind, type Network, type PointRanks, type Prediction, type RankProblem, type RankResult,
+  type SketchDirections, type SketchRows, type SketchWhich,
 } from '../science/index.js';
 import type { Config } from '../pipeline/types.js';
 import { DENSE_MAX_PARAMS, datasetSpec, layerSizes } from './steps.js';
@@ -26,39 +28,57 @@ export function computePrediction(cfg: Config, inputRank: RankResult, outputs: n
   return predictRanks({ inputRank: inputRank.rank, outputs, hidden: cfg.model.hidden, loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias });
 }
 
-/** A ranks job for a worker: one point, or several points of one prefix-sum chain. */
-export interface RanksTask {
-  readonly net: Network;
-  /** For a chain: the dataset of the largest sample size in the job (the others are its prefixes). */
-  readonly data: Dataset;
-  readonly loss: LossName;
-  readonly which: readonly HessianKind[];
-  readonly batchSize: number | null;
-  readonly hint: number | null;
-  /** Chain jobs: the sample sizes summed, in order, and which of them to rank. */
-  readonly chain?: { readonly boundaries: readonly number[]; readonly wanted: readonly number[] };
+/** The rank hint a prediction gives the sketch of each Hessian (none for nonlinear networks). */
+export function hintsOf(pred: Prediction): Partial<Record<HessianKind, number>> | undefined {
+  return pred.applicable ? { loss: pred.loss, outer: pred.outer, functional: pred.functional } : undefined;
 }
 
-/** Ranks of one point, or of each wanted sample size of a chain (in `wanted` order). */
-export function computeRanks(task: RanksTask): PointRanks[] {
-  const { net, data, loss, which } = task;
-  const batchSize = task.batchSize ?? undefined;
-  if (!task.chain) {
-    return [hessianRanks(net, data, loss, which, { batchSize, denseMaxParams: DENSE_MAX_PARAMS, sketchHint: task.hint ?? undefined })];
+/** Work a worker thread can do; every variant is plain data (structured-clone safe). */
+export type WorkerTask =
+  /** A whole point on the dense route. */
+  | { readonly kind: 'point'; readonly problem: RankProblem; readonly which: readonly HessianKind[] }
+  /** Several points of one prefix-sum chain: sums through the boundaries, ranks the wanted sizes. */
+  | {
+    readonly kind: 'chain'; readonly problem: RankProblem; readonly which: readonly HessianKind[];
+    readonly boundaries: readonly number[]; readonly wanted: readonly number[];
+    readonly hints: readonly (Partial<Record<HessianKind, number>> | undefined)[];
   }
-  const wanted = new Set(task.chain.wanted);
-  const acc = new HessianAccumulator(net, getLoss(loss), which);
-  const out = new Map<number, PointRanks>();
-  const last = Math.max(...task.chain.wanted);
-  for (const n of task.chain.boundaries) {
+  | { readonly kind: 'sketch-rows'; readonly problem: RankProblem; readonly which: SketchWhich; readonly dirs: SketchDirections; readonly c0: number; readonly kc: number; readonly k: number }
+  | { readonly kind: 'eigen'; readonly a: Float64Array; readonly n: number }
+  | { readonly kind: 'outer-gram'; readonly problem: RankProblem }
+  | { readonly kind: 'dense-eigen'; readonly problem: RankProblem; readonly hessian: HessianKind };
+
+export async function runTask(task: WorkerTask): Promise<PointRanks | PointRanks[] | SketchRows | Float64Array> {
+  switch (task.kind) {
+    case 'point':
+      return hessianRanks(task.problem.net, task.problem.data, task.problem.loss, task.which, { batchSize: task.problem.batchSize, route: 'dense' }, inlineBackend());
+    case 'chain':
+      return chainRanks(task);
+    case 'sketch-rows': return computeSketchRows(operatorFor(task.problem).op, task.which, task.dirs, task.c0, task.kc, task.k);
+    case 'eigen': return symmetricEigenvalues(task.a, task.n, { overwrite: true });
+    case 'outer-gram': return outerGramEigenvaluesOf(task.problem);
+    case 'dense-eigen': return denseEigenvaluesOf(task.problem, task.hessian);
+  }
+}
+
+function chainRanks(task: Extract<WorkerTask, { kind: 'chain' }>): PointRanks[] {
+  const { net, data, loss, batchSize } = task.problem;
+  const acc = new HessianAccumulator(net, getLoss(loss), task.which);
+  const wanted = new Map(task.wanted.map((n, i) => [n, i]));
+  const out: PointRanks[] = new Array(task.wanted.length);
+  const last = Math.max(...task.wanted);
+  for (const n of task.boundaries) {
     if (n > last) break;
     const t0 = performance.now();
     acc.addUpTo(data, n, batchSize);
     const t1 = performance.now();
-    if (wanted.has(n)) {
-      const r = acc.ranks();
-      out.set(n, { params: acc.params, ...r, seconds: { products: (t1 - t0) / 1000, eigen: (performance.now() - t1) / 1000 } });
+    const i = wanted.get(n);
+    if (i !== undefined) {
+      const r = acc.ranks(task.hints[i]);
+      out[i] = { params: acc.params, ...r, seconds: { products: (t1 - t0) / 1000, eigen: (performance.now() - t1) / 1000 } };
     }
   }
-  return task.chain.wanted.map((n) => out.get(n)!);
+  return out;
 }
+
+export { DENSE_MAX_PARAMS };

@@ -9,10 +9,10 @@ import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { CacheStore } from './cache.js';
 import { collectResults, type CollectParams, type Results } from './collect.js';
-import { computeDataset, computeInputRank, computeNetwork, computePrediction, computeRanks, type RanksTask } from './compute.js';
+import { computeDataset, computeInputRank, computeNetwork, computePrediction, hintsOf, type WorkerTask } from './compute.js';
 import type { EngineEvent } from './events.js';
 import type { Plan, PlanStep } from './plan.js';
-import type { Dataset, Network, PointRanks, Prediction, RankResult } from '../science/index.js';
+import { hessianRanks, usesDenseRoute, type Dataset, type HessianKind, type Network, type PointRanks, type Prediction, type RankProblem, type RankResult, type RanksBackend, type SketchRows } from '../science/index.js';
 
 export interface RunOptions {
   /** null: neither read nor write the cache (--no-cache). */
@@ -139,26 +139,38 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     }
   };
 
-  /** Runs a ranks task in a worker once a slot is free; resolves with its outputs and start time. */
-  const runHeavy = (steps: readonly PlanStep[], task: RanksTask): Promise<{ out: PointRanks[]; started: number }> =>
+  /**
+   * Runs a task in a worker once a queue slot is free. Bigger points go first (priority = P), so
+   * a sweep's longest points do not end up alone at the tail.
+   */
+  const inWorker = <T>(task: WorkerTask, priority: number, onStart?: () => void): Promise<T> =>
     queue.add(async () => {
       checkAbort();
-      const started = performance.now();
-      for (const step of steps) emit({ type: 'start', step });
-      return { out: (await getPool().run(task, { signal: abort.signal })) as PointRanks[], started };
-    }) as Promise<{ out: PointRanks[]; started: number }>;
+      onStart?.();
+      return (await getPool().run(task, { signal: abort.signal })) as T;
+    }, { priority }) as Promise<T>;
+
+  /** The science library's heavy pieces, each a worker task. */
+  const poolBackend = (priority: number): RanksBackend => ({
+    sketchRows: (problem, which, dirs, c0, kc, k) => inWorker<SketchRows>({ kind: 'sketch-rows', problem, which, dirs, c0, kc, k }, priority),
+    eigenvalues: (a, n) => inWorker<Float64Array>({ kind: 'eigen', a, n }, priority),
+    outerGramEigenvalues: (problem) => inWorker<Float64Array>({ kind: 'outer-gram', problem }, priority),
+    denseEigenvalues: (problem, hessian) => inWorker<Float64Array>({ kind: 'dense-eigen', problem, hessian }, priority),
+  });
 
   const runChainPart = async (part: PlanStep[]): Promise<Map<string, PointRanks>> => {
     const largest = part[part.length - 1];
-    const [data, net] = await Promise.all([
+    const [data, net, ...preds] = await Promise.all([
       resolve(plan.byId.get(largest.inputs.dataset)!) as Promise<Dataset>,
       resolve(plan.byId.get(largest.inputs.network)!) as Promise<Network>,
+      ...part.map((s) => resolve(plan.byId.get(s.inputs.prediction)!) as Promise<Prediction>),
     ]);
     const cfg = largest.config;
-    const { out, started } = await runHeavy(part, {
-      net, data, loss: cfg.loss, which: cfg.hessians, batchSize: cfg.batch_size, hint: null,
-      chain: { boundaries: largest.chain!.boundaries, wanted: part.map((s) => s.config.dataset.samples) },
-    });
+    let started = 0;
+    const out = await inWorker<PointRanks[]>({
+      kind: 'chain', problem: { net, data, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined }, which: cfg.hessians,
+      boundaries: largest.chain!.boundaries, wanted: part.map((s) => s.config.dataset.samples), hints: preds.map(hintsOf),
+    }, net.theta.length, () => { started = performance.now(); for (const s of part) emit({ type: 'start', step: s }); });
     const m = new Map<string, PointRanks>();
     part.forEach((s, i) => m.set(s.id, out[i]));
     // Steps of the part share the job's time equally in timings.json.
@@ -174,7 +186,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     return new Map(roles.map((r, i) => [r, vals[i]]));
   };
 
-  /** Computes a light step on this thread; heavy ones go through runHeavy and report their own start. */
+  /** Computes a light step on this thread; ranks steps go through computeRanksStep. */
   const compute = async (step: PlanStep, inputs: Map<string, unknown>): Promise<unknown> => {
     const cfg = step.config;
     switch (step.kind) {
@@ -191,7 +203,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
           prediction: inputs.get(`${i}/prediction`) as Prediction,
           ranks: inputs.get(`${i}/ranks`) as PointRanks,
         })));
-      case 'ranks': throw new Error('ranks steps run through runHeavy');
+      case 'ranks': throw new Error('ranks steps run through computeRanksStep');
     }
   };
 
@@ -208,14 +220,25 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
       return (await job()).get(step.id)!; // runChainPart caches and reports each member
     }
     const inputs = await inputsOf(step);
+    checkAbort();
     const pred = inputs.get('prediction') as Prediction;
     const cfg = step.config;
-    const hint = pred.applicable ? Math.max(pred.loss, pred.functional) : null;
-    const { out, started } = await runHeavy([step], {
-      net: inputs.get('network') as Network, data: inputs.get('dataset') as Dataset,
-      loss: cfg.loss, which: cfg.hessians, batchSize: cfg.batch_size, hint,
-    });
-    return finish(step, started, out[0]);
+    const net = inputs.get('network') as Network;
+    const problem: RankProblem = { net, data: inputs.get('dataset') as Dataset, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
+    const P = net.theta.length;
+    if (usesDenseRoute(P)) {
+      let started = 0;
+      const r = await inWorker<PointRanks>({ kind: 'point', problem, which: cfg.hessians }, P, () => { started = performance.now(); emit({ type: 'start', step }); });
+      return finish(step, started, r);
+    }
+    // Larger points: the algorithm runs here, its heavy pieces on every worker at once.
+    const started = performance.now();
+    emit({ type: 'start', step });
+    const hint = pred.applicable ? Math.max(...cfg.hessians.filter((h): h is HessianKind => h !== 'outer').map((h) => pred[h]), 0) : undefined;
+    const r = await hessianRanks(problem.net, problem.data, cfg.loss, cfg.hessians, {
+      batchSize: problem.batchSize, sketchHint: hint || undefined, parallel: jobs,
+    }, poolBackend(P));
+    return finish(step, started, r);
   };
 
   const resolve = (step: PlanStep): Promise<unknown> => {

@@ -1,6 +1,6 @@
-/** Worker-thread entry (piscina): runs CPU-heavy step computations off the main thread. */
-import { computeRanks, type RanksTask } from './compute.js';
+/** Worker-thread entry (piscina): runs CPU-heavy pieces of steps off the main thread. */
+import { runTask, type WorkerTask } from './compute.js';
 
-export default function run(task: RanksTask) {
-  return computeRanks(task);
+export default function run(task: WorkerTask) {
+  return runTask(task);
 }

@@ -10,9 +10,10 @@ export { initNetwork, networkSpec, paramCount, layerLayout, lossAndGradient, for
 export { HessianOperator, unitDirections, type Directions, type ProductRequest, type Products } from './hessian/operator.js';
 export { denseHessians, symmetrize } from './hessian/dense.js';
 export { outerGram } from './hessian/gram.js';
-export { sketchRanks, type SketchOptions } from './hessian/sketch.js';
+export { sketchRanks, DealtDirections, type SketchOptions } from './hessian/sketch.js';
 export { numericalRank, EPS, AMBIGUITY_DECADES, type RankResult } from './rank.js';
-export { hessianRanks, inputCovarianceRank, type PointRanks, type RankOptions } from './ranks.js';
+export { hessianRanks, inputCovarianceRank, usesDenseRoute, DENSE_MAX_PARAMS, type PointRanks, type RankOptions } from './ranks.js';
+export { inlineBackend, computeSketchRows, operatorFor, denseEigenvaluesOf, outerGramEigenvaluesOf, type RanksBackend, type RankProblem, type SketchDirections, type SketchRows, type SketchWhich } from './hessian/backend.js';
 export { predictRanks, type Prediction, type PredictionInput } from './predictions.js';
 export { symmetricEigenvalues } from './linalg/eigen.js';
 export { Rng } from './random.js';

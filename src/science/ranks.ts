@@ -5,29 +5,33 @@
  * - H_L, H_F with P large: an adaptive sparse sketch (see hessian/sketch.ts), falling back to
  *   dense when the Hessian turns out (nearly) full-rank.
  * Dense O(P^3) eigensolves in JavaScript take minutes at P = 7,280; these routes keep a width-56
- * point within a minute. See docs/design.md.
+ * point within seconds. The heavy pieces go through a RanksBackend (inline by default; the engine
+ * runs them on worker threads). See docs/design.md.
  */
 import { symmetricEigenvalues } from './linalg/eigen.js';
 import { gemmTN } from './linalg/gemm.js';
-import { getLoss } from './losses.js';
 import { paramCount } from './network.js';
 import { numericalRank, type RankResult } from './rank.js';
-import { denseHessians, symmetrize } from './hessian/dense.js';
-import { outerGram } from './hessian/gram.js';
-import { HessianOperator } from './hessian/operator.js';
+import { symmetrize } from './hessian/dense.js';
+import { inlineBackend, type RankProblem, type RanksBackend } from './hessian/backend.js';
 import { sketchRanks } from './hessian/sketch.js';
 import type { Dataset, HessianKind, LossName, Network } from './types.js';
+
+/** Use dense matrices for every Hessian when P is at most this (default of RankOptions.denseMaxParams). */
+export const DENSE_MAX_PARAMS = 1200;
 
 export interface RankOptions {
   /** Samples per accumulation batch (memory only). */
   readonly batchSize?: number;
-  /** Use dense matrices for every Hessian when P <= this (default 1200). */
+  /** Use dense matrices for every Hessian when P <= this (default DENSE_MAX_PARAMS). */
   readonly denseMaxParams?: number;
   /** Force a route: 'auto' (default) or 'dense' (reference; O(P^3)). */
   readonly route?: 'auto' | 'dense';
   /** Rank hint to size the first sketch (e.g. a prediction); never decides a rank. */
   readonly sketchHint?: number;
   readonly sketchSeed?: number;
+  /** How many backend calls to run at once (the engine's worker count). */
+  readonly parallel?: number;
 }
 
 export interface PointRanks {
@@ -48,53 +52,54 @@ export function inputCovarianceRank(data: Dataset): RankResult {
   return numericalRank(symmetricEigenvalues(cov, d, { overwrite: true }), d);
 }
 
-export function hessianRanks(net: Network, data: Dataset, lossName: LossName, which: readonly HessianKind[], opts: RankOptions = {}): PointRanks {
-  const loss = getLoss(lossName);
+export function usesDenseRoute(params: number, opts: RankOptions = {}): boolean {
+  return opts.route === 'dense' || params <= (opts.denseMaxParams ?? DENSE_MAX_PARAMS);
+}
+
+export async function hessianRanks(
+  net: Network, data: Dataset, loss: LossName, which: readonly HessianKind[], opts: RankOptions = {}, backend: RanksBackend = inlineBackend(),
+): Promise<PointRanks> {
   const P = paramCount(net);
   const seconds: Record<string, number> = {};
-  const timed = <T>(label: string, fn: () => T): T => {
+  const timed = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
-    try { return fn(); } finally { seconds[label] = (seconds[label] ?? 0) + (performance.now() - t0) / 1000; }
+    try { return await fn(); } finally { seconds[label] = (seconds[label] ?? 0) + (performance.now() - t0) / 1000; }
   };
-  const op = timed('setup', () => new HessianOperator(net, data, loss, { batchSize: opts.batchSize }));
+  const problem: RankProblem = { net, data, loss, batchSize: opts.batchSize };
   const result: { -readonly [K in HessianKind]?: RankResult } = {};
-  const dense = opts.route === 'dense' || P <= (opts.denseMaxParams ?? 1200);
   const NK = data.n * data.k;
-
-  const denseRoute = (kinds: HessianKind[]): void => {
-    if (kinds.length === 0) return;
-    // One kind at a time keeps a single P x P matrix alive.
-    for (const kind of kinds) {
-      const m = timed('products', () => denseHessians(op, [kind])[kind]!);
-      symmetrize(m, P);
-      result[kind] = timed('eigen', () => numericalRank(symmetricEigenvalues(m, P, { overwrite: true }), P, 'dense'));
-    }
+  const dense = async (kinds: readonly HessianKind[]): Promise<void> => {
+    await Promise.all(kinds.map(async (kind) => {
+      result[kind] = numericalRank(await timed('dense', () => backend.denseEigenvalues(problem, kind)), P, 'dense');
+    }));
   };
 
-  if (dense) {
-    denseRoute([...which]);
-  } else {
-    if (which.includes('outer')) {
-      if (NK < P) {
-        const { gram, size } = timed('gram', () => outerGram(net, data, loss));
-        result.outer = timed('eigen', () => numericalRank(symmetricEigenvalues(gram, size, { overwrite: true }), P, `gram ${size}`));
-      } else {
-        denseRoute(['outer']);
-      }
-    }
-    const wantL = which.includes('loss'), wantF = which.includes('functional');
-    if (wantL || wantF) {
-      const sk = timed('sketch', () => sketchRanks(op, loss, { loss: wantL, functional: wantF }, {
+  if (usesDenseRoute(P, opts)) {
+    await dense(which);
+    return { params: P, ...result, seconds };
+  }
+  const jobs: Promise<void>[] = [];
+  if (which.includes('outer')) {
+    jobs.push(NK < P
+      ? timed('gram', () => backend.outerGramEigenvalues(problem)).then((e) => { result.outer = numericalRank(e, P, `gram ${NK}`); })
+      : dense(['outer']));
+  }
+  const wantL = which.includes('loss'), wantF = which.includes('functional');
+  if (wantL || wantF) {
+    jobs.push((async () => {
+      const sk = await timed('sketch', () => sketchRanks(problem, { loss: wantL, functional: wantF }, backend, {
         initial: opts.sketchHint !== undefined ? opts.sketchHint + 32 : undefined,
         seed: opts.sketchSeed,
+        parallel: opts.parallel,
       }));
       if (sk) {
         if (wantL) result.loss = sk.loss;
         if (wantF) result.functional = sk.functional;
       } else {
-        denseRoute([...(wantL ? ['loss' as const] : []), ...(wantF ? ['functional' as const] : [])]);
+        await dense([...(wantL ? ['loss' as const] : []), ...(wantF ? ['functional' as const] : [])]);
       }
-    }
+    })());
   }
+  await Promise.all(jobs);
   return { params: P, ...result, seconds };
 }

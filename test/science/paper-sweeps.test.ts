@@ -10,14 +10,14 @@ import { predictRanks } from '../../src/science/predictions.js';
 import { hessianRanks, inputCovarianceRank } from '../../src/science/ranks.js';
 import type { LossName } from '../../src/science/types.js';
 
-function checkPoint(label: string, samples: number, resize: number, hidden: number[], loss: LossName): void {
+async function checkPoint(label: string, samples: number, resize: number, hidden: number[], loss: LossName): void {
   const data = loadDataset({ source: 'mnist', samples, resize, classes: 10 });
   const net = initNetwork(networkSpec(data.d, hidden, data.k, 'linear', false), 'glorot', 1);
   const r = inputCovarianceRank(data).rank;
   const pred = predictRanks({ inputRank: r, outputs: data.k, hidden, loss, activation: 'linear', bias: false });
   assert.ok(pred.applicable);
   // The prediction seeds the sketch size, as the pipeline does; the stopping rule decides the rank.
-  const ranks = hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { sketchHint: Math.max(pred.loss, pred.functional) });
+  const ranks = await hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { sketchHint: Math.max(pred.loss, pred.functional) });
   for (const kind of ['loss', 'outer', 'functional'] as const) {
     const got = ranks[kind]!;
     assert.ok(got.rank === pred[kind] || got.ambiguous,
@@ -26,13 +26,13 @@ function checkPoint(label: string, samples: number, resize: number, hidden: numb
 }
 
 for (const loss of ['mse', 'cross-entropy'] as const) {
-  test(`sample-size sweep (hidden [10, 10], 8x8), ${loss}`, () => {
-    for (const n of [10, 30, 60, 100]) checkPoint(`N=${n}`, n, 8, [10, 10], loss);
+  test(`sample-size sweep (hidden [10, 10], 8x8), ${loss}`, async () => {
+    for (const n of [10, 30, 60, 100]) await checkPoint(`N=${n}`, n, 8, [10, 10], loss);
   });
-  test(`width sweep (hidden [m, m], N 100, 8x8), ${loss}`, () => {
-    for (const m of [4, 8, 12]) checkPoint(`m=${m}`, 100, 8, [m, m], loss);
+  test(`width sweep (hidden [m, m], N 100, 8x8), ${loss}`, async () => {
+    for (const m of [4, 8, 12]) await checkPoint(`m=${m}`, 100, 8, [m, m], loss);
   });
-  test(`depth sweep (hidden [25] x L, N 50, 4x4), ${loss}`, () => {
-    for (const depth of [1, 2, 3]) checkPoint(`L=${depth}`, 50, 4, Array(depth).fill(25), loss);
+  test(`depth sweep (hidden [25] x L, N 50, 4x4), ${loss}`, async () => {
+    for (const depth of [1, 2, 3]) await checkPoint(`L=${depth}`, 50, 4, Array(depth).fill(25), loss);
   });
 }

@@ -47,14 +47,14 @@ const grid: Case[] = [
 ];
 
 for (const c of grid) {
-  test(`linear networks on Gaussian data meet the predictions: ${c.name}`, () => {
+  test(`linear networks on Gaussian data meet the predictions: ${c.name}`, async () => {
     const data = gaussianData(c.n, c.d, c.k, 11, { inputRank: c.inputRank });
     const net = initNetwork(networkSpec(c.d, c.hidden, c.k, 'linear', false), 'glorot', 5);
     const r = inputCovarianceRank(data).rank;
     assert.equal(r, Math.min(c.n, c.d, c.inputRank ?? Infinity));
     const pred = predictRanks({ inputRank: r, outputs: c.k, hidden: c.hidden, loss: c.loss, activation: 'linear', bias: false });
     assert.ok(pred.applicable);
-    const ranks = hessianRanks(net, data, c.loss, ['loss', 'outer', 'functional'], { route: 'dense' });
+    const ranks = await hessianRanks(net, data, c.loss, ['loss', 'outer', 'functional'], { route: 'dense' });
     assert.deepEqual(
       { loss: ranks.loss!.rank, outer: ranks.outer!.rank, functional: ranks.functional!.rank },
       { loss: pred.loss, outer: pred.outer, functional: pred.functional },
@@ -63,12 +63,12 @@ for (const c of grid) {
   });
 }
 
-function routesAgree(act: Activation, loss: LossName, hidden: number[], n: number, d: number, k: number): void {
+async function routesAgree(act: Activation, loss: LossName, hidden: number[], n: number, d: number, k: number): void {
   const data = gaussianData(n, d, k, 21);
   const net = initNetwork(networkSpec(d, hidden, k, act, false), 'glorot', 8);
   const P = paramCount(net);
-  const dense = hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { route: 'dense' });
-  const fast = hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { denseMaxParams: 0 });
+  const dense = await hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { route: 'dense' });
+  const fast = await hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { denseMaxParams: 0 });
   for (const kind of ['loss', 'outer', 'functional'] as const) {
     assert.equal(fast[kind]!.rank, dense[kind]!.rank, `${kind}: ${fast[kind]!.method} vs dense`);
     assert.equal(fast[kind]!.size, P);
@@ -76,18 +76,18 @@ function routesAgree(act: Activation, loss: LossName, hidden: number[], n: numbe
   assert.match(fast.outer!.method, n * k < P ? /^gram/ : /^dense/);
 }
 
-test('Gram and sketch routes give the dense ranks: linear, low rank', () => {
-  routesAgree('linear', 'mse', [12, 12], 12, 16, 6);
+test('Gram and sketch routes give the dense ranks: linear, low rank', async () => {
+  await routesAgree('linear', 'mse', [12, 12], 12, 16, 6);
 });
 
-test('Gram and sketch routes give the dense ranks: cross-entropy, linear', () => {
-  routesAgree('linear', 'cross-entropy', [10, 14], 10, 12, 5);
+test('Gram and sketch routes give the dense ranks: cross-entropy, linear', async () => {
+  await routesAgree('linear', 'cross-entropy', [10, 14], 10, 12, 5);
 });
 
-test('a full-rank Hessian (tanh) falls back to dense and still agrees', () => {
+test('a full-rank Hessian (tanh) falls back to dense and still agrees', async () => {
   const data = gaussianData(30, 5, 3, 2);
   const net = initNetwork(networkSpec(5, [6], 3, 'tanh', false), 'glorot', 1);
-  const fast = hessianRanks(net, data, 'mse', ['loss', 'functional'], { denseMaxParams: 0 });
+  const fast = await hessianRanks(net, data, 'mse', ['loss', 'functional'], { denseMaxParams: 0 });
   assert.equal(fast.loss!.method, 'dense');
   assert.equal(fast.loss!.rank, paramCount(net));
 });
@@ -102,11 +102,45 @@ test('prefix sums over growing samples give the ranks of a direct computation', 
     acc.addUpTo(data, n, 5);
     const prefix = acc.ranks();
     const sub = { ...data, x: data.x.subarray(0, n * 6), y: data.y.subarray(0, n * 4), labels: data.labels.subarray(0, n), n };
-    const direct = hessianRanks(net, sub, 'cross-entropy', ['loss', 'outer', 'functional'], { route: 'dense' });
+    const direct = await hessianRanks(net, sub, 'cross-entropy', ['loss', 'outer', 'functional'], { route: 'dense' });
     for (const kind of ['loss', 'outer', 'functional'] as const) {
       assert.equal(prefix[kind]!.rank, direct[kind]!.rank, `N=${n} ${kind}`);
       assert.ok(Math.abs(prefix[kind]!.smax - direct[kind]!.smax) <= 1e-10 * direct[kind]!.smax);
     }
   }
   assert.throws(() => acc.addUpTo(data, 10), /cannot grow from 24 to 10/);
+});
+
+test('a sketch of a dense matrix gives its rank, whatever the hint', async () => {
+  const { denseSketchRank } = await import('../../src/science/hessian/sketch.js');
+  const { symmetricEigenvalues } = await import('../../src/science/linalg/eigen.js');
+  const { Rng } = await import('../../src/science/random.js');
+  const rng = new Rng(4, 'lowrank');
+  const P = 300, r = 71;
+  const B = Float64Array.from({ length: P * r }, () => rng.normal());
+  const H = new Float64Array(P * P);
+  for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) { let s = 0; for (let t = 0; t < r; t++) s += B[i * r + t] * B[j * r + t] * (t % 2 ? 1 : -1); H[i * P + j] = s; }
+  const eigen = (a: Float64Array, n: number) => symmetricEigenvalues(a, n, { overwrite: true });
+  for (const initial of [undefined, 10, 90, 150]) {
+    const res = denseSketchRank(H, P, eigen, { initial });
+    assert.equal(res.rank, r, `initial ${initial}: ${res.method}`);
+    assert.match(res.method, /^dense sketch/);
+  }
+  // Full rank: the sketch cannot stop below k - margin and falls back to the full eigensolve.
+  const I = new Float64Array(P * P);
+  for (let i = 0; i < P; i++) I[i * P + i] = 1 + i;
+  const full = denseSketchRank(I, P, eigen, { initial: 50 });
+  assert.equal(full.rank, P);
+  assert.equal(full.method, 'dense');
+});
+
+test('sketch results do not depend on how the work is split', async () => {
+  const data = gaussianData(12, 16, 6, 21);
+  const net = initNetwork(networkSpec(16, [12, 12], 6, 'linear', false), 'glorot', 8);
+  const one = await hessianRanks(net, data, 'mse', ['loss', 'outer', 'functional'], { denseMaxParams: 0, parallel: 1 });
+  const three = await hessianRanks(net, data, 'mse', ['loss', 'outer', 'functional'], { denseMaxParams: 0, parallel: 3 });
+  for (const kind of ['loss', 'functional'] as const) {
+    assert.equal(three[kind]!.rank, one[kind]!.rank);
+    assert.deepEqual(Array.from(three[kind]!.values), Array.from(one[kind]!.values), `${kind} spectra bit-identical`);
+  }
 });

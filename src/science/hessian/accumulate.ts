@@ -8,6 +8,7 @@ import type { Loss } from '../losses.js';
 import { numericalRank, type RankResult } from '../rank.js';
 import type { Dataset, HessianKind, Network } from '../types.js';
 import { denseHessians, symmetrize } from './dense.js';
+import { denseSketchRank } from './sketch.js';
 import { HessianOperator } from './operator.js';
 
 export class HessianAccumulator {
@@ -34,14 +35,20 @@ export class HessianAccumulator {
     this.samples = end;
   }
 
-  /** Ranks of the current sums (each from a symmetrised copy, so the sums stay usable). */
-  ranks(): Partial<Record<HessianKind, RankResult>> {
+  /**
+   * Ranks of the current sums. With hints (e.g. the ranks at the previous sample size), each
+   * comes from a sketch of the dense sum sized by its hint, the stopping rule deciding (see
+   * denseSketchRank); without, from a full eigensolve of a symmetrised copy.
+   */
+  ranks(hints?: Partial<Record<HessianKind, number>>, seed = 0): Partial<Record<HessianKind, RankResult>> {
     const P = this.params;
     const out: Partial<Record<HessianKind, RankResult>> = {};
+    const eigen = (a: Float64Array, n: number): Float64Array => symmetricEigenvalues(a, n, { overwrite: true });
     for (const kind of this.which) {
       const m = new Float64Array(this.sums[kind]!);
       symmetrize(m, P);
-      out[kind] = numericalRank(symmetricEigenvalues(m, P, { overwrite: true }), P, 'dense');
+      const hint = hints?.[kind];
+      out[kind] = hint === undefined ? numericalRank(eigen(m, P), P, 'dense') : denseSketchRank(m, P, eigen, { initial: hint + 32, seed });
     }
     return out;
   }

@@ -1,0 +1,111 @@
+/**
+ * The heavy pieces of a rank computation, behind one interface so a caller can run them
+ * elsewhere (the engine runs them in worker threads, several at once); `inlineBackend` runs them
+ * here. Every piece is a pure function of plain data, so any backend gives the same numbers.
+ */
+import { symmetricEigenvalues } from '../linalg/eigen.js';
+import { getLoss, type Loss } from '../losses.js';
+import type { Dataset, HessianKind, LossName, Network } from '../types.js';
+import { denseHessians, symmetrize } from './dense.js';
+import { outerGram } from './gram.js';
+import { HessianOperator } from './operator.js';
+
+export interface SketchWhich {
+  readonly loss: boolean;
+  readonly functional: boolean;
+}
+
+/** Everything a backend needs to rebuild the operator: plain data, cheap to send to a worker. */
+export interface RankProblem {
+  readonly net: Network;
+  readonly data: Dataset;
+  readonly loss: LossName;
+  readonly batchSize?: number;
+}
+
+/** Sketch directions: `count` rows of `nnz` (index, value) pairs. */
+export interface SketchDirections {
+  readonly count: number;
+  readonly nnz: number;
+  readonly index: Int32Array;
+  readonly value: Float64Array;
+}
+
+export interface SketchRows {
+  /** kc x k: row g holds omega_h . (H_F omega_g) for h = 0..k-1 (when H_F was asked for). */
+  readonly functional?: Float64Array;
+  /** kc x k: row g holds omega_h . (H_L omega_g) (when H_L was asked for). */
+  readonly loss?: Float64Array;
+}
+
+export interface RanksBackend {
+  /** Sketch rows [c0, c0 + kc) against the first k directions, for the Hessians asked for. */
+  sketchRows(p: RankProblem, which: SketchWhich, dirs: SketchDirections, c0: number, kc: number, k: number): Promise<SketchRows>;
+  /** Eigenvalues (ascending) of a symmetric n x n matrix; the matrix may be consumed. */
+  eigenvalues(a: Float64Array, n: number): Promise<Float64Array>;
+  /** Nonzero spectrum of H_O from its N*K x N*K Gram matrix. */
+  outerGramEigenvalues(p: RankProblem): Promise<Float64Array>;
+  /** Eigenvalues of one dense P x P Hessian (formed from P products, then symmetrised). */
+  denseEigenvalues(p: RankProblem, kind: HessianKind): Promise<Float64Array>;
+}
+
+export function operatorFor(p: RankProblem): { op: HessianOperator; loss: Loss } {
+  const loss = getLoss(p.loss);
+  return { op: new HessianOperator(p.net, p.data, loss, { batchSize: p.batchSize }), loss };
+}
+
+/**
+ * Sketch rows of directions [c0, c0 + kc): omega_h . (H omega_g) for every h < k, from exact
+ * products. H_L's rows come from its own products (functional + outer), not from H_F's plus a
+ * Gram of J Omega: the extra backward pass costs less than that k x k x N*K product.
+ */
+export function computeSketchRows(op: HessianOperator, which: SketchWhich, dirs: SketchDirections, c0: number, kc: number, k: number, chunk = 64): SketchRows {
+  const P = op.params;
+  const { nnz, index, value } = dirs;
+  const out: { functional?: Float64Array; loss?: Float64Array } = {};
+  if (which.functional) out.functional = new Float64Array(kc * k);
+  if (which.loss) out.loss = new Float64Array(kc * k);
+  const project = (Y: Float64Array, dst: Float64Array, a: number, kk: number): void => {
+    for (let c = 0; c < kk; c++) {
+      const yo = c * P, so = (a + c) * k;
+      for (let h = 0; h < k; h++) {
+        let acc = 0;
+        for (let q = 0, o = h * nnz; q < nnz; q++, o++) acc += value[o] * Y[yo + index[o]];
+        dst[so + h] = acc;
+      }
+    }
+  };
+  for (let a = 0; a < kc; a += chunk) {
+    const kk = Math.min(chunk, kc - a);
+    const prod = op.apply({ kind: 'sparse', ...dirs }, c0 + a, kk, { functional: which.functional, loss: which.loss });
+    if (out.functional) project(prod.functional!, out.functional, a, kk);
+    if (out.loss) project(prod.loss!, out.loss, a, kk);
+  }
+  return out;
+}
+
+export function denseEigenvaluesOf(p: RankProblem, kind: HessianKind): Float64Array {
+  const { op } = operatorFor(p);
+  const m = denseHessians(op, [kind])[kind]!;
+  symmetrize(m, op.params);
+  return symmetricEigenvalues(m, op.params, { overwrite: true });
+}
+
+export function outerGramEigenvaluesOf(p: RankProblem): Float64Array {
+  const { gram, size } = outerGram(p.net, p.data, getLoss(p.loss));
+  return symmetricEigenvalues(gram, size, { overwrite: true });
+}
+
+/** Runs every piece here, on this thread. */
+export function inlineBackend(): RanksBackend {
+  let cached: { p: RankProblem; op: HessianOperator } | undefined;
+  return {
+    async sketchRows(p, which, dirs, c0, kc, k) {
+      if (!cached || cached.p !== p) cached = { p, op: operatorFor(p).op };
+      return computeSketchRows(cached.op, which, dirs, c0, kc, k);
+    },
+    async eigenvalues(a, n) { return symmetricEigenvalues(a, n, { overwrite: true }); },
+    async outerGramEigenvalues(p) { return outerGramEigenvaluesOf(p); },
+    async denseEigenvalues(p, kind) { return denseEigenvaluesOf(p, kind); },
+  };
+}
