@@ -15,6 +15,11 @@ export async function execute(command: ParsedCommand, io: CliIO): Promise<number
     case 'validate': return (await import('./commands/validate.js')).validateCommand(command.options, io);
     case 'plan': return (await import('./commands/plan.js')).planCommand(command.options, io);
     case 'clean': return (await import('./commands/clean.js')).cleanCommand(command.options, io);
+    case 'report': return (await import('./commands/report.js')).reportCommand(command.options, io);
+    case 'show': return (await import('./commands/show.js')).showCommand(command.options, io);
+    case 'status': return (await import('./commands/status.js')).statusCommand(command.options, io);
+    case 'diff': return (await import('./commands/diff.js')).diffCommand(command.options, io);
+    case 'init': return (await import('./commands/init.js')).initCommand(command.options, io);
   }
 }
 

@@ -47,11 +47,52 @@ export interface CleanOptions {
   readonly all: boolean;
 }
 
+export interface ReportOptions {
+  readonly file: string;
+  /** Folder holding `<study name>/` result folders. */
+  readonly results: string;
+  /** Cache folder (read only). */
+  readonly cache: string;
+}
+
+export interface ShowOptions {
+  readonly file: string;
+  readonly results: string;
+  /** Open the report with the system's opener when there is a display (false: only print its path). */
+  readonly open: boolean;
+}
+
+export interface StatusOptions {
+  /** Pipeline files; empty: every *.yaml under pipelines/. */
+  readonly files: readonly string[];
+  readonly json: boolean;
+}
+
+export interface DiffOptions {
+  /** `<rev-a> [<rev-b>] [file]` or `<folder-a> <folder-b>`, as given (the command tells them apart). */
+  readonly targets: readonly string[];
+  readonly json: boolean;
+  /** Exit 1 when something differs (as `git diff --exit-code`). */
+  readonly exitCode: boolean;
+}
+
+export interface InitOptions {
+  /** The study name; the file is `<name>.yaml`. */
+  readonly name: string;
+  /** Folder to write the file in. */
+  readonly dir: string;
+}
+
 export type ParsedCommand =
   | { readonly command: 'run'; readonly options: RunOptions }
   | { readonly command: 'validate'; readonly options: ValidateOptions }
   | { readonly command: 'plan'; readonly options: PlanOptions }
-  | { readonly command: 'clean'; readonly options: CleanOptions };
+  | { readonly command: 'clean'; readonly options: CleanOptions }
+  | { readonly command: 'report'; readonly options: ReportOptions }
+  | { readonly command: 'show'; readonly options: ShowOptions }
+  | { readonly command: 'status'; readonly options: StatusOptions }
+  | { readonly command: 'diff'; readonly options: DiffOptions }
+  | { readonly command: 'init'; readonly options: InitOptions };
 
 export type CommandName = ParsedCommand['command'];
 
@@ -130,6 +171,20 @@ export const OPTIONS = {
   all: {
     flags: '--all',
     description: 'also remove the results folder (--results)',
+  },
+  noOpen: {
+    flags: '--no-open',
+    description: "only print the report's path (do not open it)",
+  },
+  dir: {
+    flags: '--dir <dir>',
+    description: 'folder to write <name>.yaml in',
+    default: '.',
+    parse: parseDir('--dir'),
+  },
+  exitCode: {
+    flags: '--exit-code',
+    description: 'exit 1 when the results differ (as git diff --exit-code)',
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -212,5 +267,59 @@ export const COMMANDS: readonly CommandSpec[] = [
         options: { cache: str(raw, 'cache', OPTIONS.cache.default), results: str(raw, 'results', OPTIONS.results.default), all },
       };
     },
+  },
+  {
+    name: 'report',
+    args: [{ syntax: '<file>', description: 'pipeline file (YAML)' }],
+    summary: 'rebuild the report (table.md, plots/, report.html) from the cache, computing nothing',
+    options: ['results', 'cache'],
+    examples: ['hrank report pipelines/quickstart.yaml', 'hrank report study.yaml --results out --cache /tmp/hrank-cache'],
+    build: (args, raw) => ({
+      command: 'report',
+      options: { file: args[0] as string, results: str(raw, 'results', OPTIONS.results.default), cache: str(raw, 'cache', OPTIONS.cache.default) },
+    }),
+  },
+  {
+    name: 'show',
+    args: [{ syntax: '<file>', description: 'pipeline file (YAML)' }],
+    summary: "print the path of a study's report.html and open it when there is a display",
+    options: ['results', 'noOpen'],
+    examples: ['hrank show pipelines/quickstart.yaml', 'hrank show study.yaml --no-open'],
+    build: (args, raw) => ({
+      command: 'show',
+      // `--no-open` sets commander's `open` value to false (true by default).
+      options: { file: args[0] as string, results: str(raw, 'results', OPTIONS.results.default), open: raw.open !== false },
+    }),
+  },
+  {
+    name: 'status',
+    args: [{ syntax: '[files...]', description: 'pipeline files (default: every *.yaml under pipelines/)' }],
+    summary: "compare each pipeline with its lock file: up to date, stale (which points, why) or never run; exit 1 unless all are up to date",
+    options: ['json'],
+    examples: ['hrank status', 'hrank status study.yaml --json'],
+    build: (args, raw) => ({ command: 'status', options: { files: [...((args[0] as string[] | undefined) ?? [])], json: bool(raw, 'json') } }),
+  },
+  {
+    name: 'diff',
+    args: [
+      { syntax: '<rev-a>', description: 'git revision (or a results folder)' },
+      { syntax: '[rev-b]', description: 'git revision (default: the working tree), or a second results folder' },
+      { syntax: '[file]', description: 'pipeline file or its lock file (default: every lock file that differs)' },
+    ],
+    summary: "compare a study's results between two git revisions (its lock files) or two results folders",
+    options: ['json', 'exitCode'],
+    examples: ['hrank diff HEAD study.yaml', 'hrank diff main HEAD pipelines/width.yaml', 'hrank diff results/a results/b --json'],
+    build: (args, raw) => ({
+      command: 'diff',
+      options: { targets: args.filter((a): a is string => typeof a === 'string'), json: bool(raw, 'json'), exitCode: bool(raw, 'exitCode') },
+    }),
+  },
+  {
+    name: 'init',
+    args: [{ syntax: '<name>', description: 'study name: letters, digits, ".", "_" and "-"' }],
+    summary: 'write <name>.yaml: a commented pipeline file that validates and runs as written',
+    options: ['dir'],
+    examples: ['hrank init my-study', 'hrank init my-study --dir pipelines'],
+    build: (args, raw) => ({ command: 'init', options: { name: args[0] as string, dir: str(raw, 'dir', OPTIONS.dir.default) } }),
   },
 ];

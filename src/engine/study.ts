@@ -1,15 +1,20 @@
 /**
  * One study end to end, for the CLI: load and validate the file, expand the sweep, plan, run
  * against the cache, and write the results folder only when every point finished (so a failed
- * or interrupted run leaves earlier results intact).
+ * or interrupted run leaves earlier results intact), then the report (table, plots, HTML).
+ * `reportFromCache` rebuilds the report from the cache alone, computing nothing.
  */
 import path from 'node:path';
 import { expandSweep, loadStudy } from '../pipeline/index.js';
 import { resultsDir, writeResults } from '../report/results.js';
+import type { PointSpectra } from '../report/model.js';
+import type { PointRanks, Prediction, RankResult } from '../science/index.js';
 import { CacheStore } from './cache.js';
+import { collectResults, type CollectParams, type Results } from './collect.js';
 import type { EngineEvent } from './events.js';
 import { planStudy, type Plan } from './plan.js';
 import { runPlan, type RunResult } from './run.js';
+import { writeLock } from '../lock/lockfile.js';
 
 export interface StudyOptions {
   /** Folder that holds `<name>/` result folders (default `results`). */
@@ -31,6 +36,8 @@ export interface StudyRun {
   readonly dir: string;
   /** Files written (empty when the run did not finish). */
   readonly files: readonly string[];
+  /** The lock file written beside the pipeline file (`<stem>.lock.json`), when the run finished. */
+  readonly lock?: string;
 }
 
 export function openCache(dir: string, onEvent?: (e: EngineEvent) => void): CacheStore {
@@ -51,13 +58,116 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   const run = await runPlan(plan, { cache, jobs: opts.jobs, keepGoing: opts.keepGoing, signal: opts.signal, onEvent: opts.onEvent });
   const dir = resultsDir(opts.results ?? 'results', plan.study);
   let files: string[] = [];
+  let lock: string | undefined;
   if (run.ok && run.results) {
     const pointSteps = Object.fromEntries(plan.points.map((p) => [p.point.id, Object.values(p.steps)]));
     files = await writeResults(dir, plan.study, run.results, {
       started, finished: new Date(), timings: { totalSeconds: (performance.now() - t0) / 1000, steps: run.seconds }, pointSteps,
     });
+    files.push(...await writeStudyReport(plan, run.results, dir, cache, opts.onEvent));
+    lock = await writeLock(file, plan, run.results);
   }
-  return { plan, run, dir: path.resolve(dir), files };
+  return { plan, run, dir: path.resolve(dir), files, ...(lock ? { lock } : {}) };
+}
+
+/**
+ * The report after a finished run. The spectra (only when the study asks for them) are read
+ * back from the cache; without one the report says it has none. A report that cannot be
+ * written is a warning: the results are already written and stay valid.
+ */
+async function writeStudyReport(plan: Plan, results: Results, dir: string, cache: CacheStore | null, onEvent?: (e: EngineEvent) => void): Promise<string[]> {
+  try {
+    const report = await import('../report/report.js');
+    let spectra: PointSpectra[] | null = null;
+    if (plan.study.report.spectra && cache) {
+      spectra = [];
+      for (const p of plan.points) {
+        const ranks = (await cache.get(plan.byId.get(p.steps.ranks)!.key)) as PointRanks | undefined;
+        if (!ranks) { spectra = null; break; }
+        spectra.push(pointSpectra(ranks));
+      }
+    }
+    const provenance = await report.readProvenance(dir, plan.study);
+    return await report.writeReport(dir, { study: plan.study, results, spectra, provenance });
+  } catch (e) {
+    onEvent?.({ type: 'warning', message: `report not written: ${e instanceof Error ? e.message : String(e)}` });
+    return [];
+  }
+}
+
+function pointSpectra(ranks: PointRanks): PointSpectra {
+  const out: PointSpectra = {};
+  for (const k of ['loss', 'outer', 'functional'] as const) if (ranks[k]) out[k] = ranks[k];
+  return out;
+}
+
+/** A step a rebuild needs that the cache does not hold. */
+export class NotCachedError extends Error {
+  override readonly name = 'NotCachedError';
+  constructor(
+    /** Ids of the missing steps, in plan order. */
+    readonly missing: readonly string[],
+    readonly cacheDir: string,
+  ) {
+    super(`${missing.length === 1 ? '1 step is' : `${missing.length} steps are`} not in the cache ${cacheDir}: ${missing.join(', ')}`);
+  }
+}
+
+export interface CachedStudy {
+  readonly results: Results;
+  /** Per point (results row order): the spectra of its Hessians. */
+  readonly spectra: readonly PointSpectra[];
+}
+
+/**
+ * A study's results and spectra from the cache alone, computing nothing: the input-rank,
+ * prediction and ranks steps of every point must be cached (`collect` only gathers them).
+ * Throws `NotCachedError` naming every step the cache lacks.
+ */
+export async function resultsFromCache(plan: Plan, cache: CacheStore): Promise<CachedStudy> {
+  const wanted = ['input-rank', 'prediction', 'ranks'] as const;
+  const values = new Map<string, unknown>();
+  const missing = new Set<string>();
+  for (const p of plan.points) {
+    for (const kind of wanted) {
+      const id = p.steps[kind];
+      if (values.has(id) || missing.has(id)) continue;
+      const v = await cache.get(plan.byId.get(id)!.key);
+      if (v === undefined) missing.add(id);
+      else values.set(id, v);
+    }
+  }
+  if (missing.size > 0) throw new NotCachedError(plan.steps.map((s) => s.id).filter((id) => missing.has(id)), cache.root);
+  const perPoint = plan.points.map((p) => ({
+    inputRank: values.get(p.steps['input-rank']) as RankResult,
+    prediction: values.get(p.steps.prediction) as Prediction,
+    ranks: values.get(p.steps.ranks) as PointRanks,
+  }));
+  const results = collectResults(plan.byId.get(plan.collect)!.parts.params as CollectParams, perPoint);
+  return { results, spectra: perPoint.map((v) => pointSpectra(v.ranks)) };
+}
+
+export interface ReportRebuild {
+  readonly plan: Plan;
+  /** The study's results folder (absolute). */
+  readonly dir: string;
+  /** Files written (table.md, plots/*, report.html). */
+  readonly files: readonly string[];
+}
+
+/**
+ * `hrank report`: rebuilds the report of a study from the cache, computing nothing. The results
+ * files are left as they are; provenance.json is shown when it belongs to this exact file.
+ */
+export async function reportFromCache(file: string, opts: { readonly results?: string; readonly cache?: string; readonly onEvent?: (e: EngineEvent) => void } = {}): Promise<ReportRebuild> {
+  const plan = await loadPlan(file);
+  const cache = openCache(opts.cache ?? 'cache', opts.onEvent);
+  const { results, spectra } = await resultsFromCache(plan, cache);
+  const dir = resultsDir(opts.results ?? 'results', plan.study);
+  const report = await import('../report/report.js');
+  const provenance = await report.readProvenance(dir, plan.study);
+  const files = await report.writeReport(dir, { study: plan.study, results, spectra, provenance });
+  return { plan, dir: path.resolve(dir), files };
 }
 
 /** Which steps of a plan the cache holds (for `hrank plan`). */

@@ -1,0 +1,124 @@
+/**
+ * What the report is made of, read from the results: cells by column name, the per-point,
+ * per-Hessian comparison with the prediction, the names and colours of the Hessians, and the
+ * spectra (sorted |eigenvalues| and tolerance) a spectrum plot draws.
+ */
+import type { Cell, Results } from '../engine/collect.js';
+import { formatValue } from '../pipeline/expand.js';
+import type { HessianKind, Study, SweepValue } from '../pipeline/types.js';
+import type { Provenance } from './results.js';
+
+export const KINDS: readonly HessianKind[] = ['loss', 'outer', 'functional'];
+
+/** Short names, as the paper writes them. */
+export const HESSIAN_SYMBOL: Readonly<Record<HessianKind, string>> = { loss: 'H_L', outer: 'H_O', functional: 'H_F' };
+
+/** Legend labels. */
+export const HESSIAN_LABEL: Readonly<Record<HessianKind, string>> = {
+  loss: 'H_L (loss)',
+  outer: 'H_O (outer)',
+  functional: 'H_F (functional)',
+};
+
+/** One hue per Hessian, the same in every plot (lines, dots, tolerance rules). */
+export const HESSIAN_COLOR: Readonly<Record<HessianKind, string>> = { loss: '#1f77b4', outer: '#ff7f0e', functional: '#2ca02c' };
+
+/**
+ * How an empirical rank compares with its prediction:
+ * `=` equal; `differs`; `ambiguous` the rank itself is numerically ambiguous (a kept or dropped
+ * value within 1 decade of the tolerance), whatever the prediction; `n/a` no prediction applies.
+ */
+export type Check = '=' | 'differs' | 'ambiguous' | 'n/a';
+
+export const CHECK_MEANING: Readonly<Record<Check, string>> = {
+  '=': 'the empirical rank equals the prediction',
+  differs: 'the empirical rank differs from the prediction',
+  ambiguous: 'the rank is numerically ambiguous: a kept or dropped value lies within 1 decade of the tolerance',
+  'n/a': 'no prediction applies (nonlinear activation or bias)',
+};
+
+/** The spectrum a rank was read from (a `RankResult` is one). */
+export interface Spectrum {
+  /** Sorted descending |eigenvalues| (or singular values). */
+  readonly values: Float64Array;
+  readonly tolerance: number;
+  readonly rank: number;
+  readonly method: string;
+}
+
+/** Spectra of one point, by Hessian. */
+export type PointSpectra = Partial<Record<HessianKind, Spectrum>>;
+
+/** Everything a report is built from. */
+export interface ReportInput {
+  readonly study: Study;
+  readonly results: Results;
+  /**
+   * Per results row: the spectra of its Hessians; only read when the study asks for spectra
+   * (`report.spectra: true`). Null or absent: no spectrum plots (the report says why).
+   */
+  readonly spectra?: readonly PointSpectra[] | null;
+  /** The run's provenance; null when there is none (the report says so). */
+  readonly provenance: Provenance | null;
+}
+
+/** Index of a column; -1 when absent. */
+export function columnIndex(results: Results, name: string): number {
+  return results.columns.indexOf(name);
+}
+
+export function cellOf(results: Results, row: number, name: string): Cell {
+  const i = columnIndex(results, name);
+  return i < 0 ? null : (results.rows[row]?.[i] ?? null);
+}
+
+export function numberOf(results: Results, row: number, name: string): number | null {
+  const c = cellOf(results, row, name);
+  return typeof c === 'number' ? c : null;
+}
+
+/** A cell as text: lists as the sweep writes them (`[8, 8]`), null as ''. */
+export function cellText(c: Cell): string {
+  if (c === null) return '';
+  if (Array.isArray(c)) return formatValue(c as SweepValue);
+  return String(c);
+}
+
+/** The Hessians with at least one rank in the results, in canonical order. */
+export function presentKinds(results: Results): HessianKind[] {
+  return KINDS.filter((k) => results.rows.some((_, i) => numberOf(results, i, `rank_${k}`) !== null));
+}
+
+/** The comparison of one point's Hessian with its prediction; null when that rank was not computed. */
+export function checkOf(results: Results, row: number, kind: HessianKind): Check | null {
+  const rank = numberOf(results, row, `rank_${kind}`);
+  if (rank === null) return null;
+  if (results.details[row]?.ranks[kind]?.ambiguous) return 'ambiguous';
+  const pred = numberOf(results, row, `pred_${kind}`);
+  if (pred === null) return 'n/a';
+  return rank === pred ? '=' : 'differs';
+}
+
+/** How a count of each check reads: `5 equal`, `1 differs`. */
+export const CHECK_COUNT_WORDS: Readonly<Record<Check, string>> = { '=': 'equal', differs: 'differ', ambiguous: 'ambiguous', 'n/a': 'without prediction' };
+
+/** `5 equal, 1 differ`: the non-zero counts of a Hessian's checks. */
+export function checkSummary(counts: Readonly<Record<Check, number>>): string {
+  const order: readonly Check[] = ['=', 'differs', 'ambiguous', 'n/a'];
+  return order.filter((c) => counts[c] > 0).map((c) => `${counts[c]} ${CHECK_COUNT_WORDS[c]}`).join(', ') || 'no points';
+}
+
+/** Counts of each check per Hessian. */
+export function checkCounts(results: Results, kind: HessianKind): Record<Check, number> {
+  const counts: Record<Check, number> = { '=': 0, differs: 0, ambiguous: 0, 'n/a': 0 };
+  results.rows.forEach((_, i) => {
+    const c = checkOf(results, i, kind);
+    if (c !== null) counts[c]++;
+  });
+  return counts;
+}
+
+/** The sweep axis paths, in file order. */
+export function axisPaths(study: Study): string[] {
+  return study.sweep.axes.map((a) => a.path);
+}

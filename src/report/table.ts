@@ -1,0 +1,97 @@
+/**
+ * The results as a table for people: the sweep axes, the sizes, then per Hessian its rank, the
+ * prediction, the gap and a check column (`=`, `differs`, `ambiguous`, `n/a`). One row per
+ * results row. `table.md` is its Markdown form; report.html shows the same table.
+ */
+import type { Results } from '../engine/collect.js';
+import type { HessianKind, Study } from '../pipeline/types.js';
+import {
+  CHECK_MEANING, HESSIAN_SYMBOL, axisPaths, cellOf, cellText, checkCounts, checkOf, checkSummary, presentKinds, type Check,
+} from './model.js';
+
+export interface TableColumn {
+  /** Header text. */
+  readonly name: string;
+  /** Right-aligned (numbers). */
+  readonly numeric: boolean;
+  /** The Hessian of a check column. */
+  readonly check?: HessianKind;
+}
+
+export interface ReportTable {
+  readonly columns: readonly TableColumn[];
+  /** Cell texts, one row per results row. */
+  readonly rows: readonly (readonly string[])[];
+  /** Columns left out because every row holds the same value, with that value. */
+  readonly constants: readonly { readonly name: string; readonly value: string }[];
+}
+
+/** The table of a study's results. */
+export function reportTable(study: Study, results: Results): ReportTable {
+  const axes = axisPaths(study);
+  const kinds = presentKinds(results);
+  const n = results.rows.length;
+  const distinct = (name: string): number => new Set(results.rows.map((_, i) => cellText(cellOf(results, i, name)))).size;
+  const constants: { name: string; value: string }[] = [];
+  const columns: (TableColumn & { get: (row: number) => string })[] = [];
+  const plain = (name: string): TableColumn & { get: (row: number) => string } => ({
+    name,
+    numeric: results.rows.every((_, i) => { const c = cellOf(results, i, name); return c === null || typeof c === 'number'; }),
+    get: (row) => cellText(cellOf(results, row, name)),
+  });
+  for (const a of axes) columns.push(plain(a));
+  // Sizes: params always; the others only when they vary (else they go in the header line).
+  for (const name of ['samples', 'input_dim', 'classes', 'params', 'rank_input_cov']) {
+    if (axes.includes(name)) continue;
+    if (name !== 'params' && n > 1 && distinct(name) === 1) {
+      constants.push({ name, value: cellText(cellOf(results, 0, name)) });
+      continue;
+    }
+    columns.push(plain(name));
+  }
+  for (const k of kinds) {
+    columns.push(plain(`rank_${k}`), plain(`pred_${k}`), plain(`gap_${k}`));
+    columns.push({ name: `check_${k}`, numeric: false, check: k, get: (row) => checkOf(results, row, k) ?? '' });
+  }
+  return {
+    columns: columns.map(({ get: _get, ...c }) => c),
+    rows: results.rows.map((_, i) => columns.map((c) => c.get(i))),
+    constants,
+  };
+}
+
+/** Escapes a Markdown table cell. */
+function mdCell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+const CHECK_ORDER: readonly Check[] = ['=', 'differs', 'ambiguous', 'n/a'];
+
+/** `table.md`: a title, what the columns mean, counts per check, and the table (a pure function of the results). */
+export function tableMarkdown(study: Study, results: Results): string {
+  const table = reportTable(study, results);
+  const kinds = presentKinds(results);
+  const lines: string[] = [`# ${study.name}`, ''];
+  if (study.description) lines.push(study.description, '');
+  const facts = [`${results.rows.length} ${results.rows.length === 1 ? 'point' : 'points'}`, ...table.constants.map((c) => `${c.name} ${c.value}`)];
+  lines.push(`${facts.join(', ')}. Pipeline file: \`${study.file}\`.`, '');
+  if (kinds.length > 0) {
+    lines.push('Empirical rank against the prediction (Singh, Bachmann and Hofmann, 2021):', '');
+    for (const k of kinds) {
+      lines.push(`- ${HESSIAN_SYMBOL[k]} (\`check_${k}\`): ${checkSummary(checkCounts(results, k))}`);
+    }
+    lines.push('');
+  }
+  const widths = table.columns.map((c, j) => Math.max(3, mdCell(c.name).length, ...table.rows.map((r) => mdCell(r[j]!).length)));
+  const row = (cells: readonly string[]): string =>
+    `| ${cells.map((c, j) => (table.columns[j]!.numeric ? mdCell(c).padStart(widths[j]!) : mdCell(c).padEnd(widths[j]!))).join(' | ')} |`;
+  lines.push(row(table.columns.map((c) => c.name)));
+  lines.push(`| ${table.columns.map((c, j) => (c.numeric ? `${'-'.repeat(widths[j]! - 1)}:` : '-'.repeat(widths[j]!))).join(' | ')} |`);
+  for (const r of table.rows) lines.push(row(r));
+  lines.push('');
+  lines.push('Columns: `rank_*` empirical rank, `pred_*` predicted rank (empty where no prediction applies),',
+    '`gap_*` log10(smallest kept / largest dropped value), in decades (empty: nothing dropped, or the dropped values are exactly 0).',
+    '`check_*`:', '');
+  for (const c of CHECK_ORDER) lines.push(`- ${c === '=' ? '`=`' : `\`${c}\``}: ${CHECK_MEANING[c]}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,46 @@
+/**
+ * The pipeline file `hrank init <name>` writes: every key with a comment saying what it does and
+ * what else it may be. It validates and runs as written (the embedded MNIST digits, 3 widths;
+ * a few seconds), and a test keeps it so.
+ */
+
+/** The template for a study called `name` (a valid study name: the caller checks it). */
+export function studyTemplate(name: string): string {
+  return `# ${name}: an hrank study. Run it with
+#   hrank run ${name}.yaml
+# Results go to results/${name}/ and a lock file ${name}.lock.json is written beside this file:
+# commit both files, and \`hrank status\` tells whether the results still match the pipeline.
+# Every key is documented in hrank's README (section "Pipeline files"); its JSON Schema,
+# schemas/pipeline.schema.json in the hrank package, gives editors completion.
+version: 1                  # format version of this file (always 1)
+name: ${name}${' '.repeat(Math.max(1, 22 - name.length))}# the results folder: results/<name>/
+description: Hessian ranks against hidden width   # free text
+seed: 1                     # seeds the weights, the sketches and synthetic data
+
+dataset:
+  source: mnist             # mnist (embedded, no download) | idx | cifar10 | gaussian-mixture
+  samples: 50               # the first N samples, in file order
+  resize: 6                 # images become 6 x 6 (nearest neighbour): input dimension 36
+  classes: 10               # 2..10 (samples of other classes are dropped)
+
+model:
+  width: 4                  # hidden layers of this width (or: hidden: [8, 8])
+  depth: 2                  # number of hidden layers
+  activation: linear        # linear | relu | tanh | sigmoid | elu | leaky_relu
+  bias: false               # the paper's predictions cover linear networks without bias
+  init: glorot              # glorot | orthogonal | uniform | he
+
+loss: mse                   # mse | cross-entropy | cosh (summed over samples)
+hessians: [loss, outer, functional]   # H_L, the outer-product (Gauss-Newton) H_O, the functional H_F
+
+# Each sweep key is a dotted path into this file; each value a list or {from, to, step}.
+# Several axes make a grid of every combination (mode: zip pairs them element-wise).
+sweep:
+  model.width: [2, 4, 8]    # e.g. {from: 4, to: 56, step: 4} for the paper's width study
+
+report:
+  plots:
+    - x: model.width        # a sweep axis
+      normalize: params     # plot rank / #params (or: none)
+`;
+}

@@ -1,0 +1,147 @@
+/** Lock files without running anything: paths, text format, reading, canonical hashes, settings; diffs of point sets. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { interpretDiffArgs } from '../../src/cli/commands/diff.js';
+import { InputError } from '../../src/cli/errors.js';
+import type { Cell } from '../../src/engine/collect.js';
+import {
+  LOCK_VERSION, LockError, diffPointSets, isLockPath, lockPathFor, parseLock, pipelineHash, rowId, serializeLock, settingsOf, showSetting,
+  type LockFile, type PointSet,
+} from '../../src/lock/index.js';
+import { parsePipeline } from '../../src/pipeline/index.js';
+import { SMALL } from './helpers.js';
+
+const KEY = 'a'.repeat(64);
+
+function lock(points: LockFile['points'] = []): LockFile {
+  return {
+    lockfile: LOCK_VERSION, study: 's', pipeline: { file: 's.yaml', sha256: 'b'.repeat(64) }, hrank: '0.1.0', engine: '0.1.0',
+    key_salt: 'hrank-key-v1', kinds: { dataset: 1, ranks: 1 }, columns: ['model.width', 'params', 'rank_loss'], points,
+  };
+}
+
+function point(id: string, results: Record<string, Cell>, key = KEY): LockFile['points'][number] {
+  return { id, key, inputs: { dataset: KEY }, files: {}, settings: { 'model.hidden': [2], loss: 'mse' }, results };
+}
+
+function studyOf(text: string, file = '/x/s.yaml') {
+  const r = parsePipeline(text, file);
+  assert.ok(r.ok, r.ok ? '' : r.problems.map((p) => p.message).join('\n'));
+  return r;
+}
+
+test('lock paths: <stem>.lock.json beside the pipeline file', () => {
+  assert.equal(lockPathFor('pipelines/width.yaml'), path.join('pipelines', 'width.lock.json'));
+  assert.equal(lockPathFor('/a/b/study.yml'), '/a/b/study.lock.json');
+  assert.equal(lockPathFor('study.v2.YAML'), 'study.v2.lock.json');
+  assert.ok(isLockPath('a/b.lock.json'));
+  assert.ok(!isLockPath('a/b.yaml'));
+});
+
+test('the text: one point per block, short lists on one line, a final newline; it reads back as it was', () => {
+  const l = lock([point('model.width=2', { 'model.width': 2, params: 16, rank_loss: 16 }), point('model.width=3', { 'model.width': 3, params: 24, rank_loss: null })]);
+  const text = serializeLock(l);
+  assert.ok(text.endsWith('}\n'));
+  assert.match(text, /^  "columns": \["model\.width", "params", "rank_loss"\],$/m);
+  assert.match(text, /^        "model\.hidden": \[2\],$/m);
+  assert.match(text, /^  "points": \[\n    \{\n      "id": "model\.width=2",$/m);
+  assert.match(text, /^    \},\n    \{\n      "id": "model\.width=3",$/m);
+  assert.match(text, /^      "files": \{\},$/m);
+  assert.deepEqual(parseLock(text, 'x'), l);
+  assert.equal(serializeLock(parseLock(text, 'x')), text, 'stable');
+  assert.deepEqual(JSON.parse(text), l, 'plain JSON');
+});
+
+test('malformed lock files are LockErrors naming the file and what is wrong', () => {
+  const cases: [string, RegExp][] = [
+    ['{', /^s\.lock\.json: not valid JSON/],
+    ['[]', /not a lock file/],
+    ['{"study": "s"}', /no "lockfile" version/],
+    [JSON.stringify({ ...lock(), lockfile: 99 }), /format 99 was written by a newer hrank/],
+    [JSON.stringify(lock([point('a', {}, 'nothex')])), /points\[0\]\.key must be 64 hex digits/],
+    [JSON.stringify(lock([point('a', {}), point('a', {})])), /points\[1\]\.id "a" appears twice/],
+    [JSON.stringify({ ...lock(), points: [{ ...point('a', {}), results: [] }] }), /points\[0\]\.results must be an object/],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(() => parseLock(text, 's.lock.json'), (err: unknown) => err instanceof LockError && message.test(err.message), text);
+  }
+});
+
+test('the pipeline hash ignores comments, blank lines, quoting, flow style and key order, not values', () => {
+  const a = studyOf(SMALL).study;
+  const b = studyOf(`# comment\n\nsweep: {"model.width": [2, 3]}\nmodel:\n  depth: 1 # d\n  width: 3\ndataset: {classes: 3, samples: 12.0, dim: 5, source: 'gaussian-mixture'}\nname: "small"\nversion: 1\n`).study;
+  const c = studyOf(SMALL.replace('[2, 3]', '[2, 4]')).study;
+  assert.notEqual(a.text, b.text);
+  assert.equal(pipelineHash(a), pipelineHash(b));
+  assert.notEqual(pipelineHash(a), pipelineHash(c));
+  assert.match(pipelineHash(a), /^[0-9a-f]{64}$/);
+  // Where the file lies does not matter either.
+  assert.equal(pipelineHash(studyOf(SMALL, '/elsewhere/deeper/s.yaml').study), pipelineHash(a));
+});
+
+test('settings: dotted paths, sorted, defaults filled in, dataset files as written, no batch_size', () => {
+  const { points } = studyOf(`version: 1
+name: d
+batch_size: 4
+dataset: {source: idx, images: data/i.idx, labels: /abs/l.idx, samples: 10, classes: 2}
+model: {hidden: [4, 4]}
+`, '/some/where/d.yaml');
+  const s = settingsOf(points[0]!.config);
+  assert.deepEqual(Object.keys(s), [...Object.keys(s)].sort());
+  assert.equal(s['dataset.images'], 'data/i.idx');
+  assert.equal(s['dataset.labels'], '/abs/l.idx');
+  assert.deepEqual(s['model.hidden'], [4, 4]);
+  assert.equal(s['model.activation'], 'linear');
+  assert.equal(s['dataset.two_class_targets'], 'pm1');
+  assert.ok(!('batch_size' in s));
+  assert.ok(!JSON.stringify(s).includes('/some/where'), 'no resolved paths');
+  assert.equal(showSetting([4, 4]), '[4, 4]');
+  assert.equal(showSetting(undefined), '(unset)');
+  assert.equal(showSetting('a b'), '"a b"');
+});
+
+test('diffPointSets: added, removed, changed (ranks, predictions, sizes), recomputed (same values, another key); gaps are not compared', () => {
+  const cols = ['model.width', 'params', 'rank_loss', 'pred_loss', 'gap_loss'];
+  const row = (w: number, rank: number, gap = 7): Record<string, Cell> => ({ 'model.width': w, params: w * 8, rank_loss: rank, pred_loss: rank, gap_loss: gap });
+  const a: PointSet = { label: 'A', columns: cols, points: [
+    { id: 'w=1', key: 'k1', results: row(1, 8) }, { id: 'w=2', key: 'k2', results: row(2, 16) },
+    { id: 'w=3', key: 'k3', results: row(3, 24) }, { id: 'w=4', key: 'k4', results: row(4, 32) }, { id: 'w=5', key: 'k5', results: row(5, 40) },
+  ] };
+  const b: PointSet = { label: 'B', columns: cols, points: [
+    { id: 'w=1', key: 'k1', results: row(1, 8) }, { id: 'w=2', key: 'k2', results: row(2, 15) },
+    { id: 'w=3', key: 'x3', results: row(3, 24, 6.5) }, { id: 'w=5', key: 'k5', results: row(5, 40, 1) }, { id: 'w=6', key: 'k6', results: row(6, 48) },
+  ] };
+  const d = diffPointSets(a, b);
+  assert.deepEqual(d.points.map((p) => `${p.change} ${p.id}`), ['changed w=2', 'recomputed w=3', 'added w=6', 'removed w=4']);
+  assert.deepEqual(d.points[0]!.columns, ['rank_loss', 'pred_loss']);
+  assert.deepEqual(d.counts, { added: 1, removed: 1, changed: 1, recomputed: 1, same: 2 });
+  // Without keys (results folders) a point with the same values is the same.
+  const strip = (s: PointSet): PointSet => ({ ...s, points: s.points.map(({ id, results }) => ({ id, results })) });
+  assert.deepEqual(diffPointSets(strip(a), strip(b)).points.map((p) => p.change), ['changed', 'added', 'removed']);
+});
+
+test('results rows get the ids the engine gives points', () => {
+  assert.equal(rowId({ loss: 'mse', 'model.width': 8, samples: 1 }, ['loss', 'model.width']), 'loss=mse,model.width=8');
+  assert.equal(rowId({ 'model.hidden': [8, 8] as Cell }, ['model.hidden']), 'model.hidden=[8,8]');
+  assert.equal(rowId({ samples: 1 }, []), 'main');
+});
+
+test('diff arguments: revisions, a file, or two results folders', () => {
+  const dirs = new Set(['results/a', 'results/b']);
+  const isDir = (p: string): boolean => dirs.has(p);
+  assert.deepEqual(interpretDiffArgs(['HEAD'], isDir), { mode: 'revisions', revA: 'HEAD', revB: null });
+  assert.deepEqual(interpretDiffArgs(['HEAD', 's.yaml'], isDir), { mode: 'revisions', revA: 'HEAD', revB: null, file: 's.yaml' });
+  assert.deepEqual(interpretDiffArgs(['main', 'HEAD'], isDir), { mode: 'revisions', revA: 'main', revB: 'HEAD' });
+  assert.deepEqual(interpretDiffArgs(['main', 'HEAD', 'p/s.lock.json'], isDir), { mode: 'revisions', revA: 'main', revB: 'HEAD', file: 'p/s.lock.json' });
+  assert.deepEqual(interpretDiffArgs(['results/a', 'results/b'], isDir), { mode: 'folders', a: 'results/a', b: 'results/b' });
+  const bad: [string[], RegExp][] = [
+    [['s.yaml'], /give the revision to compare with before the file/],
+    [['a', 'b', 'c'], /must be a pipeline file/],
+    [['results/a', 'HEAD'], /'results\/a' is a folder/],
+    [['results/a', 'results/b', 's.yaml'], /leave out the pipeline file/],
+  ];
+  for (const [args, message] of bad) {
+    assert.throws(() => interpretDiffArgs(args, isDir), (e: unknown) => e instanceof InputError && message.test(e.message), args.join(' '));
+  }
+});

@@ -1,0 +1,156 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Results } from '../../src/engine/collect.js';
+import { loadPlan, openCache, resultsFromCache } from '../../src/engine/study.js';
+import type { Study } from '../../src/pipeline/types.js';
+import { readFontMetrics, fontDir, textWidth } from '../../src/report/fonts.js';
+import type { PointSpectra } from '../../src/report/model.js';
+import { plotList, rankFigure, reportFigures, spectrumFigure, spectrumIndices } from '../../src/report/plots.js';
+import { compileSpec, pngSize, renderSvg, svgSize, svgToPng, PNG_SCALE } from '../../src/report/render.js';
+import { markGroups, paths, runFixture, type Fixture } from './helpers.js';
+
+let fx: Fixture;
+let study: Study;
+let results: Results;
+let spectra: readonly PointSpectra[];
+
+before(async () => {
+  fx = await runFixture();
+  const plan = await loadPlan(fx.file);
+  study = plan.study;
+  ({ results, spectra } = await resultsFromCache(plan, openCache(fx.cache)));
+});
+after(() => rmSync(fx.root, { recursive: true, force: true }));
+
+describe('rank figures', () => {
+  test('the listed plots, each faceted by the other axis: one line per Hessian and panel, one dot per prediction', async () => {
+    const figures = reportFigures(study, results, null);
+    assert.deepEqual(figures.map((f) => f.id), ['ranks-model.width-per-params', 'ranks-model.width']);
+    for (const f of figures) {
+      const messages = { warnings: [] as string[] };
+      const svg = await renderSvg(compileSpec(f.static, messages));
+      assert.deepEqual(messages.warnings, [], `${f.id}: vega-lite warnings`);
+      // 2 panels (loss = mse, cross-entropy) x 3 Hessians; every line a single path.
+      const lines = markGroups(svg, 'line', 'empirical_marks');
+      assert.equal(lines.length, f.expected.lines);
+      assert.equal(lines.length, 2 * 3);
+      for (const l of lines) assert.equal(paths(l), 1);
+      // Linear network: a prediction per point and Hessian, 4 points x 3.
+      const dots = markGroups(svg, 'symbol', 'predicted_marks').reduce((n, g) => n + paths(g), 0);
+      assert.equal(dots, f.expected.dots);
+      assert.equal(dots, results.rows.length * 3);
+      // Panels are named by the other axis; the legend names the Hessians and both mark kinds.
+      for (const text of ['loss = mse', 'loss = cross-entropy', 'H_L (loss)', 'H_O (outer)', 'H_F (functional)', 'empirical rank', 'prediction']) {
+        assert.ok(svg.includes(`>${text}<`), `${f.id}: '${text}' drawn`);
+      }
+    }
+  });
+
+  test('rank / #params: the dots sit at prediction / params', async () => {
+    const f = rankFigure(study, results, { x: 'model.width', normalize: 'params', title: null });
+    const svg = await renderSvg(compileSpec(f.static));
+    assert.match(svg, />rank \/ #params</);
+    const labels = [...svg.matchAll(/aria-label="([^"]*)"/g)].map((m) => m[1]!).filter((l) => l.includes('predicted:'));
+    assert.equal(labels.length, results.rows.length * 3);
+    const params = results.columns.indexOf('params');
+    const predLoss = results.columns.indexOf('pred_loss');
+    const want = results.rows.map((r) => (r[predLoss] as number) / (r[params] as number));
+    for (const w of want) assert.ok(labels.some((l) => l.includes(`predicted: ${String(Number(w.toPrecision(12)))}`)), `a dot at ${w}`);
+  });
+
+  test('an interactive spec adds hover targets with tooltips; the static one has none', () => {
+    const f = rankFigure(study, results, { x: 'model.width', normalize: 'none', title: null });
+    assert.doesNotMatch(JSON.stringify(compileSpec(f.static)), /tooltip/);
+    const vega = JSON.stringify(compileSpec(f.interactive));
+    assert.match(vega, /hover_marks/);
+    assert.match(vega, /"tooltip"/);
+  });
+
+  test('default plots: one per numeric sweep axis', () => {
+    const noPlots = { ...study, report: { plots: [], spectra: false } };
+    assert.deepEqual(plotList(noPlots, results).map((p) => p.x), ['model.width']);
+    const figures = reportFigures(noPlots, results, spectra);
+    assert.deepEqual(figures.map((f) => f.id), ['ranks-model.width']);
+  });
+
+  test('zip sweeps draw one panel (the other axes move with x)', async () => {
+    const zipped = { ...study, sweep: { ...study.sweep, mode: 'zip' as const } };
+    const f = rankFigure(zipped, results, { x: 'model.width', normalize: 'none', title: null });
+    assert.equal(f.expected.lines, 3);
+  });
+});
+
+describe('spectrum figures', () => {
+  test('one per point; a line per Hessian and its tolerance as a rule', async () => {
+    const figures = reportFigures(study, results, spectra).filter((f) => f.kind === 'spectrum');
+    assert.equal(figures.length, results.rows.length);
+    assert.deepEqual(figures.map((f) => f.id), results.details.map((d) => `spectrum-${d.id.replace(/=/g, '-').replace(/,/g, '_')}`));
+    const svg = await renderSvg(compileSpec(figures[0]!.static));
+    const lines = markGroups(svg, 'line', 'spectrum_marks');
+    assert.equal(lines.length, 3);
+    for (const k of ['loss', 'outer', 'functional']) {
+      const rules = markGroups(svg, 'rule', `tolerance_${k}_marks`);
+      assert.equal(rules.length, 1, k);
+      assert.equal((rules[0]!.match(/<line\b/g) ?? []).length, 1, `${k}: one rule`);
+    }
+    assert.match(svg, />\|eigenvalue\|</);
+    assert.match(svg, />tolerance</);
+  });
+
+  test('long spectra are thinned but keep both ends and the values around the cut', () => {
+    assert.deepEqual(spectrumIndices(5, 2), [0, 1, 2, 3, 4]);
+    const kept = spectrumIndices(5000, 1234, 400);
+    assert.ok(kept.length < 500, `${kept.length} values`);
+    for (const i of [0, 4999, 1230, 1233, 1234, 1240]) assert.ok(kept.includes(i), `keeps ${i}`);
+    assert.deepEqual(kept, [...kept].sort((a, b) => a - b));
+  });
+
+  test('exact zeros are left off the log axis and said so', async () => {
+    const s = spectra[0]!.loss!;
+    const values = Float64Array.from(s.values);
+    values[values.length - 1] = 0;
+    const f = spectrumFigure(study, results, 0, { loss: { ...s, values } });
+    const svg = await renderSvg(compileSpec(f.static));
+    assert.match(svg, /1 values exactly 0 are not drawn/);
+  });
+});
+
+describe('SVG to PNG', () => {
+  test('a valid PNG at PNG_SCALE times the SVG size; the same bytes every time', async () => {
+    const f = reportFigures(study, results, spectra)[0]!;
+    const svg = await renderSvg(compileSpec(f.static));
+    const size = svgSize(svg);
+    const png = svgToPng(svg);
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    assert.deepEqual(pngSize(png), { width: Math.round(size.width * PNG_SCALE), height: Math.round(size.height * PNG_SCALE) });
+    assert.ok(png.length > 20_000, `${png.length} bytes: text and lines drawn`);
+    assert.equal(await renderSvg(compileSpec(f.static)), svg, 'SVG deterministic');
+    assert.deepEqual(svgToPng(svg), png, 'PNG deterministic');
+  });
+
+  test('pngSize rejects what is not a PNG', () => {
+    assert.throws(() => pngSize(new TextEncoder().encode('<svg></svg> and more bytes here')), /not a PNG/);
+  });
+
+  test('the written PNGs and SVGs of the run match', () => {
+    const dir = path.join(fx.run.dir, 'plots');
+    for (const f of reportFigures(study, results, spectra)) {
+      const svg = readFileSync(path.join(dir, `${f.id}.svg`), 'utf8');
+      const png = readFileSync(path.join(dir, `${f.id}.png`));
+      const size = svgSize(svg);
+      assert.deepEqual(pngSize(png), { width: Math.round(size.width * PNG_SCALE), height: Math.round(size.height * PNG_SCALE) }, f.id);
+    }
+  });
+});
+
+describe('fonts', () => {
+  test('advance widths come from the DejaVu files', () => {
+    const m = readFontMetrics(readFileSync(path.join(fontDir(), 'DejaVuSans.ttf')));
+    assert.equal(m.advance('H'.codePointAt(0)!), 1540 / 2048);
+    assert.equal(m.advance(' '.codePointAt(0)!), 651 / 2048);
+    assert.ok(textWidth('Hessian', 12, true) > textWidth('Hessian', 12));
+    assert.equal(textWidth('', 12), 0);
+  });
+});
