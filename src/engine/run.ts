@@ -8,11 +8,12 @@ import os from 'node:os';
 import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { CacheStore } from './cache.js';
-import { collectResults, type CollectParams, type Results } from './collect.js';
-import { computeDataset, computeInputRank, computeNetwork, computePrediction, hintsOf, type WorkerTask } from './compute.js';
+import type { Results } from './collect.js';
+import { hintsOf, type WorkerTask } from './compute.js';
+import { computeStep } from './step.js';
 import type { EngineEvent } from './events.js';
 import type { Plan, PlanStep } from './plan.js';
-import { hessianRanks, usesDenseRoute, type Dataset, type HessianKind, type Network, type PointRanks, type Prediction, type RankProblem, type RankResult, type RanksBackend, type SketchRows } from '../science/index.js';
+import { inlineBackend, usesDenseRoute, type Dataset, type Network, type PointRanks, type Prediction, type RankProblem, type RanksBackend, type SketchRows } from '../science/index.js';
 
 export interface RunOptions {
   /** null: neither read nor write the cache (--no-cache). */
@@ -186,27 +187,6 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     return new Map(roles.map((r, i) => [r, vals[i]]));
   };
 
-  /** Computes a light step on this thread; ranks steps go through computeRanksStep. */
-  const compute = async (step: PlanStep, inputs: Map<string, unknown>): Promise<unknown> => {
-    const cfg = step.config;
-    switch (step.kind) {
-      case 'dataset': return computeDataset(cfg);
-      case 'network': return computeNetwork(cfg);
-      case 'input-rank': return computeInputRank(inputs.get('dataset') as Dataset);
-      case 'prediction': {
-        const point = plan.points.find((p) => p.steps.prediction === step.id)!;
-        return computePrediction(cfg, inputs.get('inputRank') as RankResult, point.outputs);
-      }
-      case 'collect':
-        return collectResults(step.parts.params as CollectParams, plan.points.map((_, i) => ({
-          inputRank: inputs.get(`${i}/input-rank`) as RankResult,
-          prediction: inputs.get(`${i}/prediction`) as Prediction,
-          ranks: inputs.get(`${i}/ranks`) as PointRanks,
-        })));
-      case 'ranks': throw new Error('ranks steps run through computeRanksStep');
-    }
-  };
-
   /** A ranks step: a chain member waits for its chain job; others run alone in a worker. */
   const computeRanksStep = async (step: PlanStep): Promise<unknown> => {
     if (step.chain) {
@@ -221,7 +201,6 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     }
     const inputs = await inputsOf(step);
     checkAbort();
-    const pred = inputs.get('prediction') as Prediction;
     const cfg = step.config;
     const net = inputs.get('network') as Network;
     const problem: RankProblem = { net, data: inputs.get('dataset') as Dataset, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
@@ -234,11 +213,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     // Larger points: the algorithm runs here, its heavy pieces on every worker at once.
     const started = performance.now();
     emit({ type: 'start', step });
-    const hint = pred.applicable ? Math.max(...cfg.hessians.filter((h): h is HessianKind => h !== 'outer').map((h) => pred[h]), 0) : undefined;
-    const r = await hessianRanks(problem.net, problem.data, cfg.loss, cfg.hessians, {
-      batchSize: problem.batchSize, sketchHint: hint || undefined, parallel: jobs,
-    }, poolBackend(P));
-    return finish(step, started, r);
+    return finish(step, started, await computeStep(step, inputs, { backend: poolBackend(P), parallel: jobs }));
   };
 
   const resolve = (step: PlanStep): Promise<unknown> => {
@@ -254,7 +229,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
         checkAbort();
         const t0 = performance.now();
         emit({ type: 'start', step });
-        return await finish(step, t0, await compute(step, inputs));
+        return await finish(step, t0, await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1 }));
       } catch (e) {
         return fail(step, e instanceof Error ? e : new Error(String(e)));
       }

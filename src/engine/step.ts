@@ -1,0 +1,60 @@
+/**
+ * One step's value from its inputs: the single definition every executor uses (the local run,
+ * and any remote worker). Pure apart from reading dataset files. Ranks go through a RanksBackend,
+ * so the caller decides where the heavy pieces run.
+ */
+import { collectResults, type CollectParams } from './collect.js';
+import { computeDataset, computeInputRank, computeNetwork, computePrediction, hintsOf } from './compute.js';
+import type { PlanStep } from './plan.js';
+import { outputCount } from './steps.js';
+import {
+  HessianAccumulator, getLoss, hessianRanks, type Dataset, type HessianKind, type Network, type PointRanks,
+  type Prediction, type RankResult, type RanksBackend,
+} from '../science/index.js';
+
+export interface StepContext {
+  /** Where the heavy pieces of a rank computation run. */
+  readonly backend: RanksBackend;
+  /** How many backend calls may run at once. */
+  readonly parallel: number;
+}
+
+/** The sketch-size hint a prediction gives a ranks step (never decides a rank). */
+export function sketchHint(step: PlanStep, pred: Prediction): number | undefined {
+  if (!pred.applicable) return undefined;
+  const kinds = step.config.hessians.filter((h): h is HessianKind => h !== 'outer');
+  return kinds.length > 0 ? Math.max(...kinds.map((h) => pred[h])) : undefined;
+}
+
+export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, unknown>, ctx: StepContext): Promise<unknown> {
+  const cfg = step.config;
+  switch (step.kind) {
+    case 'dataset': return computeDataset(cfg);
+    case 'network': return computeNetwork(cfg);
+    case 'input-rank': return computeInputRank(inputs.get('dataset') as Dataset);
+    case 'prediction': return computePrediction(cfg, inputs.get('inputRank') as RankResult, outputCount(cfg));
+    case 'collect': {
+      const params = step.parts.params as CollectParams;
+      return collectResults(params, params.points.map((_, i) => ({
+        inputRank: inputs.get(`${i}/input-rank`) as RankResult,
+        prediction: inputs.get(`${i}/prediction`) as Prediction,
+        ranks: inputs.get(`${i}/ranks`) as PointRanks,
+      })));
+    }
+    case 'ranks': {
+      const net = inputs.get('network') as Network, data = inputs.get('dataset') as Dataset;
+      const pred = inputs.get('prediction') as Prediction;
+      const batchSize = cfg.batch_size ?? undefined;
+      if (step.chain) {
+        // Alone, a chain member sums through its own boundaries: the same sums, so the same value.
+        const acc = new HessianAccumulator(net, getLoss(cfg.loss), cfg.hessians);
+        for (const n of step.chain.boundaries) acc.addUpTo(data, n, batchSize);
+        const t0 = performance.now();
+        return { params: acc.params, ...acc.ranks(hintsOf(pred)), seconds: { eigen: (performance.now() - t0) / 1000 } } satisfies PointRanks;
+      }
+      return hessianRanks(net, data, cfg.loss, cfg.hessians, {
+        batchSize, sketchHint: sketchHint(step, pred), parallel: ctx.parallel,
+      }, ctx.backend);
+    }
+  }
+}
