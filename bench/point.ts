@@ -22,7 +22,7 @@ const net = initNetwork(networkSpec(data.d, args.hidden, data.k, 'linear', false
 const r = inputCovarianceRank(data).rank;
 const pred = predictRanks({ inputRank: r, outputs: data.k, hidden: args.hidden, loss: args.loss, activation: 'linear', bias: false });
 const ranks = await hessianRanks(net, data, args.loss, ['loss', 'outer', 'functional'], {
-  sketchHint: pred.applicable ? Math.max(pred.loss, pred.functional) : undefined,
+  sketchHint: pred.applicable ? { loss: pred.loss, functional: pred.functional } : undefined,
 });
 const seconds = (performance.now() - t0) / 1000;
 const pick = (k: 'loss' | 'outer' | 'functional') => ({ rank: ranks[k]!.rank, gap: ranks[k]!.gap, ambiguous: ranks[k]!.ambiguous, method: ranks[k]!.method });

@@ -8,7 +8,7 @@ import { computeDataset, computeInputRank, computeNetwork, computePrediction, hi
 import type { PlanStep } from './plan.js';
 import { outputCount } from './steps.js';
 import {
-  HessianAccumulator, getLoss, hessianRanks, type Dataset, type HessianKind, type Network, type PointRanks,
+  HessianAccumulator, getLoss, hessianRanks, type Dataset, type Network, type PointRanks,
   type Prediction, type RankResult, type RanksBackend,
 } from '../science/index.js';
 
@@ -19,11 +19,9 @@ export interface StepContext {
   readonly parallel: number;
 }
 
-/** The sketch-size hint a prediction gives a ranks step (never decides a rank). */
-export function sketchHint(step: PlanStep, pred: Prediction): number | undefined {
-  if (!pred.applicable) return undefined;
-  const kinds = step.config.hessians.filter((h): h is HessianKind => h !== 'outer');
-  return kinds.length > 0 ? Math.max(...kinds.map((h) => pred[h])) : undefined;
+/** The sketch-size hints a prediction gives a ranks step (never decide a rank). */
+export function sketchHint(pred: Prediction): { loss: number; functional: number } | undefined {
+  return pred.applicable ? { loss: pred.loss, functional: pred.functional } : undefined;
 }
 
 export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, unknown>, ctx: StepContext): Promise<unknown> {
@@ -53,7 +51,7 @@ export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, un
         return { params: acc.params, ...acc.ranks(hintsOf(pred)), seconds: { eigen: (performance.now() - t0) / 1000 } } satisfies PointRanks;
       }
       return hessianRanks(net, data, cfg.loss, cfg.hessians, {
-        batchSize, sketchHint: sketchHint(step, pred), parallel: ctx.parallel,
+        batchSize, sketchHint: sketchHint(pred), parallel: ctx.parallel,
       }, ctx.backend);
     }
   }

@@ -27,8 +27,8 @@ export interface RankOptions {
   readonly denseMaxParams?: number;
   /** Force a route: 'auto' (default) or 'dense' (reference; O(P^3)). */
   readonly route?: 'auto' | 'dense';
-  /** Rank hint to size the first sketch (e.g. a prediction); never decides a rank. */
-  readonly sketchHint?: number;
+  /** Rank hints to size the first sketch (e.g. the predictions); never decide a rank. */
+  readonly sketchHint?: number | { readonly loss?: number; readonly functional?: number };
   readonly sketchSeed?: number;
   /** How many backend calls to run at once (the engine's worker count). */
   readonly parallel?: number;
@@ -50,6 +50,14 @@ export function inputCovarianceRank(data: Dataset): RankResult {
   gemmTN(d, d, n, 1, x, 0, x, 0, cov, 0);
   symmetrize(cov, d);
   return numericalRank(symmetricEigenvalues(cov, d, { overwrite: true }), d);
+}
+
+/** First sketch sizes from rank hints: hint + 32 (twice the stopping margin). */
+function sketchStart(hint: RankOptions['sketchHint']): { initial?: number; initialByKind?: { loss?: number; functional?: number } } {
+  if (hint === undefined) return {};
+  if (typeof hint === 'number') return { initial: hint + 32 };
+  const plus = (h: number | undefined): number | undefined => (h === undefined ? undefined : h + 32);
+  return { initialByKind: { loss: plus(hint.loss), functional: plus(hint.functional) } };
 }
 
 export function usesDenseRoute(params: number, opts: RankOptions = {}): boolean {
@@ -88,7 +96,7 @@ export async function hessianRanks(
   if (wantL || wantF) {
     jobs.push((async () => {
       const sk = await timed('sketch', () => sketchRanks(problem, { loss: wantL, functional: wantF }, backend, {
-        initial: opts.sketchHint !== undefined ? opts.sketchHint + 32 : undefined,
+        ...sketchStart(opts.sketchHint),
         seed: opts.sketchSeed,
         parallel: opts.parallel,
       }));

@@ -17,7 +17,7 @@ async function checkPoint(label: string, samples: number, resize: number, hidden
   const pred = predictRanks({ inputRank: r, outputs: data.k, hidden, loss, activation: 'linear', bias: false });
   assert.ok(pred.applicable);
   // The prediction seeds the sketch size, as the pipeline does; the stopping rule decides the rank.
-  const ranks = await hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { sketchHint: Math.max(pred.loss, pred.functional) });
+  const ranks = await hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { sketchHint: { loss: pred.loss, functional: pred.functional } });
   for (const kind of ['loss', 'outer', 'functional'] as const) {
     const got = ranks[kind]!;
     assert.ok(got.rank === pred[kind] || got.ambiguous,

@@ -19,6 +19,8 @@ export interface SketchOptions {
   readonly margin?: number;
   /** First sketch size (e.g. a predicted rank + margin); default 128. */
   readonly initial?: number;
+  /** First size per Hessian (overrides `initial`), e.g. each one's predicted rank + 32. */
+  readonly initialByKind?: { readonly loss?: number; readonly functional?: number };
   /** Give up (return undefined) when the sketch would exceed this fraction of P (default 0.8). */
   readonly maxFraction?: number;
   readonly seed?: number;
@@ -97,41 +99,62 @@ export class DealtDirections {
 export async function sketchRanks(
   p: RankProblem, which: { loss: boolean; functional: boolean }, backend: RanksBackend, opts: SketchOptions = {},
 ): Promise<SketchResult | undefined> {
-  const P = p.net.theta.length, NK = p.data.n * p.data.k;
+  const P = p.net.theta.length;
   const nnz = Math.min(opts.nnz ?? 16, P);
   const margin = opts.margin ?? 16;
   const maxK = Math.floor((opts.maxFraction ?? 0.8) * P);
   const parallel = Math.max(1, opts.parallel ?? 1);
-  let k = Math.min(Math.max(opts.initial ?? 128, 2 * margin), maxK);
+  const kinds = (['loss', 'functional'] as const).filter((h) => which[h]);
+  const start = (kind: 'loss' | 'functional'): number =>
+    Math.min(Math.max(opts.initialByKind?.[kind] ?? opts.initial ?? 128, 2 * margin), maxK);
+  // Each Hessian reads the leading size[kind] x size[kind] block: the sketch of the first
+  // size[kind] directions, itself a valid sketch. So H_F need not pay for H_L's larger size.
+  const size: Partial<Record<'loss' | 'functional', number>> = {};
+  for (const kind of kinds) size[kind] = start(kind);
+  let k = Math.max(...kinds.map((kind) => size[kind]!));
   if (k <= margin) return undefined;
 
   const dirs = new DealtDirections(P, nnz, opts.seed ?? 0, k);
-  const kinds = (['loss', 'functional'] as const).filter((h) => which[h]);
   let S: Partial<Record<'loss' | 'functional', Float64Array>> = {};
   let done = 0;
+  const results: { loss?: RankResult; functional?: RankResult } = {};
+  let pending = [...kinds];
   for (;;) {
-    dirs.growTo(k);
-    const view = dirs.view();
-    // New rows, split across the backend's workers; each row is computed the same way whatever
-    // the split, so results do not depend on it.
-    const parts = Math.min(parallel, k - done);
-    const bounds = Array.from({ length: parts + 1 }, (_, i) => done + Math.round(((k - done) * i) / parts));
-    const rows = await Promise.all(bounds.slice(0, -1).map((c0, i) => backend.sketchRows(p, which, view, c0, bounds[i + 1] - c0, k)));
-    const next: Partial<Record<'loss' | 'functional', Float64Array>> = {};
-    for (const kind of kinds) next[kind] = assemble(S[kind], done, k, bounds, rows.map((r) => r[kind]!));
-    S = next;
-    done = k;
-
-    const results: { loss?: RankResult; functional?: RankResult } = {};
-    await Promise.all(kinds.map(async (kind) => {
-      results[kind] = numericalRank(await backend.eigenvalues(new Float64Array(S[kind]!), k), P, `sketch ${k}`);
+    if (k > done) {
+      dirs.growTo(k);
+      const view = dirs.view();
+      // New rows, split across the backend's workers; each row is computed the same way whatever
+      // the split, so results do not depend on it.
+      const parts = Math.min(parallel, k - done);
+      const bounds = Array.from({ length: parts + 1 }, (_, i) => done + Math.round(((k - done) * i) / parts));
+      const rows = await Promise.all(bounds.slice(0, -1).map((c0, i) => backend.sketchRows(p, which, view, c0, bounds[i + 1] - c0, k)));
+      const next: Partial<Record<'loss' | 'functional', Float64Array>> = {};
+      for (const kind of kinds) next[kind] = assemble(S[kind], done, k, bounds, rows.map((r) => r[kind]!));
+      S = next;
+      done = k;
+    }
+    await Promise.all(pending.map(async (kind) => {
+      const n = size[kind]!;
+      results[kind] = numericalRank(await backend.eigenvalues(leadingBlock(S[kind]!, k, n), n), P, `sketch ${n}`);
     }));
-    const top = Math.max(...kinds.map((kind) => results[kind]!.rank));
-    if (top <= k - margin) return { ...results, size: k };
-    const grown = Math.max(2 * k, Math.ceil(1.25 * top) + 2 * margin);
-    if (grown > maxK || k >= maxK) return undefined;
-    k = grown;
+    // The stopping rule, per Hessian: its rank is at least `margin` below its block size.
+    pending = pending.filter((kind) => results[kind]!.rank > size[kind]! - margin);
+    if (pending.length === 0) return { ...results, size: k };
+    for (const kind of pending) {
+      const grown = Math.max(2 * size[kind]!, Math.ceil(1.25 * results[kind]!.rank) + 2 * margin);
+      if (size[kind]! >= maxK) return undefined;
+      size[kind] = Math.min(grown, maxK);
+    }
+    k = Math.max(k, ...pending.map((kind) => size[kind]!));
   }
+}
+
+/** The leading n x n block of a k x k row-major matrix, as a fresh array. */
+function leadingBlock(S: Float64Array, k: number, n: number): Float64Array {
+  if (n === k) return new Float64Array(S);
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) out.set(S.subarray(i * k, i * k + n), i * n);
+  return out;
 }
 
 /**
