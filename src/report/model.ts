@@ -26,14 +26,14 @@ export const HESSIAN_COLOR: Readonly<Record<HessianKind, string>> = { loss: '#1f
 /**
  * How an empirical rank compares with its prediction:
  * `=` equal; `differs`; `ambiguous` the rank itself is numerically ambiguous (a kept or dropped
- * value within 1 decade of the tolerance), whatever the prediction; `n/a` no prediction applies.
+ * value close to the tolerance, or a small gap: see AMBIGUITY in src/science/rank.ts), whatever the prediction; `n/a` no prediction applies.
  */
 export type Check = '=' | 'differs' | 'ambiguous' | 'n/a';
 
 export const CHECK_MEANING: Readonly<Record<Check, string>> = {
   '=': 'the empirical rank equals the prediction',
   differs: 'the empirical rank differs from the prediction',
-  ambiguous: 'the rank is numerically ambiguous: a kept or dropped value lies within 1 decade of the tolerance',
+  ambiguous: 'the rank is numerically ambiguous: a kept or dropped value lies close to the tolerance, or the gap around it is small',
   'n/a': 'no prediction applies (nonlinear activation or bias)',
 };
 

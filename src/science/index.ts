@@ -11,7 +11,7 @@ export { HessianOperator, unitDirections, type Directions, type ProductRequest, 
 export { denseHessians, symmetrize } from './hessian/dense.js';
 export { outerGram } from './hessian/gram.js';
 export { sketchRanks, DealtDirections, type SketchOptions } from './hessian/sketch.js';
-export { numericalRank, EPS, AMBIGUITY_DECADES, type RankResult } from './rank.js';
+export { numericalRank, EPS, AMBIGUITY, type RankResult } from './rank.js';
 export { hessianRanks, inputCovarianceRank, usesDenseRoute, DENSE_MAX_PARAMS, type PointRanks, type RankOptions } from './ranks.js';
 export { inlineBackend, computeSketchRows, operatorFor, denseEigenvaluesOf, outerGramEigenvaluesOf, type RanksBackend, type RankProblem, type SketchDirections, type SketchRows, type SketchWhich } from './hessian/backend.js';
 export { predictRanks, type Prediction, type PredictionInput } from './predictions.js';

@@ -5,8 +5,16 @@
  */
 export const EPS = 2.220446049250313e-16;
 
-/** A point is numerically ambiguous when a kept or dropped value lies within this many decades of the tolerance. */
-export const AMBIGUITY_DECADES = 1;
+/**
+ * When a rank is numerically ambiguous: a kept value within KEPT decades above the tolerance, a
+ * dropped value within DROPPED decades below it, or kept and dropped values less than GAP decades
+ * apart. Values that are exactly zero in exact arithmetic come out around c * eps * s_max with c
+ * small, while the tolerance is n * eps * s_max: for small n they sit only ~1 decade below it,
+ * hence the tighter bound on the dropped side. The paper's knife-edge points (a value within a
+ * factor 0.75 - 1 of the tolerance, or a few values spread over 1 - 2 decades around it) are
+ * all caught.
+ */
+export const AMBIGUITY = { kept: 1, dropped: 0.5, gap: 3 } as const;
 
 export interface RankResult {
   readonly rank: number;
@@ -24,7 +32,7 @@ export interface RankResult {
   readonly keptMargin: number | null;
   /** log10(tolerance / largestDropped). */
   readonly droppedMargin: number | null;
-  /** True when either margin is below AMBIGUITY_DECADES. */
+  /** True when a margin or the gap is below its AMBIGUITY bound. */
   readonly ambiguous: boolean;
   /** The values the rank was read from, sorted descending (|eigenvalues| or singular values). */
   readonly values: Float64Array;
@@ -48,6 +56,8 @@ export function numericalRank(values: ArrayLike<number>, n: number, method = 'de
   const keptMargin = smallestKept !== null && tolerance > 0 ? Math.log10(smallestKept / tolerance) : null;
   const droppedMargin = largestDropped !== null ? Math.log10(tolerance / largestDropped) : null;
   const gap = smallestKept !== null && largestDropped !== null ? Math.log10(smallestKept / largestDropped) : null;
-  const ambiguous = (keptMargin !== null && keptMargin < AMBIGUITY_DECADES) || (droppedMargin !== null && droppedMargin < AMBIGUITY_DECADES);
+  const ambiguous = (keptMargin !== null && keptMargin < AMBIGUITY.kept)
+    || (droppedMargin !== null && droppedMargin < AMBIGUITY.dropped)
+    || (gap !== null && gap < AMBIGUITY.gap);
   return { rank, size: n, smax, tolerance, smallestKept, largestDropped, gap, keptMargin, droppedMargin, ambiguous, values: abs, method };
 }

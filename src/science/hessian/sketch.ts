@@ -204,6 +204,7 @@ export function denseSketchRank(h: Float64Array, P: number, eigen: (a: Float64Ar
         for (let i = 0; i < P; i++) Y[yo + i] += v * h[ho + i];
       }
     }
+    // S = Omega^T Y, one triangle computed and mirrored (exactly symmetric by construction).
     const S = new Float64Array(k * k);
     for (let g = 0; g < k; g++) {
       const yo = g * P;
@@ -211,15 +212,7 @@ export function denseSketchRank(h: Float64Array, P: number, eigen: (a: Float64Ar
         let acc = 0;
         for (let t = 0, o = c * nnz; t < nnz; t++, o++) acc += value[o] * Y[yo + index[o]];
         S[g * k + c] = acc;
-      }
-    }
-    // Average the two computed halves' roles: S[g][c] used Y_g, the mirror would use Y_c.
-    for (let g = 0; g < k; g++) {
-      for (let c = 0; c < g; c++) {
-        let acc = 0;
-        for (let t = 0, o = g * nnz; t < nnz; t++, o++) acc += value[o] * Y[c * P + index[o]];
-        const m = 0.5 * (S[g * k + c] + acc);
-        S[g * k + c] = m; S[c * k + g] = m;
+        S[c * k + g] = acc;
       }
     }
     const r = numericalRank(eigen(S, k), P, `dense sketch ${k}`);
