@@ -142,3 +142,7 @@ console.log(table.map((r) => r.map((v, c) => v.padEnd(widthsCol[c])).join('  '))
 if (rows.some((r) => r.baseline_note.includes('extrapolated'))) console.log('* baseline partly extrapolated by P^3 from its largest measured point (see bench/results.json)');
 writeFileSync(path.join(repo, 'bench', 'results.json'), JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version, date: new Date().toISOString() }, rows }, null, 2) + '\n');
 rmSync(work, { recursive: true, force: true });
+
+// Distributed execution (bench/distributed.ts): the width study through 1 and 2 local workers.
+const distributed = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'distributed.ts')], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+process.stdout.write(distributed.stdout ?? '');

@@ -1,15 +1,20 @@
 /**
- * The dataset files a study names must exist and be readable before anything runs. A missing
- * file is a pipeline problem at the place the file is named (the dataset key, or the swept
- * value that names it), so `validate`, `plan` and `run` report it like any other problem.
+ * The dataset files a study names must exist, be readable and be of the declared format before
+ * anything runs. A missing file, an empty one or one whose header is not what the source needs
+ * (IDX magic numbers and sizes, CIFAR-10 record sizes and labels) is a pipeline problem at the
+ * place the file is named (the dataset key, or the swept value that names it), so `validate`,
+ * `plan` and `run` report it like any other problem, from headers only, before any work.
  */
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, open, stat } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { PipelineError } from '../pipeline/errors.js';
 import { loadPipeline } from '../pipeline/load.js';
 import { SourceMap } from '../pipeline/positions.js';
 import type { FileRef, PathSegment, Point, Problem, Study } from '../pipeline/types.js';
+import { CIFAR10_RECORD } from '../science/datasets/cifar10.js';
+import { DatasetError } from '../science/datasets/errors.js';
+import { inspectIdx } from '../science/datasets/idx.js';
 
 interface NamedFile {
   /** Where the dataset names it, e.g. ['dataset', 'files', 1]. */
@@ -88,30 +93,169 @@ export async function datasetFileProblems(study: Study, points: readonly Point[]
   }
   if (wanted.length === 0) return [];
   const why = await Promise.all(wanted.map((n) => unreadable(n.ref.path)));
-  if (why.every((w) => w === undefined)) return [];
-
   const lineCounter = new LineCounter();
   const doc = parseDocument(study.text, { lineCounter });
   const map = new SourceMap(doc, lineCounter, study.text);
   const problems: Problem[] = [];
-  wanted.forEach((named, i) => {
-    const reason = why[i];
-    if (reason === undefined) return;
-    const at = locateIn(study, named);
-    const loc = map.locate(at);
-    const shown = named.ref.written === named.ref.path ? named.ref.path : `${named.ref.written} (${named.ref.path})`;
-    problems.push({
-      code: 'unreadable-file',
+  const dotted = (segments: readonly PathSegment[]): string => segments.map((s, j) => (typeof s === 'number' ? `[${s}]` : j === 0 ? s : `.${s}`)).join('');
+  const shownOf = (ref: FileRef): string => (ref.written === ref.path ? ref.path : `${ref.written} (${ref.path})`);
+  const fileProblem = (named: NamedFile, code: 'unreadable-file' | 'bad-file', reason: string, hint: string): Problem => {
+    const loc = map.locate(locateIn(study, named));
+    return {
+      code,
       file: study.file,
-      path: named.segments.map((s, j) => (typeof s === 'number' ? `[${s}]` : j === 0 ? s : `.${s}`)).join(''),
+      path: dotted(named.segments),
       line: loc.line,
       column: loc.column,
-      message: `${reason}: ${shown}`,
-      hint: 'dataset paths are relative to the pipeline file\'s folder unless absolute',
+      message: `${reason}: ${shownOf(named.ref)}`,
+      hint,
       excerpt: { text: loc.text, width: loc.width },
-    });
+    };
+  };
+  wanted.forEach((named, i) => {
+    const reason = why[i];
+    if (reason !== undefined) problems.push(fileProblem(named, 'unreadable-file', reason, 'dataset paths are relative to the pipeline file\'s folder unless absolute'));
   });
+  if (problems.length === 0) {
+    // Every file can be read: check that each is what the study declares, from its header.
+    for (const issue of await formatIssues(study, points, wanted)) {
+      if (issue.named) {
+        problems.push(fileProblem(issue.named, 'bad-file', issue.message, issue.hint));
+      } else {
+        const loc = map.locate(issue.at);
+        problems.push({
+          code: 'bad-file',
+          file: study.file,
+          path: 'dataset.samples',
+          line: loc.line,
+          column: loc.column,
+          message: issue.message,
+          hint: issue.hint,
+          excerpt: { text: loc.text, width: loc.width },
+        });
+      }
+    }
+  }
   return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/** A dataset file that is not what the study declares (`named`), or a study asking for more samples than its files hold (`at`). */
+type FormatIssue =
+  | { readonly named: NamedFile; readonly message: string; readonly hint: string; readonly at?: undefined }
+  | { readonly named?: undefined; readonly at: readonly PathSegment[]; readonly message: string; readonly hint: string };
+
+/** Bytes read from the start of a CIFAR-10 batch to check its first labels. */
+const CIFAR_HEAD_RECORDS = 64;
+
+/** The text of a DatasetError without the file name it starts with (the problem shows the file). */
+function withoutFile(err: DatasetError): string {
+  const m = err.message;
+  return err.file !== undefined && m.startsWith(`${err.file}: `) ? m.slice(err.file.length + 2) : m;
+}
+
+/**
+ * Header checks of every dataset file (each file, or IDX pair, once): IDX magic numbers, sizes
+ * against the header and equal image and label counts (through `inspectIdx`, which reads only
+ * the headers and the file sizes); CIFAR-10 sizes (whole 3073-byte records) and the labels of the
+ * first records; an empty file of either kind; and, per point, at least `dataset.samples` samples.
+ */
+async function formatIssues(study: Study, points: readonly Point[], wanted: readonly NamedFile[]): Promise<FormatIssue[]> {
+  const out: FormatIssue[] = [];
+  const namedOf = new Map(wanted.map((n) => [n.ref.path, n]));
+  const bad = new Set<string>();
+  const reported = new Set<string>();
+  const counts = new Map<string, number>();
+  const report = (path: string, message: string, hint: string): void => {
+    bad.add(path);
+    if (reported.has(path)) return;
+    reported.add(path);
+    const named = namedOf.get(path) ?? wanted.find((n) => bad.has(n.ref.path)) ?? wanted[0]!;
+    out.push({ named, message, hint });
+  };
+  const isEmpty = async (path: string): Promise<boolean> => (await stat(path)).size === 0;
+
+  for (const point of points) {
+    const d = point.config.dataset;
+    if (d.source === 'idx') {
+      const pair = `${d.images.path}\u0000${d.labels.path}`;
+      if (!counts.has(pair) && !bad.has(d.images.path) && !bad.has(d.labels.path)) {
+        let emptyOne = false;
+        for (const [ref, kind] of [[d.images, 'images'], [d.labels, 'labels']] as const) {
+          if (await isEmpty(ref.path)) {
+            report(ref.path, `the file is empty; an IDX ${kind} file was expected`, 'check the path, or download the file again');
+            emptyOne = true;
+          }
+        }
+        if (emptyOne) continue;
+        try {
+          counts.set(pair, inspectIdx(d.images.path, d.labels.path).count);
+        } catch (err) {
+          if (!(err instanceof DatasetError)) throw err;
+          const file = err.file ?? d.images.path;
+          report(file, `not a usable IDX file (${withoutFile(err)})`, 'dataset.images needs an IDX images file (magic 0x00000803), dataset.labels its IDX labels file (0x00000801), plain or gzipped');
+          continue;
+        }
+      }
+      const count = counts.get(pair);
+      if (count !== undefined && d.samples > count) samplesIssue(study, point, count, `${d.images.written}`, out);
+    } else if (d.source === 'cifar10') {
+      let records = 0;
+      let usable = true;
+      for (const ref of d.files) {
+        if (bad.has(ref.path)) { usable = false; continue; }
+        let n = counts.get(ref.path);
+        if (n === undefined) {
+          const issue = await cifarIssue(ref.path);
+          if (typeof issue === 'string') {
+            report(ref.path, issue, 'dataset.files lists CIFAR-10 binary batches (data_batch_1.bin ...): records of 1 label byte and 3072 pixel bytes');
+            usable = false;
+            continue;
+          }
+          n = issue;
+          counts.set(ref.path, n);
+        }
+        records += n;
+      }
+      if (usable && d.samples > records) samplesIssue(study, point, records, d.files.map((f) => f.written).join(', '), out);
+    }
+  }
+  return out;
+}
+
+/** Records in a CIFAR-10 batch file, or why it is not one. */
+async function cifarIssue(path: string): Promise<number | string> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return 'the file is empty; a CIFAR-10 binary batch was expected';
+    if (size % CIFAR10_RECORD !== 0) {
+      return `not a CIFAR-10 binary batch: its size, ${size} bytes, is not a whole number of ${CIFAR10_RECORD}-byte records (1 label byte + 3072 pixel bytes)`;
+    }
+    const records = size / CIFAR10_RECORD;
+    const head = Buffer.alloc(Math.min(records, CIFAR_HEAD_RECORDS) * CIFAR10_RECORD);
+    await fh.read(head, 0, head.length, 0);
+    for (let r = 0; r * CIFAR10_RECORD < head.length; r++) {
+      const label = head[r * CIFAR10_RECORD]!;
+      if (label > 9) return `not a CIFAR-10 binary batch: record ${r} has label ${label} (labels are 0..9)`;
+    }
+    return records;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A point asks for more samples than its files hold: the problem is at the samples setting. */
+function samplesIssue(study: Study, point: Point, available: number, files: string, out: FormatIssue[]): void {
+  const samples = point.config.dataset.samples;
+  const message = `asks for ${samples} samples, but ${files} ${available === 1 ? 'holds 1 sample' : `hold${files.includes(', ') ? '' : 's'} ${available} samples`}`;
+  if (out.some((o) => o.named === undefined && o.message === message)) return;
+  const axis = study.sweep.axes.find((a) => a.path === 'dataset.samples');
+  let at: readonly PathSegment[] = ['dataset', 'samples'];
+  if (axis) {
+    const i = axis.values.findIndex((v) => v === samples);
+    at = axis.form === 'list' && i >= 0 ? ['sweep', axis.path, i] : ['sweep', axis.path];
+  }
+  out.push({ at, message, hint: 'ask for fewer samples (dataset.samples), or name a larger file' });
 }
 
 /**

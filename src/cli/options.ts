@@ -8,6 +8,8 @@
  */
 import os from 'node:os';
 import { InvalidArgumentError } from 'commander';
+import { parseRedisUrl } from '../engine/distributed/url.js';
+import { DEFAULT_MEMORY_FRACTION, parseSize } from '../engine/size.js';
 
 // ---------------------------------------------------------------------------------------------
 // Typed options of each command.
@@ -26,6 +28,21 @@ export interface RunOptions {
   readonly keepGoing: boolean;
   /** A machine-readable summary on stdout (progress stays on stderr). */
   readonly json: boolean;
+  /** Refuse the study when its memory estimate is over this many bytes (undefined: the default limit). */
+  readonly maxMemory?: number;
+  /** `redis://host:port`: compute through `hrank worker` processes (default: here). */
+  readonly redis?: string;
+}
+
+export interface WorkerOptions {
+  /** `redis://host:port[/db]`. */
+  readonly redis: string;
+  /** Steps at once (and worker threads). */
+  readonly jobs: number;
+  /** Shared cache folder (same path on every machine), or null. */
+  readonly cache: string | null;
+  /** Seconds before a silent worker's running step goes to another worker. */
+  readonly stallTimeout: number;
 }
 
 export interface ValidateOptions {
@@ -35,6 +52,10 @@ export interface ValidateOptions {
 export interface PlanOptions {
   readonly file: string;
   readonly cache: string;
+  /** Steps at once, for the memory estimate (default: the core count, as `run`). */
+  readonly jobs?: number;
+  /** The memory limit shown (undefined: the default limit). */
+  readonly maxMemory?: number;
   /** Print each step's key parts. */
   readonly explain: boolean;
   readonly json: boolean;
@@ -92,7 +113,8 @@ export type ParsedCommand =
   | { readonly command: 'show'; readonly options: ShowOptions }
   | { readonly command: 'status'; readonly options: StatusOptions }
   | { readonly command: 'diff'; readonly options: DiffOptions }
-  | { readonly command: 'init'; readonly options: InitOptions };
+  | { readonly command: 'init'; readonly options: InitOptions }
+  | { readonly command: 'worker'; readonly options: WorkerOptions };
 
 export type CommandName = ParsedCommand['command'];
 
@@ -108,6 +130,25 @@ export function parsePositiveInt(name: string): (raw: string) => number {
     }
     return value;
   };
+}
+
+/** A Redis URL (`redis://host:port[/db]`, `rediss://` for TLS). */
+export function parseRedis(raw: string): string {
+  try {
+    parseRedisUrl(raw);
+  } catch (e) {
+    throw new InvalidArgumentError(`--redis: ${e instanceof Error ? e.message : String(e)}.`);
+  }
+  return raw;
+}
+
+/** A memory size: `4G`, `512M`, `1.5GiB`, or bytes. */
+export function parseMaxMemory(raw: string): number {
+  const bytes = parseSize(raw);
+  if (!Number.isFinite(bytes) || bytes < 1) {
+    throw new InvalidArgumentError(`--max-memory must be a size such as 4G, 512M or 1.5GiB, got '${raw}'.`);
+  }
+  return bytes;
 }
 
 /** A non-empty folder path. */
@@ -156,6 +197,12 @@ export const OPTIONS = {
     defaultDescription: `the core count, here ${os.availableParallelism()}`,
     parse: parsePositiveInt('--jobs'),
   },
+  maxMemory: {
+    flags: '--max-memory <size>',
+    description: 'memory a study may need, by its estimate (4G, 512M, ...): run refuses a study over it, plan shows it',
+    defaultDescription: `${Math.round(DEFAULT_MEMORY_FRACTION * 100)}% of this machine's memory`,
+    parse: parseMaxMemory,
+  },
   keepGoing: {
     flags: '--keep-going',
     description: 'after a step fails, finish every step that does not depend on it (default: stop at the first failure)',
@@ -181,6 +228,22 @@ export const OPTIONS = {
     description: 'folder to write <name>.yaml in',
     default: '.',
     parse: parseDir('--dir'),
+  },
+  redis: {
+    flags: '--redis <url>',
+    description: 'the Redis of a cluster, redis://host:port[/db]: `hrank worker` processes compute the steps (README: "Running a cluster")',
+    parse: parseRedis,
+  },
+  sharedCache: {
+    flags: '--cache <dir>',
+    description: 'cache folder shared by every machine at the same path: values too large for Redis (over 16 MB) go there',
+    parse: parseDir('--cache'),
+  },
+  stallTimeout: {
+    flags: '--stall-timeout <s>',
+    description: "seconds after which a running step of a worker that stopped answering goes to another worker",
+    default: 30,
+    parse: parsePositiveInt('--stall-timeout'),
   },
   exitCode: {
     flags: '--exit-code',
@@ -218,8 +281,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'run',
     args: [{ syntax: '<file>', description: 'pipeline file (YAML)' }],
     summary: 'run a study: compute what the cache lacks and write <results>/<name>/',
-    options: ['results', 'cache', 'noCache', 'jobs', 'keepGoing', 'json'],
-    examples: ['hrank run pipelines/quickstart.yaml', 'hrank run study.yaml --jobs 4 --keep-going --json > summary.json'],
+    options: ['results', 'cache', 'noCache', 'jobs', 'maxMemory', 'keepGoing', 'json', 'redis'],
+    examples: ['hrank run pipelines/quickstart.yaml', 'hrank run study.yaml --jobs 4 --keep-going --json > summary.json', 'hrank run study.yaml --redis redis://10.0.0.5:6379'],
     build: (args, raw) => ({
       command: 'run',
       options: {
@@ -231,6 +294,8 @@ export const COMMANDS: readonly CommandSpec[] = [
         jobs: typeof raw.jobs === 'number' ? raw.jobs : os.availableParallelism(),
         keepGoing: bool(raw, 'keepGoing'),
         json: bool(raw, 'json'),
+        ...(typeof raw.maxMemory === 'number' ? { maxMemory: raw.maxMemory } : {}),
+        ...(typeof raw.redis === 'string' ? { redis: raw.redis } : {}),
       },
     }),
   },
@@ -246,11 +311,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'plan',
     args: [{ syntax: '<file>', description: 'pipeline file (YAML)' }],
     summary: 'list the steps of a study and which are cached, without running anything',
-    options: ['cache', 'explain', 'json'],
-    examples: ['hrank plan study.yaml --explain'],
+    options: ['cache', 'explain', 'json', 'maxMemory'],
+    examples: ['hrank plan study.yaml --explain', 'hrank plan study.yaml --max-memory 8G'],
     build: (args, raw) => ({
       command: 'plan',
-      options: { file: args[0] as string, cache: str(raw, 'cache', OPTIONS.cache.default), explain: bool(raw, 'explain'), json: bool(raw, 'json') },
+      options: {
+        file: args[0] as string, cache: str(raw, 'cache', OPTIONS.cache.default), explain: bool(raw, 'explain'), json: bool(raw, 'json'),
+        ...(typeof raw.maxMemory === 'number' ? { maxMemory: raw.maxMemory } : {}),
+      },
     }),
   },
   {
@@ -321,5 +389,24 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: ['dir'],
     examples: ['hrank init my-study', 'hrank init my-study --dir pipelines'],
     build: (args, raw) => ({ command: 'init', options: { name: args[0] as string, dir: str(raw, 'dir', OPTIONS.dir.default) } }),
+  },
+  {
+    name: 'worker',
+    args: [],
+    summary: 'compute steps of `hrank run --redis` studies, from the cluster\'s Redis, until stopped (Ctrl-C, SIGTERM)',
+    options: ['redis', 'jobs', 'sharedCache', 'stallTimeout'],
+    examples: ['hrank worker --redis redis://10.0.0.5:6379', 'hrank worker --redis redis://10.0.0.5:6379 --jobs 8 --cache /mnt/shared/hrank-cache'],
+    build: (_args, raw) => {
+      if (typeof raw.redis !== 'string') throw new UsageProblem('worker: --redis <url> is required (the Redis of the cluster, e.g. redis://10.0.0.5:6379)');
+      return {
+        command: 'worker',
+        options: {
+          redis: raw.redis,
+          jobs: typeof raw.jobs === 'number' ? raw.jobs : os.availableParallelism(),
+          cache: typeof raw.cache === 'string' ? raw.cache : null,
+          stallTimeout: typeof raw.stallTimeout === 'number' ? raw.stallTimeout : OPTIONS.stallTimeout.default,
+        },
+      };
+    },
   },
 ];

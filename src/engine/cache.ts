@@ -21,14 +21,19 @@
  * corrupt, moved aside to `<root>/corrupt/`, and is a miss: its contents are never returned.
  *
  * `clear()` removes only what this layout creates (entry files, temp files older than
- * `tempMaxAgeMs`, moved-aside entries, then empty directories): pointing `root` at the wrong
- * directory cannot delete unrelated files.
+ * `tempMaxAgeMs`, moved-aside entries, step locks of processes that are gone (`locks/`, see
+ * locks.ts), then empty directories): pointing `root` at the wrong directory cannot delete
+ * unrelated files.
+ *
+ * Failure injection: HRANK_FAULT (see `faultFs`) makes entry writes fail like a full disk or a
+ * read-only folder, for tests of what a failed run leaves behind.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { allocateBlob, assemble, CodecError, encodeChunks, fromLittleEndian, headerBytes, parseLayout, type Layout, type TypedArray } from './codec.js';
 import { isSha256Hex } from './keys.js';
+import { StepLocks } from './locks.js';
 
 export const ENTRY_FORMAT_VERSION = 1;
 const MAGIC = Buffer.from('HRKCACHE', 'latin1');
@@ -40,6 +45,7 @@ const TEMP_FILE = /^\.[0-9a-f]{64}\.\d+\.[0-9a-f]+\.tmp$/;
 const CORRUPT_FILE = /^[0-9a-f]{64}\.\d+\.[0-9a-f]+\.bin$/;
 const SHARD_DIR = /^[0-9a-f]{2}$/;
 const CORRUPT_DIR = 'corrupt';
+const LOCKS_DIR = 'locks';
 
 /** The file-system functions the cache uses; tests replace some to simulate failures. */
 export type CacheFs = Pick<typeof fsp, 'open' | 'rename' | 'unlink' | 'mkdir' | 'readdir' | 'stat' | 'rmdir'>;
@@ -103,6 +109,64 @@ export class CacheError extends Error {
   }
 }
 
+/**
+ * What to do about a failed cache write, from its message (`cache: cannot write entry <path>:
+ * ENOSPC: ...`), for the CLI's summary of failed steps; undefined for other failures.
+ */
+export function cacheWriteHint(message: string): string | undefined {
+  const m = /^cache: cannot (?:write entry|create directory) .*?: (E[A-Z]+)\b/.exec(message);
+  switch (m?.[1]) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'the disk is full: free some space, or point --cache at another disk; entries already written stay valid, a rerun resumes';
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return 'the cache folder cannot be written: fix its permissions, or point --cache elsewhere';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Fault injection for tests of failure behaviour, read from the environment variable HRANK_FAULT
+ * by this module only (a CacheStore given `options.fs` ignores it):
+ * - `enospc-after:N`: entry writes after the first N fail half-way with ENOSPC (the temp file is
+ *   created, writing it fails), as on a disk that fills up during a run;
+ * - `eacces-after:N`: entry writes after the first N fail with EACCES when creating the temp file.
+ * Returns the replacement fs functions, or undefined when HRANK_FAULT is unset or empty.
+ */
+export function faultFs(spec: string | undefined): Partial<CacheFs> | undefined {
+  if (spec === undefined || spec.trim() === '') return undefined;
+  const m = /^\s*(enospc|eacces)-after:(\d+)\s*$/.exec(spec);
+  if (!m) throw new Error(`HRANK_FAULT=${JSON.stringify(spec)} is not understood; use enospc-after:N or eacces-after:N`);
+  const kind = m[1] as 'enospc' | 'eacces';
+  const after = Number(m[2]);
+  let writes = 0;
+  const fault = (code: string, text: string, syscall: string): NodeJS.ErrnoException =>
+    Object.assign(new Error(`${code}: ${text}, ${syscall} (simulated by HRANK_FAULT=${spec.trim()})`), { code, syscall });
+  const open: typeof fsp.open = async (path, flags, mode) => {
+    if (flags !== 'wx' || ++writes <= after) return fsp.open(path, flags, mode);
+    if (kind === 'eacces') throw fault('EACCES', 'permission denied', 'open');
+    const fh = await fsp.open(path, flags, mode);
+    let calls = 0;
+    // The first write lands (a partial temp file exists), the next one finds the disk full.
+    return new Proxy(fh, {
+      get(target, prop, receiver) {
+        if (prop === 'write') {
+          return async (...args: unknown[]) => {
+            if (++calls > 1) throw fault('ENOSPC', 'no space left on device', 'write');
+            return (target.write as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  };
+  return { open };
+}
+
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -147,8 +211,10 @@ export class CacheStore {
     if (fs === null || typeof fs !== 'object') throw new TypeError(`CacheStore: options.fs must be an object, got ${typeName(fs)}`);
     this.root = resolve(root);
     this.tempMaxAgeMs = tempMaxAgeMs;
+    // HRANK_FAULT (tests of failure behaviour) applies only to a store on the real fs.
+    const injected = Object.keys(fs).length === 0 ? faultFs(process.env.HRANK_FAULT) : undefined;
     this.#fs = {
-      open: fs.open ?? fsp.open,
+      open: fs.open ?? injected?.open ?? fsp.open,
       rename: fs.rename ?? fsp.rename,
       unlink: fs.unlink ?? fsp.unlink,
       mkdir: fs.mkdir ?? fsp.mkdir,
@@ -434,6 +500,9 @@ export class CacheStore {
         for (const file of await this.#list(dir)) {
           if (CORRUPT_FILE.test(file) && (await this.#remove(join(dir, file)))) corrupt++;
         }
+      } else if (everything && name === LOCKS_DIR) {
+        // Step locks of processes that are gone; a live run's locks stay (it still computes).
+        await new StepLocks(this.root).removeStale();
       } else {
         continue;
       }

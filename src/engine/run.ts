@@ -13,6 +13,8 @@ import { hintsOf, type WorkerTask } from './compute.js';
 import { computeStep } from './step.js';
 import type { EngineEvent } from './events.js';
 import type { Plan, PlanStep } from './plan.js';
+import { StepLocks, type StepLock, type StepLocksOptions } from './locks.js';
+import type { RemoteExecutor } from './distributed/submit.js';
 import { inlineBackend, usesDenseRoute, type Dataset, type Network, type PointRanks, type Prediction, type RankProblem, type RanksBackend, type SketchRows } from '../science/index.js';
 
 export interface RunOptions {
@@ -24,6 +26,13 @@ export interface RunOptions {
   /** Abort (Ctrl-C): running steps are stopped, finished ones are already cached. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: EngineEvent) => void;
+  /** Per-step lock files in the cache (see locks.ts): timings for tests, or false for none. Default: on with a cache. */
+  readonly locks?: StepLocksOptions | false;
+  /**
+   * Compute steps elsewhere (`hrank run --redis`): every step the cache lacks but collect is
+   * looked up in, or computed through, this executor; its value then lands in the cache as usual.
+   */
+  readonly remote?: RemoteExecutor;
 }
 
 export interface StepFailure {
@@ -105,8 +114,56 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     return v;
   };
 
+  // Per-step locks: a step another hrank process is computing on this cache is waited for and
+  // read from the cache, not computed twice. `held`: the locks this run holds, by step key.
+  const locks = cache && opts.locks !== false ? new StepLocks(cache.root, { ...opts.locks, onWarning: (message) => emit({ type: 'warning', message }) }) : null;
+  const held = new Map<string, StepLock>();
+  const unlockStep = async (step: PlanStep): Promise<void> => {
+    const lock = held.get(step.key);
+    if (lock) { held.delete(step.key); await lock.release(); }
+  };
+  /**
+   * Before computing a missing step: takes its lock, waiting while another live process holds
+   * it. Resolves with the step's value when that process finished it (read from the cache),
+   * else with undefined: the lock is ours (or locks are off) and the entry is still missing.
+   */
+  const lockStep = async (step: PlanStep): Promise<unknown> => {
+    if (!locks || !cache || held.has(step.key)) return undefined;
+    let trustReady = true;
+    for (;;) {
+      const got = await locks.acquire(step.key, { signal: abort.signal, step: step.id, ...(trustReady ? { ready: () => cache.has(step.key) } : {}) });
+      if (got === 'ready') {
+        const v = await fromCache(step);
+        if (v !== undefined) return v;
+        trustReady = false; // there, but corrupt (moved aside now): compute it ourselves
+        continue;
+      }
+      held.set(step.key, got);
+      // Re-check: the entry may have landed between our miss and taking the lock.
+      const v = await fromCache(step);
+      if (v !== undefined) { await unlockStep(step); return v; }
+      return undefined;
+    }
+  };
+  /** The members of a chain part this run may compute: those it holds, or can lock now and the cache still lacks. */
+  const claimChainPart = async (part: readonly PlanStep[]): Promise<PlanStep[]> => {
+    if (!locks || !cache) return [...part];
+    const mine: PlanStep[] = [];
+    for (const s of part) {
+      if (!held.has(s.key)) {
+        const lock = await locks.tryAcquire(s.key, s.id);
+        if (!lock) continue; // another process computes it; its own resolve waits for the entry
+        held.set(s.key, lock);
+        if (await cache.has(s.key)) { await unlockStep(s); continue; }
+      }
+      mine.push(s);
+    }
+    return mine;
+  };
+
   const finish = async (step: PlanStep, t0: number, value: unknown): Promise<unknown> => {
     if (cache) await cache.put(step.key, value, { kind: step.kind, id: step.id });
+    await unlockStep(step);
     const s = (performance.now() - t0) / 1000;
     seconds[step.id] = s;
     computed.push(step.id);
@@ -159,7 +216,9 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     denseEigenvalues: (problem, hessian) => inWorker<Float64Array>({ kind: 'dense-eigen', problem, hessian }, priority),
   });
 
-  const runChainPart = async (part: PlanStep[]): Promise<Map<string, PointRanks>> => {
+  const runChainPart = async (wantedPart: PlanStep[]): Promise<Map<string, PointRanks>> => {
+    const part = await claimChainPart(wantedPart);
+    if (part.length === 0) return new Map();
     const largest = part[part.length - 1];
     const [data, net, ...preds] = await Promise.all([
       resolve(plan.byId.get(largest.inputs.dataset)!) as Promise<Dataset>,
@@ -197,10 +256,17 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
         job = () => (started ??= runChainPart([step]));
         chainJobs.set(step.id, job);
       }
-      return (await job()).get(step.id)!; // runChainPart caches and reports each member
+      // runChainPart caches and reports each member. A member its job left out (another process
+      // held its lock) is waited for; if that process gives it up, it runs in a job of its own.
+      const mine = (await job()).get(step.id);
+      if (mine !== undefined) return mine;
+      const waited = await lockStep(step);
+      return waited !== undefined ? waited : (await runChainPart([step])).get(step.id)!;
     }
     const inputs = await inputsOf(step);
     checkAbort();
+    const waited = await lockStep(step);
+    if (waited !== undefined) return waited;
     const cfg = step.config;
     const net = inputs.get('network') as Network;
     const problem: RankProblem = { net, data: inputs.get('dataset') as Dataset, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
@@ -216,6 +282,22 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     return finish(step, started, await computeStep(step, inputs, { backend: poolBackend(P), parallel: jobs }));
   };
 
+  /** A step through the remote executor: a value another run stored, else computed by a worker. */
+  const computeRemote = async (remote: RemoteExecutor, step: PlanStep): Promise<unknown> => {
+    const stored = await remote.lookup(step);
+    if (stored !== undefined) {
+      if (cache) await cache.put(step.key, stored, { kind: step.kind, id: step.id });
+      cachedIds.push(step.id);
+      emit({ type: 'cached', step });
+      return stored;
+    }
+    const inputs = await inputsOf(step);
+    checkAbort();
+    let t0 = performance.now();
+    const value = await remote.compute(step, inputs, { signal: abort.signal, onStart: () => { t0 = performance.now(); emit({ type: 'start', step }); } });
+    return finish(step, t0, value);
+  };
+
   const resolve = (step: PlanStep): Promise<unknown> => {
     let p = memo.get(step.id);
     if (p) return p;
@@ -224,14 +306,19 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
       const hit = await fromCache(step);
       if (hit !== undefined) return hit;
       try {
+        if (opts.remote && step.kind !== 'collect') return await computeRemote(opts.remote, step);
         if (step.kind === 'ranks') return await computeRanksStep(step);
         const inputs = await inputsOf(step);
         checkAbort();
+        const waited = await lockStep(step);
+        if (waited !== undefined) return waited;
         const t0 = performance.now();
         emit({ type: 'start', step });
         return await finish(step, t0, await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1 }));
       } catch (e) {
         return fail(step, e instanceof Error ? e : new Error(String(e)));
+      } finally {
+        await unlockStep(step);
       }
     })();
     memo.set(step.id, p);
@@ -243,7 +330,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   let results: Results | undefined;
   let interrupted = false;
   try {
-    await prepareChains();
+    if (!opts.remote) await prepareChains();
     results = (await resolve(plan.byId.get(plan.collect)!)) as Results;
   } catch (e) {
     if (e instanceof Interrupted || opts.signal?.aborted) interrupted = true;
@@ -251,6 +338,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     abort.abort(new UpstreamFailed('run over'));
     queue.clear();
     await Promise.allSettled([...all]);
+    await Promise.allSettled([...held.values()].map((lock) => lock.release()));
     opts.signal?.removeEventListener('abort', onOuterAbort);
     if (pool) await pool.destroy();
   }

@@ -4,6 +4,7 @@
  * or interrupted run leaves earlier results intact), then the report (table, plots, HTML).
  * `reportFromCache` rebuilds the report from the cache alone, computing nothing.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { expandSweep, loadStudy } from '../pipeline/index.js';
 import { resultsDir, writeResults } from '../report/results.js';
@@ -15,6 +16,7 @@ import type { EngineEvent } from './events.js';
 import { planStudy, type Plan } from './plan.js';
 import { runPlan, type RunResult } from './run.js';
 import { writeLock } from '../lock/lockfile.js';
+import { checkMemory, estimatePlan, memoryLimit, type MemoryEstimate } from './memory.js';
 
 export interface StudyOptions {
   /** Folder that holds `<name>/` result folders (default `results`). */
@@ -27,6 +29,10 @@ export interface StudyOptions {
   readonly keepGoing?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: EngineEvent) => void;
+  /** `redis://host:port`: steps are computed by `hrank worker` processes through this Redis. */
+  readonly redis?: string;
+  /** Refuse the study when its memory estimate is over this many bytes (default: a fraction of the machine's memory; see memory.ts). */
+  readonly maxMemory?: number;
 }
 
 export interface StudyRun {
@@ -51,11 +57,20 @@ export async function loadPlan(file: string): Promise<Plan> {
 
 export async function runStudy(file: string, opts: StudyOptions = {}): Promise<StudyRun> {
   const plan = await loadPlan(file);
+  assertInside(opts.results ?? 'results', resultsDir(opts.results ?? 'results', plan.study));
+  // Refuse what cannot fit before any work (remote runs compute on the workers' machines).
+  if (!opts.redis) await checkStudyMemory(plan, opts);
   opts.onEvent?.({ type: 'plan', plan });
   const started = new Date();
   const t0 = performance.now();
   const cache = opts.noCache ? null : openCache(opts.cache ?? 'cache', opts.onEvent);
-  const run = await runPlan(plan, { cache, jobs: opts.jobs, keepGoing: opts.keepGoing, signal: opts.signal, onEvent: opts.onEvent });
+  const remote = opts.redis ? await openRemote(opts.redis, cache, opts) : undefined;
+  let run: RunResult;
+  try {
+    run = await runPlan(plan, { cache, jobs: opts.jobs, keepGoing: opts.keepGoing, signal: opts.signal, onEvent: opts.onEvent, remote });
+  } finally {
+    await remote?.close();
+  }
   const dir = resultsDir(opts.results ?? 'results', plan.study);
   let files: string[] = [];
   let lock: string | undefined;
@@ -68,6 +83,37 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
     lock = await writeLock(file, plan, run.results);
   }
   return { plan, run, dir: path.resolve(dir), files, ...(lock ? { lock } : {}) };
+}
+
+/**
+ * The memory estimate of the steps this run would compute (those the cache lacks), against the
+ * limit; throws MemoryLimitError (exit 2) when it does not fit.
+ */
+export async function checkStudyMemory(plan: Plan, opts: StudyOptions): Promise<MemoryEstimate> {
+  const cached = opts.noCache ? new Set<string>() : await cachedSteps(plan, opts.cache ?? 'cache');
+  const pending = new Set(plan.steps.filter((s) => !cached.has(s.id)).map((s) => s.id));
+  // Only what a run would compute: nothing when the collected results are cached.
+  if (cached.has(plan.collect)) pending.clear();
+  const estimate = estimatePlan(plan, Math.max(1, opts.jobs ?? os.availableParallelism()), pending);
+  checkMemory(estimate, memoryLimit(opts.maxMemory));
+  return estimate;
+}
+
+/** The results folder of a study must lie inside the results root (the schema's name pattern already ensures it; this is the last line). */
+function assertInside(root: string, dir: string): void {
+  const rel = path.relative(path.resolve(root), path.resolve(dir));
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new Error(`refusing to write results to ${path.resolve(dir)}: outside the results folder ${path.resolve(root)}`);
+  }
+}
+
+/** The executor of `--redis` runs (loaded only then: local runs need no Redis client). */
+async function openRemote(url: string, cache: CacheStore | null, opts: StudyOptions) {
+  const { RedisSubmitter } = await import('./distributed/submit.js');
+  return RedisSubmitter.open({
+    redis: url, cache, reuse: !opts.noCache,
+    onWarning: (message) => opts.onEvent?.({ type: 'warning', message }),
+  });
 }
 
 /**

@@ -4,11 +4,13 @@
  * Every problem of the file is collected and returned at once, each with its line and column.
  * Nothing here prints or exits: the CLI formats `PipelineError.problems` with `formatProblem`.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, isAlias, isMap, isSeq, parseDocument, type Document, type Node } from 'yaml';
-import { PipelineError } from './errors.js';
+import { Document, LineCounter, isAlias, isMap, isSeq, parseDocument, type Node } from 'yaml';
+import { PipelineError, sortProblems } from './errors.js';
+import { MAX_ALIAS_COUNT, MAX_PIPELINE_BYTES, aliasBombProblem, aliasCycleProblems, controlCharacterProblem, decodePipelineBytes, nestingProblem, tooLargeProblem } from './guards.js';
 import { expandSweep } from './expand.js';
+import { limitIssues } from './limits.js';
 import { normalizeConfig } from './normalize.js';
 import { formatPath, getPath, isRecord, withPath, without } from './paths.js';
 import { SourceMap, keyText } from './positions.js';
@@ -23,16 +25,44 @@ export type LoadResult =
 
 /** Reads and checks a pipeline file. Never throws for problems of the file (see `LoadResult`). */
 export async function loadPipeline(path: string): Promise<LoadResult> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    const read = await readCapped(path);
+    if (read.tooLarge !== undefined) return fail([tooLargeProblem(read.tooLarge, path, read.exact)]);
+    bytes = read.bytes;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder, not a file' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
     return fail([{ code: 'unreadable-file', file: path, path: '', line: 0, column: 0, message: `cannot read the pipeline file: ${why}` }]);
   }
-  return parsePipeline(text, path);
+  const decoded = decodePipelineBytes(bytes, path);
+  if (!decoded.ok) return fail([decoded.problem]);
+  return parsePipeline(decoded.text, path);
+}
+
+/**
+ * The bytes of a file, reading at most MAX_PIPELINE_BYTES + 1 (so a huge file, a device such as
+ * /dev/zero or an endless pipe cannot exhaust memory or hang the loader).
+ */
+async function readCapped(path: string): Promise<{ bytes: Buffer; tooLarge?: undefined } | { tooLarge: number; exact: boolean }> {
+  const fh = await open(path, 'r');
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (st.isFile() && st.size > MAX_PIPELINE_BYTES) return { tooLarge: st.size, exact: true };
+    const buf = Buffer.alloc(MAX_PIPELINE_BYTES + 1);
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, total, buf.length - total, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > MAX_PIPELINE_BYTES) return { tooLarge: total, exact: false };
+    }
+    return { bytes: buf.subarray(0, total) };
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Like `loadPipeline`, but returns the study and throws a `PipelineError` listing every problem. */
@@ -47,6 +77,16 @@ export async function loadStudy(path: string): Promise<Study> {
  * (resolved against its folder).
  */
 export function parsePipeline(text: string, file: string): LoadResult {
+  // 0. Guards that must hold before the (recursive) YAML composer and our own walks run: size,
+  // control characters, nesting depth (measured on yaml's iteratively built syntax tree).
+  if (text.length > MAX_PIPELINE_BYTES) return fail([tooLargeProblem(Buffer.byteLength(text), file)]);
+  {
+    const lines = new LineCounter();
+    const early = new SourceMap(new Document(), lines, text);
+    const nesting = nestingProblem(text, file, early, lines);
+    const control = controlCharacterProblem(text, file);
+    if (nesting || control) return fail([nesting, control].filter((p): p is Problem => p !== undefined));
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const map = new SourceMap(doc, lineCounter, text);
@@ -70,13 +110,15 @@ export function parsePipeline(text: string, file: string): LoadResult {
   const syntaxBroken = problems.length > 0;
   problems.push(...duplicateKeys(doc, map, file));
   if (syntaxBroken) return fail(problems);
+  // An alias inside its own anchor makes the data infinite (and every walk of it endless).
+  const cycles = aliasCycleProblems(doc, file, map);
+  if (cycles.length > 0) return fail([...problems, ...cycles]);
 
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 1000 });
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    const loc = map.at(0);
-    problems.push({ code: 'yaml-syntax', file, path: '', line: loc.line, column: loc.column, message: cleanYamlMessage(String((err as Error).message)) });
+    problems.push(aliasBombProblem(doc, file, map, cleanYamlMessage(String((err as Error).message))));
     return fail(problems);
   }
   if (!isRecord(data)) {
@@ -89,6 +131,9 @@ export function parsePipeline(text: string, file: string): LoadResult {
   const issues = schemaIssues(data, suppliedPaths(data));
   const sweep = checkSweep(data, issues.length + problems.length);
   problems.push(...issues.map(at), ...sweep.issues.map(at));
+  if (problems.length > 0) return fail(problems);
+  // 3b. Sizes far beyond anything computable (10^12 samples, a layer of 10^15 units).
+  problems.push(...limitIssues(data, sweep.axes).map(at));
   if (problems.length > 0) return fail(problems);
 
   // 4. The study.
@@ -115,7 +160,16 @@ export function parsePipeline(text: string, file: string): LoadResult {
   return { ok: true, study, points: expandSweep(study) };
 }
 
-function fail(problems: readonly Problem[]): LoadResult {
+/** Most problems reported for one file (a sweep of 100,000 bad values would print pages). */
+export const MAX_PROBLEMS = 100;
+
+function fail(all: readonly Problem[]): LoadResult {
+  let problems = all;
+  if (all.length > MAX_PROBLEMS) {
+    const shown = sortProblems(all).slice(0, MAX_PROBLEMS);
+    const last = shown[shown.length - 1]!;
+    problems = [...shown, { code: last.code, file: last.file, path: '', line: last.line, column: last.column, message: `... and ${all.length - MAX_PROBLEMS} more problems (only the first ${MAX_PROBLEMS} are shown)` }];
+  }
   const error = new PipelineError(problems);
   return { ok: false, problems: error.problems, error };
 }

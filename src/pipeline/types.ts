@@ -252,7 +252,13 @@ export type ProblemCode =
   /** A sweep that cannot be expanded: bad axis path, bad swept value, bad range, zip lengths. */
   | 'bad-sweep'
   /** A reference to something that does not exist (a plot's `x` that is no sweep axis). */
-  | 'bad-reference';
+  | 'bad-reference'
+  /** The file is not UTF-8 text, or holds control characters YAML does not allow. */
+  | 'bad-encoding'
+  /** The file is larger than a pipeline file can be (1 MiB). */
+  | 'too-large'
+  /** A dataset file that is empty or not of the declared format (from its header), or too small for the study. */
+  | 'bad-file';
 
 export interface Problem {
   readonly code: ProblemCode;

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { main } from '../../src/cli/cli.js';
 import type { RunSummary } from '../../src/cli/commands/run.js';
@@ -172,8 +172,11 @@ describe('errors of run', () => {
   test('a failed step: exit 1, every failed step named; --keep-going and --json report it too', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      await writeText(dir, 'images.idx', 'this is not an IDX file at all, not even close');
-      await writeText(dir, 'labels.idx', 'nor this');
+      // Well-formed IDX files (the header checks before the run pass), whose labels are all 9:
+      // with classes: 2 no sample is left, so the dataset step itself fails.
+      const u32 = (...v: number[]) => Buffer.from(v.flatMap((x) => [x >>> 24, (x >>> 16) & 255, (x >>> 8) & 255, x & 255]));
+      await writeFile(path.join(dir, 'images.idx'), Buffer.concat([u32(0x803, 20, 4, 4), Buffer.alloc(20 * 16, 7)]));
+      await writeFile(path.join(dir, 'labels.idx'), Buffer.concat([u32(0x801, 20), Buffer.alloc(20, 9)]));
       const file = await writeText(dir, 'broken.yaml', [
         'version: 1', 'name: broken', 'dataset:', '  source: idx', '  images: images.idx', '  labels: labels.idx',
         '  samples: 10', '  resize: 4', '  classes: 2', 'model:', '  hidden: [3]', 'sweep:', '  seed: [1, 2]', '',

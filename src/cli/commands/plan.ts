@@ -4,7 +4,9 @@
  * `to run` (missing, and a run needs it), or `not needed` (missing, but every step that uses it
  * is cached, so a run does not compute it). `--explain` adds each step's key parts.
  */
+import os from 'node:os';
 import path from 'node:path';
+import { describeEstimate, estimatePlan, memoryLimit, type StepEstimate } from '../../engine/memory.js';
 import { explainKey, type KeyParts } from '../../engine/keys.js';
 import type { Plan } from '../../engine/plan.js';
 import { cachedSteps, loadPlan } from '../../engine/study.js';
@@ -57,9 +59,25 @@ export interface PlanReport {
     readonly parts?: KeyParts;
   }[];
   readonly totals: { readonly steps: number; readonly cached: number; readonly toRun: number; readonly notNeeded: number };
+  /** The memory estimate of the steps to run (as `hrank run` checks it), and the limit. */
+  readonly memory: {
+    readonly bytes: number;
+    readonly jobs: number;
+    readonly atOnce: number;
+    readonly limit: number;
+    readonly limitSource: string;
+    readonly fits: boolean;
+    /** The steps to run, largest first. */
+    readonly steps: readonly StepEstimate[];
+    /** One line, as `hrank plan` prints it. */
+    readonly summary: string;
+  };
 }
 
-export async function planReport(file: string, cacheDir: string, explain: boolean): Promise<PlanReport> {
+export async function planReport(
+  file: string, cacheDir: string, explain: boolean,
+  resources: { readonly jobs?: number; readonly maxMemory?: number } = {},
+): Promise<PlanReport> {
   await loadCheckedStudy(file);
   const plan = await loadPlan(file);
   const cached = await cachedSteps(plan, cacheDir);
@@ -75,6 +93,8 @@ export async function planReport(file: string, cacheDir: string, explain: boolea
     ...(explain ? { parts: s.parts } : {}),
   }));
   const count = (st: StepStatus): number => steps.filter((s) => s.status === st).length;
+  const estimate = estimatePlan(plan, Math.max(1, resources.jobs ?? os.availableParallelism()), new Set(steps.filter((s) => s.status === 'to run').map((s) => s.id)));
+  const limit = memoryLimit(resources.maxMemory);
   return {
     study: plan.study.name,
     file,
@@ -82,6 +102,10 @@ export async function planReport(file: string, cacheDir: string, explain: boolea
     points: plan.points.length,
     steps,
     totals: { steps: steps.length, cached: count('cached'), toRun: count('to run'), notNeeded: count('not needed') },
+    memory: {
+      bytes: estimate.bytes, jobs: estimate.jobs, atOnce: estimate.atOnce, limit: limit.bytes, limitSource: limit.source,
+      fits: estimate.bytes <= limit.bytes, steps: estimate.steps, summary: describeEstimate(estimate, limit),
+    },
   };
 }
 
@@ -102,11 +126,15 @@ export function formatPlan(report: PlanReport, explain: boolean): string {
   }
   const t = report.totals;
   lines.push('', `${plural(t.steps, 'step')}: ${t.cached} cached, ${t.toRun} to run${t.notNeeded ? `, ${t.notNeeded} not needed (what uses them is cached)` : ''}`);
+  lines.push(report.memory.summary);
   return `${lines.join('\n')}\n`;
 }
 
 export async function planCommand(opts: PlanOptions, io: CliIO): Promise<number> {
-  const report = await planReport(opts.file, opts.cache, opts.explain);
+  const report = await planReport(opts.file, opts.cache, opts.explain, {
+    ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+    ...(opts.maxMemory !== undefined ? { maxMemory: opts.maxMemory } : {}),
+  });
   io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatPlan(report, opts.explain));
   return EXIT_OK;
 }

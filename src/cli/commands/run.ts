@@ -10,7 +10,9 @@ import type { RunResult } from '../../engine/run.js';
 import { runStudy, type StudyRun } from '../../engine/study.js';
 import { loadCheckedStudy } from '../datafiles.js';
 import { createDisplay, type Display } from '../display.js';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../errors.js';
+import { cacheWriteHint } from '../../engine/cache.js';
+import { MemoryLimitError } from '../../engine/memory.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, InputError } from '../errors.js';
 import { formatSeconds, plural, resultsTable } from '../format.js';
 import type { CliIO } from '../io.js';
 import type { RunOptions } from '../options.js';
@@ -93,12 +95,15 @@ async function runAndReport(opts: RunOptions, io: CliIO, display: Display, signa
       noCache: opts.noCache,
       jobs: opts.jobs,
       keepGoing: opts.keepGoing,
+      ...(opts.maxMemory !== undefined ? { maxMemory: opts.maxMemory } : {}),
+      ...(opts.redis ? { redis: opts.redis } : {}),
       signal,
       onEvent: display.onEvent,
     });
   } catch (err) {
     await display.finish();
-    throw err;
+    // A study that cannot fit in memory is refused before any work: an input problem (exit 2).
+    throw err instanceof MemoryLimitError ? new InputError(err.message) : err;
   }
   await display.finish(outcome.run);
   const summary = runSummary(opts.file, outcome, (performance.now() - t0) / 1000);
@@ -116,6 +121,7 @@ async function runAndReport(opts: RunOptions, io: CliIO, display: Display, signa
     if (run.failed.length > 0) {
       lines.push(`failed: ${plural(run.failed.length, 'step')}${opts.keepGoing ? '' : ' (stopped at the first failure; --keep-going finishes what it can)'}`);
       for (const f of run.failed) lines.push(`  ${f.id}: ${f.message.replace(/\n/g, '\n    ')}`);
+      for (const hint of new Set(run.failed.map((f) => cacheWriteHint(f.message)))) if (hint) lines.push(`hint: ${hint}`);
     } else {
       lines.push('error: the run did not finish');
     }

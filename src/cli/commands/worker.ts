@@ -1,0 +1,46 @@
+/**
+ * `hrank worker --redis URL [--jobs N] [--cache DIR] [--stall-timeout S]`: computes steps of
+ * `hrank run --redis` studies until stopped. One line per event on stderr.
+ *
+ * Ctrl-C or SIGTERM: stop taking steps, finish the running ones, exit 0. A second one: exit at
+ * once (130); the running steps go to other workers after the stall timeout. Redis unreachable
+ * at start, or gone for HRANK_REDIS_TIMEOUT seconds (default 20): a message and exit 1.
+ */
+import { startWorker } from '../../engine/distributed/worker.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../errors.js';
+import type { CliIO } from '../io.js';
+import type { WorkerOptions } from '../options.js';
+
+export async function workerCommand(opts: WorkerOptions, io: CliIO): Promise<number> {
+  const log = (line: string): void => io.err(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  const worker = await startWorker({
+    redis: opts.redis, jobs: opts.jobs, cache: opts.cache, stallTimeoutMs: opts.stallTimeout * 1000, log,
+  });
+
+  let stops = 0;
+  const stop = (): void => {
+    stops++;
+    if (stops === 1) {
+      const n = worker.running();
+      log(n > 0 ? `stopping: finishing ${n} running ${n === 1 ? 'step' : 'steps'} (again to stop at once; they would go to other workers)` : 'stopping');
+      void worker.close(false);
+      return;
+    }
+    log('stopped at once');
+    io.exit(EXIT_INTERRUPTED);
+  };
+  const stopListening = io.onInterrupt(stop);
+  process.on('SIGTERM', stop);
+  try {
+    await worker.done;
+    log('stopped');
+    return EXIT_OK;
+  } catch (e) {
+    // Redis went away: already logged by the worker.
+    io.err(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_FAILED;
+  } finally {
+    stopListening();
+    process.off('SIGTERM', stop);
+  }
+}
