@@ -23,7 +23,7 @@ const jobs = os.availableParallelism();
 execFileSync('npx', ['tsc', '-p', path.join(repo, 'bench', 'tsconfig.json')], { cwd: repo, stdio: 'inherit' });
 const measure = path.join(repo, 'dist', 'bench', 'measure.js');
 
-interface HrankRun { seconds: number; maxRssMB: number; rows: Record<string, number | string | null>[]; details: { id: string; ranks: Record<string, { ambiguous: boolean }> }[] }
+interface HrankRun { seconds: number; maxRssMB: number; rows: Record<string, number | string | null>[]; details: { id: string; ranks: Record<string, { ambiguous: boolean }> }[]; steps: Record<string, number> }
 
 function hrank(name: string, body: string, cache: string): HrankRun {
   const file = path.join(work, `${name}.yaml`);
@@ -36,6 +36,7 @@ function hrank(name: string, body: string, cache: string): HrankRun {
     seconds: stats.seconds, maxRssMB: stats.maxRssMB,
     rows: JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')),
     details: JSON.parse(readFileSync(path.join(dir, 'details.json'), 'utf8')),
+    steps: (JSON.parse(readFileSync(path.join(dir, 'timings.json'), 'utf8')) as { steps: Record<string, number> }).steps,
   };
 }
 
@@ -96,8 +97,15 @@ const wTot = baselineTotal(wBase, widthParams);
 add({ study: 'width, mse, m 4..56', points: 14, hrank_seconds: w.seconds, baseline_seconds: wTot.seconds, baseline_note: wTot.extrapolated ? `${wTot.extrapolated} of 14 points extrapolated by P^3` : 'measured', ratio: ratio(wTot.seconds, w.seconds), peak_rss_mb: w.maxRssMB, ranks: agreement(w, wBase, 'model.width'), target: '<= 45 s cold, >= 20x' });
 
 // One width-56 point, all three ranks.
+// Per point, each in its own process (wall time of the whole run, peak RSS of that process).
+const perPoint: string[][] = [['point', 'P', 'run seconds', 'ranks step seconds', 'peak RSS MB']];
+for (const m of [16, 32]) {
+  const r = hrank(`bench-width${m}`, `${idxData(100, 8)}model: {hidden: [${m}, ${m}]}\nloss: mse\n`, path.join(work, `c-w${m}`));
+  perPoint.push([`width ${m}`, String(64 * m + m * m + 10 * m), r.seconds.toFixed(1), (r.steps.ranks ?? 0).toFixed(1), r.maxRssMB.toFixed(0)]);
+}
 const one = hrank('bench-width56', `${idxData(100, 8)}model: {hidden: [56, 56]}\nloss: mse\n`, path.join(work, 'c-one'));
 const oneBase = wBase.length > 0 ? baselineTotal([wBase[wBase.length - 1]], [widthParams[5], 7280]).seconds - wBase[wBase.length - 1].seconds : NaN;
+perPoint.push(['width 56', '7280', one.seconds.toFixed(1), (one.steps.ranks ?? 0).toFixed(1), one.maxRssMB.toFixed(0)]);
 add({ study: 'one width-56 point (P 7,280)', points: 1, hrank_seconds: one.seconds, baseline_seconds: Number.isFinite(oneBase) ? oneBase : null, baseline_note: 'extrapolated by P^3', ratio: ratio(oneBase, one.seconds), peak_rss_mb: one.maxRssMB, ranks: one.rows[0].rank_loss === one.rows[0].pred_loss && one.rows[0].rank_functional === one.rows[0].pred_functional && one.rows[0].rank_outer === one.rows[0].pred_outer ? 'equal the prediction' : 'differ from the prediction', target: '<= 12 s, <= 1 GB' });
 
 // Depth: hidden [25] x L, L = 1..9, N 50, 4x4, mse.
@@ -131,6 +139,11 @@ const cold = runShipped();
 add({ study: 'all three studies, mse + cross-entropy, cold', points: 126, hrank_seconds: cold.seconds, baseline_seconds: null, baseline_note: '', ratio: null, peak_rss_mb: cold.rss, ranks: '', target: '<= 150 s' });
 const warm = runShipped();
 add({ study: 'the same, warm cache', points: 126, hrank_seconds: warm.seconds, baseline_seconds: null, baseline_note: '', ratio: null, peak_rss_mb: warm.rss, ranks: '', target: '<= 2 s' });
+
+// Sample-size points, from the sweep's own timings (each chain job's time shared by its points).
+for (const [id, sec] of Object.entries(s.steps)) if (id.startsWith('ranks[')) perPoint.push([id.slice(6, -1), '840', '-', sec.toFixed(2), '-']);
+const ppw = perPoint[0].map((_, c) => Math.max(...perPoint.map((r) => r[c].length)));
+console.log(perPoint.map((r) => r.map((v, c) => v.padEnd(ppw[c])).join('  ')).join('\n') + '\n');
 
 const table = [['study', 'points', 'hrank s', 'baseline s', 'ratio', 'peak RSS MB', 'ranks vs baseline', 'target'], ...rows.map((r) => [
   r.study, String(r.points), r.hrank_seconds.toFixed(1),
