@@ -61,7 +61,8 @@ export async function runTask(task: WorkerTask): Promise<PointRanks | PointRanks
   }
 }
 
-function chainRanks(task: Extract<WorkerTask, { kind: 'chain' }>): PointRanks[] {
+/** Ranks of the wanted sample sizes of a chain, summing once through its boundaries (also one point alone). */
+export function chainRanks(task: Omit<Extract<WorkerTask, { kind: 'chain' }>, 'kind'>): PointRanks[] {
   const { net, data, loss, batchSize } = task.problem;
   const acc = new HessianAccumulator(net, getLoss(loss), task.which);
   const wanted = new Map(task.wanted.map((n, i) => [n, i]));

@@ -4,11 +4,11 @@
  * so the caller decides where the heavy pieces run.
  */
 import { collectResults, type CollectParams } from './collect.js';
-import { computeDataset, computeInputRank, computeNetwork, computePrediction, hintsOf } from './compute.js';
+import { chainRanks, computeDataset, computeInputRank, computeNetwork, computePrediction, hintsOf } from './compute.js';
 import type { PlanStep } from './plan.js';
 import { outputCount } from './steps.js';
 import {
-  HessianAccumulator, getLoss, hessianRanks, type Dataset, type Network, type PointRanks,
+  hessianRanks, type Dataset, type Network, type PointRanks,
   type Prediction, type RankResult, type RanksBackend,
 } from '../science/index.js';
 
@@ -17,11 +17,6 @@ export interface StepContext {
   readonly backend: RanksBackend;
   /** How many backend calls may run at once. */
   readonly parallel: number;
-}
-
-/** The sketch-size hints a prediction gives a ranks step (never decide a rank). */
-export function sketchHint(pred: Prediction): { loss: number; functional: number } | undefined {
-  return pred.applicable ? { loss: pred.loss, functional: pred.functional } : undefined;
 }
 
 export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, unknown>, ctx: StepContext): Promise<unknown> {
@@ -45,13 +40,13 @@ export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, un
       const batchSize = cfg.batch_size ?? undefined;
       if (step.chain) {
         // Alone, a chain member sums through its own boundaries: the same sums, so the same value.
-        const acc = new HessianAccumulator(net, getLoss(cfg.loss), cfg.hessians);
-        for (const n of step.chain.boundaries) acc.addUpTo(data, n, batchSize);
-        const t0 = performance.now();
-        return { params: acc.params, ...acc.ranks(hintsOf(pred)), seconds: { eigen: (performance.now() - t0) / 1000 } } satisfies PointRanks;
+        return chainRanks({
+          problem: { net, data, loss: cfg.loss, batchSize }, which: cfg.hessians,
+          boundaries: step.chain.boundaries, wanted: [cfg.dataset.samples], hints: [hintsOf(pred)],
+        })[0];
       }
       return hessianRanks(net, data, cfg.loss, cfg.hessians, {
-        batchSize, sketchHint: sketchHint(pred), parallel: ctx.parallel,
+        batchSize, sketchHint: hintsOf(pred), parallel: ctx.parallel,
       }, ctx.backend);
     }
   }

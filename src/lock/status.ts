@@ -90,13 +90,8 @@ export function engineReasons(lock: Pick<LockFile, 'engine' | 'key_salt' | 'kind
   return out;
 }
 
-interface Current {
-  readonly id: string;
-  readonly key: string;
-  readonly inputs: Readonly<Record<string, string>>;
-  readonly files: Readonly<Record<string, string>>;
-  readonly settings: Readonly<Record<string, SettingValue>>;
-  readonly chain?: readonly number[];
+/** A point as planned now: a lock point without results, plus its sweep coordinates. */
+interface Current extends Omit<LockPoint, 'results'> {
   readonly coords: Readonly<Record<string, SweepValue>>;
 }
 
