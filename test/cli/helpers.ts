@@ -75,6 +75,8 @@ export function captureIO(env: Record<string, string | undefined> = {}): Capture
 
 export interface ChildResult {
   readonly code: number | null;
+  /** The signal that ended the child, if one did. */
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -105,9 +107,9 @@ export function hrank(
       opts.onStderr?.(stderr, child);
     });
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }
