@@ -7,7 +7,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { expandSweep, loadStudy } from '../pipeline/index.js';
-import { resultsDir, writeResults } from '../report/results.js';
+import { gitInfo, resultsDir, writeResults } from '../report/results.js';
+import { removeStamp, resultsStamp, upToDateFiles, writeStamp } from '../report/stamp.js';
 import type { PointSpectra } from '../report/model.js';
 import type { PointRanks, Prediction, RankResult } from '../science/index.js';
 import { CacheStore } from './cache.js';
@@ -44,6 +45,8 @@ export interface StudyRun {
   readonly files: readonly string[];
   /** The lock file written beside the pipeline file (`<stem>.lock.json`), when the run finished. */
   readonly lock?: string;
+  /** Nothing was computed and the results folder already held these exact results: nothing rewritten. */
+  readonly upToDate?: boolean;
 }
 
 export function openCache(dir: string, onEvent?: (e: EngineEvent) => void): CacheStore {
@@ -74,15 +77,28 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   const dir = resultsDir(opts.results ?? 'results', plan.study);
   let files: string[] = [];
   let lock: string | undefined;
+  let upToDate = false;
   if (run.ok && run.results) {
-    const pointSteps = Object.fromEntries(plan.points.map((p) => [p.point.id, Object.values(p.steps)]));
-    files = await writeResults(dir, plan.study, run.results, {
-      started, finished: new Date(), timings: { totalSeconds: (performance.now() - t0) / 1000, steps: run.seconds }, pointSteps,
-    });
-    files.push(...await writeStudyReport(plan, run.results, dir, cache, opts.onEvent));
+    const git = await gitInfo(file);
+    const stamp = resultsStamp(plan.study, run.results, git);
+    const kept = run.computed.length === 0 && cache ? await upToDateFiles(dir, stamp) : null;
+    if (kept) {
+      files = kept;
+      upToDate = true;
+    } else {
+      await removeStamp(dir);
+      const pointSteps = Object.fromEntries(plan.points.map((p) => [p.point.id, Object.values(p.steps)]));
+      files = await writeResults(dir, plan.study, run.results, {
+        started, finished: new Date(), timings: { totalSeconds: (performance.now() - t0) / 1000, steps: run.seconds }, pointSteps, git,
+      });
+      const report = await writeStudyReport(plan, run.results, dir, cache, opts.onEvent);
+      files.push(...report.files);
+      // A report that could not be written leaves no stamp: the next run tries again.
+      if (report.ok) await writeStamp(dir, stamp, files);
+    }
     lock = await writeLock(file, plan, run.results);
   }
-  return { plan, run, dir: path.resolve(dir), files, ...(lock ? { lock } : {}) };
+  return { plan, run, dir: path.resolve(dir), files, ...(lock ? { lock } : {}), ...(upToDate ? { upToDate } : {}) };
 }
 
 /**
@@ -121,7 +137,7 @@ async function openRemote(url: string, cache: CacheStore | null, opts: StudyOpti
  * back from the cache; without one the report says it has none. A report that cannot be
  * written is a warning: the results are already written and stay valid.
  */
-async function writeStudyReport(plan: Plan, results: Results, dir: string, cache: CacheStore | null, onEvent?: (e: EngineEvent) => void): Promise<string[]> {
+async function writeStudyReport(plan: Plan, results: Results, dir: string, cache: CacheStore | null, onEvent?: (e: EngineEvent) => void): Promise<{ files: string[]; ok: boolean }> {
   try {
     const report = await import('../report/report.js');
     let spectra: PointSpectra[] | null = null;
@@ -134,10 +150,10 @@ async function writeStudyReport(plan: Plan, results: Results, dir: string, cache
       }
     }
     const provenance = await report.readProvenance(dir, plan.study);
-    return await report.writeReport(dir, { study: plan.study, results, spectra, provenance });
+    return { files: await report.writeReport(dir, { study: plan.study, results, spectra, provenance }), ok: true };
   } catch (e) {
     onEvent?.({ type: 'warning', message: `report not written: ${e instanceof Error ? e.message : String(e)}` });
-    return [];
+    return { files: [], ok: false };
   }
 }
 

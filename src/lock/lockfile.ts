@@ -274,6 +274,9 @@ export async function readLock(file: string): Promise<LockFile | null> {
 /** Writes the lock of a finished run beside the pipeline file; returns its path. */
 export async function writeLock(pipelineFile: string, plan: Plan, results: Results): Promise<string> {
   const file = lockPathFor(pipelineFile);
-  await writeFileAtomic(file, serializeLock(buildLock(plan, results)));
+  const text = serializeLock(buildLock(plan, results));
+  // Unchanged: leave the file (and its mtime) alone.
+  const before = await readFile(file, 'utf8').catch(() => undefined);
+  if (before !== text) await writeFileAtomic(file, text);
   return file;
 }

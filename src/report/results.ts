@@ -66,12 +66,16 @@ export interface Timings {
 
 export async function writeResults(
   dir: string, study: Study, results: Results,
-  run: { readonly started: Date; readonly finished: Date; readonly timings: Timings; readonly pointSteps: Readonly<Record<string, readonly string[]>> },
+  run: {
+    readonly started: Date; readonly finished: Date; readonly timings: Timings; readonly pointSteps: Readonly<Record<string, readonly string[]>>;
+    /** The pipeline file's git state, when the caller has it already. */
+    readonly git?: Provenance['git'];
+  },
 ): Promise<string[]> {
   const provenance: Provenance = {
     pipeline: { file: study.file, sha256: createHash('sha256').update(study.text).digest('hex') },
     hrank: HRANK_VERSION,
-    git: await gitInfo(study.file),
+    git: run.git !== undefined ? run.git : await gitInfo(study.file),
     node: process.version,
     started: run.started.toISOString(),
     finished: run.finished.toISOString(),

@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { main } from '../../src/cli/cli.js';
 import type { RunSummary } from '../../src/cli/commands/run.js';
@@ -63,6 +64,48 @@ describe('run, plan and clean on a tiny study', () => {
     assert.ok(s.files.includes(path.join(results, 'tiny', 'results.csv')));
     assert.equal(typeof s.seconds, 'number');
     assert.match(r.stderr, /^cached collect$/m);
+  });
+
+  test('a warm rerun leaves an up-to-date results folder untouched; a missing file or another pipeline text rewrites it', async () => {
+    const folder = path.join(results, 'tiny');
+    const args = ['run', file, '--cache', cache, '--results', results, '--json'];
+    const snapshot = async (): Promise<Map<string, number>> => {
+      const names = (await readdir(folder, { recursive: true })).filter((n) => !n.endsWith('.tmp'));
+      return new Map(await Promise.all(names.map(async (n) => [n, (await stat(path.join(folder, n))).mtimeMs] as [string, number])));
+    };
+    const warm = captureIO();
+    assert.equal(await main(args, warm), 0);
+    assert.equal((JSON.parse(warm.stdout()) as RunSummary).upToDate, true);
+    const before = await snapshot();
+    assert.ok(before.has('report.html') && before.has('plots/ranks-seed.png'), [...before.keys()].join(' '));
+    const again = captureIO();
+    assert.equal(await main(args, again), 0);
+    const s = JSON.parse(again.stdout()) as RunSummary;
+    assert.equal(s.upToDate, true);
+    assert.ok(s.files.includes(path.join(folder, 'plots', 'ranks-seed.svg')), s.files.join(' '));
+    assert.deepEqual(await snapshot(), before, 'no file of the results folder was rewritten');
+
+    // A file of the report gone: everything is written again, and the file is back.
+    await rm(path.join(folder, 'plots', 'ranks-seed.png'));
+    const mended = captureIO();
+    assert.equal(await main(args, mended), 0);
+    assert.equal((JSON.parse(mended.stdout()) as RunSummary).upToDate, false);
+    assert.ok(existsSync(path.join(folder, 'plots', 'ranks-seed.png')));
+
+    // Only a comment added: same cache keys, nothing computed, but provenance names the new text.
+    const original = await readFile(file, 'utf8');
+    await writeFile(file, `# a comment\n${original}`);
+    try {
+      const edited = captureIO();
+      assert.equal(await main(args, edited), 0);
+      const e = JSON.parse(edited.stdout()) as RunSummary;
+      assert.equal(e.computed, 0);
+      assert.equal(e.upToDate, false);
+      const prov = JSON.parse(await readFile(path.join(folder, 'provenance.json'), 'utf8')) as { pipeline: { sha256: string } };
+      assert.equal(prov.pipeline.sha256, createHash('sha256').update(`# a comment\n${original}`).digest('hex'));
+    } finally {
+      await writeFile(file, original);
+    }
   });
 
   test('plan shows every step cached after the run', async () => {

@@ -25,8 +25,10 @@ export interface RunSummary {
   readonly interrupted: boolean;
   /** The study's results folder (absolute). */
   readonly results: string;
-  /** Files written (empty when the run did not finish). */
+  /** Files written (empty when the run did not finish); when upToDate, the files already there. */
   readonly files: readonly string[];
+  /** Nothing was computed and the results folder already held these results: no file rewritten. */
+  readonly upToDate: boolean;
   readonly points: number;
   readonly steps: number;
   readonly computed: number;
@@ -46,6 +48,7 @@ export function runSummary(file: string, outcome: StudyRun, seconds: number): Ru
     interrupted: run.interrupted,
     results: outcome.dir,
     files: [...outcome.files],
+    upToDate: outcome.upToDate ?? false,
     points: outcome.plan.points.length,
     steps: outcome.plan.steps.length,
     computed: run.computed.length,
@@ -131,8 +134,9 @@ async function runAndReport(opts: RunOptions, io: CliIO, display: Display, signa
   }
   if (!opts.json) {
     const lines = [`${summary.study}: ${counts}`];
-    const names = outcome.files.map((f) => path.basename(f));
-    lines.push(`results: ${outcome.dir}${names.length ? ` (${names.join(', ')})` : ''}`);
+    const names = outcome.files.map((f) => path.relative(outcome.dir, f).split(path.sep).join('/'));
+    const what = outcome.upToDate ? 'up to date, nothing rewritten' : names.join(', ');
+    lines.push(`results: ${outcome.dir}${what ? ` (${what})` : ''}`);
     const table = run.results ? resultsTable(run.results, outcome.plan.study.sweep.axes.map((a) => a.path)) : undefined;
     if (table !== undefined) lines.push('', table);
     else if (run.results && run.results.rows.length > 0) lines.push(`${plural(run.results.rows.length, 'row')}: see results.csv`);

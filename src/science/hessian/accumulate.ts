@@ -4,6 +4,7 @@
  * Only for networks small enough for the dense route (P x P matrices per requested Hessian).
  */
 import { symmetricEigenvalues } from '../linalg/eigen.js';
+import { scratch } from '../linalg/scratch.js';
 import type { Loss } from '../losses.js';
 import { numericalRank, type RankResult } from '../rank.js';
 import type { Dataset, HessianKind, Network } from '../types.js';
@@ -27,11 +28,7 @@ export class HessianAccumulator {
     if (end < this.samples || end > data.n) throw new RangeError(`accumulate: cannot grow from ${this.samples} to ${end} samples (data has ${data.n})`);
     if (end === this.samples) return;
     const part = sliceSamples(data, this.samples, end);
-    const h = denseHessians(new HessianOperator(this.net, part, this.loss, { batchSize }), this.which);
-    for (const kind of this.which) {
-      const s = this.sums[kind]!, add = h[kind]!;
-      for (let i = 0; i < s.length; i++) s[i] += add[i];
-    }
+    denseHessians(new HessianOperator(this.net, part, this.loss, { batchSize }), this.which, undefined, this.sums);
     this.samples = end;
   }
 
@@ -45,7 +42,9 @@ export class HessianAccumulator {
     const out: Partial<Record<HessianKind, RankResult>> = {};
     const eigen = (a: Float64Array, n: number): Float64Array => symmetricEigenvalues(a, n, { overwrite: true });
     for (const kind of this.which) {
-      const m = new Float64Array(this.sums[kind]!);
+      // A symmetrised copy: the running sum itself stays as summed, whatever is ranked on the way.
+      const m = scratch('accumulate.ranks', P * P, { zero: false });
+      m.set(this.sums[kind]!);
       symmetrize(m, P);
       const hint = hints?.[kind];
       out[kind] = hint === undefined ? numericalRank(eigen(m, P), P, 'dense') : denseSketchRank(m, P, eigen, { initial: hint + 32, seed });

@@ -8,6 +8,7 @@
  * under-count). One batch of products serves both Hessians: S_L = S_F + (J Omega)^T A (J Omega).
  * The tolerance uses n = P (the Hessian's size), as numpy would on the full matrix.
  */
+import { scratch } from '../linalg/scratch.js';
 import { numericalRank, type RankResult } from '../rank.js';
 import { Rng } from '../random.js';
 import type { RankProblem, RanksBackend, SketchDirections } from './backend.js';
@@ -195,22 +196,31 @@ export function denseSketchRank(h: Float64Array, P: number, eigen: (a: Float64Ar
   while (k > margin && k <= maxK) {
     dirs.growTo(k);
     const { index, value } = dirs;
-    // Y = H Omega, one column per direction (rows of H are its columns: H is symmetric).
-    const Y = new Float64Array(k * P);
+    // Y = H Omega, one column per direction (rows of H are its columns: H is symmetric). Four
+    // source rows per pass over a Y row; buffers reused across calls (see linalg/scratch.ts).
+    const Y = scratch('sketch.dense.Y', k * P);
+    const quads = nnz - (nnz % 4);
     for (let c = 0; c < k; c++) {
-      const yo = c * P;
-      for (let t = 0, o = c * nnz; t < nnz; t++, o++) {
-        const v = value[o], ho = index[o] * P;
-        for (let i = 0; i < P; i++) Y[yo + i] += v * h[ho + i];
+      const yo = c * P, o = c * nnz;
+      let t = 0;
+      for (; t < quads; t += 4) {
+        const v0 = value[o + t], v1 = value[o + t + 1], v2 = value[o + t + 2], v3 = value[o + t + 3];
+        const a0 = index[o + t] * P, a1 = index[o + t + 1] * P, a2 = index[o + t + 2] * P, a3 = index[o + t + 3] * P;
+        for (let i = 0; i < P; i++) Y[yo + i] += v0 * h[a0 + i] + v1 * h[a1 + i] + v2 * h[a2 + i] + v3 * h[a3 + i];
+      }
+      for (; t < nnz; t++) {
+        const v = value[o + t], a = index[o + t] * P;
+        for (let i = 0; i < P; i++) Y[yo + i] += v * h[a + i];
       }
     }
     // S = Omega^T Y, one triangle computed and mirrored (exactly symmetric by construction).
-    const S = new Float64Array(k * k);
+    const S = scratch('sketch.dense.S', k * k, { zero: false });
     for (let g = 0; g < k; g++) {
       const yo = g * P;
       for (let c = 0; c <= g; c++) {
+        const o = c * nnz;
         let acc = 0;
-        for (let t = 0, o = c * nnz; t < nnz; t++, o++) acc += value[o] * Y[yo + index[o]];
+        for (let t = 0; t < nnz; t++) acc += value[o + t] * Y[yo + index[o + t]];
         S[g * k + c] = acc;
         S[c * k + g] = acc;
       }
