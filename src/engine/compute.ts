@@ -6,7 +6,7 @@ import {
   HessianAccumulator, computeSketchRows, denseEigenvaluesOf, getLoss, hessianRanks, initNetwork, inlineBackend,
   inputCovarianceRank, loadDataset, operatorFor, outerGramEigenvaluesOf, predictRanks, symmetricEigenvalues,
   type Dataset, type HessianKind, type Network, type PointRanks, type Prediction, type RankProblem, type RankResult,
-  type SketchDirections, type SketchRows, type SketchWhich,
+  type SketchDirections, type SketchRows, type SketchWhich, type LossName, sliceSamples,
 } from '../science/index.js';
 import type { Config } from '../pipeline/types.js';
 import { DENSE_MAX_PARAMS, datasetSpec, layerSizes } from './steps.js';
@@ -41,9 +41,9 @@ export type WorkerTask =
   | {
     readonly kind: 'chain'; readonly problem: RankProblem; readonly which: readonly HessianKind[];
     readonly boundaries: readonly number[]; readonly wanted: readonly number[];
-    readonly hints: readonly (Partial<Record<HessianKind, number>> | undefined)[];
   }
   | { readonly kind: 'sketch-rows'; readonly problem: RankProblem; readonly which: SketchWhich; readonly dirs: SketchDirections; readonly c0: number; readonly kc: number; readonly k: number }
+  /** Eigenvalues of a symmetric matrix given as its packed lower triangle (consumed). */
   | { readonly kind: 'eigen'; readonly a: Float64Array; readonly n: number }
   | { readonly kind: 'outer-gram'; readonly problem: RankProblem }
   | { readonly kind: 'dense-eigen'; readonly problem: RankProblem; readonly hessian: HessianKind };
@@ -55,13 +55,19 @@ export async function runTask(task: WorkerTask): Promise<PointRanks | PointRanks
     case 'chain':
       return chainRanks(task);
     case 'sketch-rows': return computeSketchRows(operatorFor(task.problem).op, task.which, task.dirs, task.c0, task.kc, task.k);
-    case 'eigen': return symmetricEigenvalues(task.a, task.n, { overwrite: true });
+    case 'eigen': return symmetricEigenvalues(task.a, task.n, { overwrite: true, packed: true });
     case 'outer-gram': return outerGramEigenvaluesOf(task.problem);
     case 'dense-eigen': return denseEigenvaluesOf(task.problem, task.hessian);
   }
 }
 
-/** Ranks of the wanted sample sizes of a chain, summing once through its boundaries (also one point alone). */
+/**
+ * Ranks of the wanted sample sizes of a chain, summing once through its boundaries (also one point
+ * alone). Each size's sketch starts from the prediction for its prefix, computed here from the
+ * data (input rank, then the formulas) rather than taken from the prediction steps: the chain then
+ * starts as soon as its data and network are there. The same function of the same inputs as the
+ * prediction step, and only a starting size: the stopping rule decides every rank.
+ */
 export function chainRanks(task: Omit<Extract<WorkerTask, { kind: 'chain' }>, 'kind'>): PointRanks[] {
   const { net, data, loss, batchSize } = task.problem;
   const acc = new HessianAccumulator(net, getLoss(loss), task.which);
@@ -75,11 +81,20 @@ export function chainRanks(task: Omit<Extract<WorkerTask, { kind: 'chain' }>, 'k
     const t1 = performance.now();
     const i = wanted.get(n);
     if (i !== undefined) {
-      const r = acc.ranks(task.hints[i]);
+      const r = acc.ranks(prefixHints(net, sliceSamples(data, 0, n), loss));
       out[i] = { params: acc.params, ...r, seconds: { products: (t1 - t0) / 1000, eigen: (performance.now() - t1) / 1000 } };
     }
   }
   return out;
+}
+
+/** The predicted ranks for a network on these samples, as sketch hints (none for nonlinear networks). */
+function prefixHints(net: Network, data: Dataset, loss: LossName): Partial<Record<HessianKind, number>> | undefined {
+  if (net.activation !== 'linear' || net.bias) return undefined;
+  return hintsOf(predictRanks({
+    inputRank: inputCovarianceRank(data).rank, outputs: net.sizes[net.sizes.length - 1]!, hidden: net.sizes.slice(1, -1),
+    loss, activation: net.activation, bias: net.bias,
+  }));
 }
 
 export { DENSE_MAX_PARAMS };

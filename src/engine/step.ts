@@ -42,7 +42,7 @@ export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, un
         // Alone, a chain member sums through its own boundaries: the same sums, so the same value.
         return chainRanks({
           problem: { net, data, loss: cfg.loss, batchSize }, which: cfg.hessians,
-          boundaries: step.chain.boundaries, wanted: [cfg.dataset.samples], hints: [hintsOf(pred)],
+          boundaries: step.chain.boundaries, wanted: [cfg.dataset.samples],
         })[0];
       }
       return hessianRanks(net, data, cfg.loss, cfg.hessians, {

@@ -31,17 +31,22 @@ export interface SketchDirections {
   readonly value: Float64Array;
 }
 
+/**
+ * Rows [c0, c0 + kc) of a sketch's packed lower triangle: row g holds omega_h . (H omega_g) for
+ * h = 0..g, rows one after another, so the block is the slice [c0(c0+1)/2, (c0+kc)(c0+kc+1)/2)
+ * of the packed sketch.
+ */
 export interface SketchRows {
-  /** kc x k: row g holds omega_h . (H_F omega_g) for h = 0..k-1 (when H_F was asked for). */
+  /** For H_F, when asked for. */
   readonly functional?: Float64Array;
-  /** kc x k: row g holds omega_h . (H_L omega_g) (when H_L was asked for). */
+  /** For H_L, when asked for. */
   readonly loss?: Float64Array;
 }
 
 export interface RanksBackend {
   /** Sketch rows [c0, c0 + kc) against the first k directions, for the Hessians asked for. */
   sketchRows(p: RankProblem, which: SketchWhich, dirs: SketchDirections, c0: number, kc: number, k: number): Promise<SketchRows>;
-  /** Eigenvalues (ascending) of a symmetric n x n matrix; the matrix may be consumed. */
+  /** Eigenvalues (ascending) of a symmetric n x n matrix given as its packed lower triangle (row i at i(i+1)/2); it may be consumed. */
   eigenvalues(a: Float64Array, n: number): Promise<Float64Array>;
   /** Nonzero spectrum of H_O from its N*K x N*K Gram matrix. */
   outerGramEigenvalues(p: RankProblem): Promise<Float64Array>;
@@ -55,22 +60,32 @@ export function operatorFor(p: RankProblem): { op: HessianOperator; loss: Loss }
 }
 
 /**
- * Sketch rows of directions [c0, c0 + kc): omega_h . (H omega_g) for every h < k, from exact
- * products. H_L's rows come from its own products (functional + outer), not from H_F's plus a
- * Gram of J Omega: the extra backward pass costs less than that k x k x N*K product.
+ * Sketch rows of directions [c0, c0 + kc) (see SketchRows: one triangle, packed; the sketch is
+ * mirrored from it), from exact products. H_L's rows come from its own products (functional +
+ * outer), not from H_F's plus a Gram of J Omega: the extra backward pass costs less than that
+ * k x k x N*K product.
  */
 export function computeSketchRows(op: HessianOperator, which: SketchWhich, dirs: SketchDirections, c0: number, kc: number, k: number, chunk = 64): SketchRows {
-  const P = op.params;
+  if (c0 < 0 || kc < 0 || c0 + kc > k || k > dirs.count) throw new RangeError(`sketch rows ${c0}..${c0 + kc} outside 0..${k} (directions: ${dirs.count})`);
   const { nnz, index, value } = dirs;
+  const P = op.params;
+  const base = (c0 * (c0 + 1)) / 2;
+  const len = ((c0 + kc) * (c0 + kc + 1)) / 2 - base;
   const out: { functional?: Float64Array; loss?: Float64Array } = {};
-  if (which.functional) out.functional = new Float64Array(kc * k);
-  if (which.loss) out.loss = new Float64Array(kc * k);
+  if (which.functional) out.functional = new Float64Array(len);
+  if (which.loss) out.loss = new Float64Array(len);
+  const quads = nnz - (nnz % 4);
   const project = (Y: Float64Array, dst: Float64Array, a: number, kk: number): void => {
     for (let c = 0; c < kk; c++) {
-      const yo = c * P, so = (a + c) * k;
-      for (let h = 0; h < k; h++) {
-        let acc = 0;
-        for (let q = 0, o = h * nnz; q < nnz; q++, o++) acc += value[o] * Y[yo + index[o]];
+      const g = c0 + a + c, yo = c * P, so = (g * (g + 1)) / 2 - base;
+      for (let h = 0; h <= g; h++) {
+        const o = h * nnz;
+        let acc = 0, q = 0;
+        for (; q < quads; q += 4) {
+          acc += value[o + q] * Y[yo + index[o + q]] + value[o + q + 1] * Y[yo + index[o + q + 1]]
+            + value[o + q + 2] * Y[yo + index[o + q + 2]] + value[o + q + 3] * Y[yo + index[o + q + 3]];
+        }
+        for (; q < nnz; q++) acc += value[o + q] * Y[yo + index[o + q]];
         dst[so + h] = acc;
       }
     }
@@ -104,7 +119,7 @@ export function inlineBackend(): RanksBackend {
       if (!cached || cached.p !== p) cached = { p, op: operatorFor(p).op };
       return computeSketchRows(cached.op, which, dirs, c0, kc, k);
     },
-    async eigenvalues(a, n) { return symmetricEigenvalues(a, n, { overwrite: true }); },
+    async eigenvalues(a, n) { return symmetricEigenvalues(a, n, { overwrite: true, packed: true }); },
     async outerGramEigenvalues(p) { return outerGramEigenvaluesOf(p); },
     async denseEigenvalues(p, kind) { return denseEigenvaluesOf(p, kind); },
   };

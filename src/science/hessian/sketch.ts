@@ -136,7 +136,7 @@ export async function sketchRanks(
     }
     await Promise.all(pending.map(async (kind) => {
       const n = size[kind]!;
-      results[kind] = numericalRank(await backend.eigenvalues(leadingBlock(S[kind]!, k, n), n), P, `sketch ${n}`);
+      results[kind] = numericalRank(await backend.eigenvalues(leadingBlock(S[kind]!, n), n), P, `sketch ${n}`);
     }));
     // The stopping rule, per Hessian: its rank is at least `margin` below its block size.
     pending = pending.filter((kind) => results[kind]!.rank > size[kind]! - margin);
@@ -151,33 +151,23 @@ export async function sketchRanks(
 }
 
 /** The leading n x n block of a k x k row-major matrix, as a fresh array. */
-function leadingBlock(S: Float64Array, k: number, n: number): Float64Array {
-  if (n === k) return new Float64Array(S);
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) out.set(S.subarray(i * k, i * k + n), i * n);
-  return out;
+/** The leading n x n block of a packed lower triangle: its prefix (copied: the eigensolver consumes it). */
+function leadingBlock(S: Float64Array, n: number): Float64Array {
+  return S.slice(0, (n * (n + 1)) / 2);
 }
 
 /**
  * The k x k sketch from the previous one (done x done) and the new rows. A pair of two new
  * directions is computed from both sides; their mean (commutative, so split-independent) is kept.
  */
+/**
+ * The packed sketch of the first k directions: the earlier one (the first `done` rows) followed
+ * by the new rows, each part's block at its place. Each entry has one source, whatever the split.
+ */
 function assemble(prev: Float64Array | undefined, done: number, k: number, bounds: readonly number[], rows: readonly Float64Array[]): Float64Array {
-  const S = new Float64Array(k * k);
-  for (let i = 0; i < done; i++) S.set(prev!.subarray(i * done, (i + 1) * done), i * k);
-  rows.forEach((r, part) => {
-    const c0 = bounds[part], kc = bounds[part + 1] - c0;
-    for (let c = 0; c < kc; c++) {
-      const g = c0 + c;
-      for (let h = 0; h < k; h++) {
-        const v = r[c * k + h];
-        if (h < done) { S[g * k + h] = v; S[h * k + g] = v; }
-        else if (h === g) S[g * k + g] = v;
-        else if (h > g) { S[g * k + h] = v; S[h * k + g] = v; } // provisional until row h arrives
-        else { const m = 0.5 * (S[g * k + h] + v); S[g * k + h] = m; S[h * k + g] = m; }
-      }
-    }
-  });
+  const S = new Float64Array((k * (k + 1)) / 2);
+  if (prev) S.set(prev.subarray(0, (done * (done + 1)) / 2));
+  rows.forEach((r, part) => S.set(r, (bounds[part] * (bounds[part] + 1)) / 2));
   return S;
 }
 

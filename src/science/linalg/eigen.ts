@@ -50,6 +50,11 @@ export interface SymmetricEigenOptions {
    * bit-identical eigenvalues.
    */
   kernel?: 'wasm' | 'js';
+  /**
+   * `a` is the packed lower triangle (row i at offset i(i+1)/2, length n(n+1)/2) instead of n x n.
+   * The leading m x m block of such a matrix is its first m(m+1)/2 values.
+   */
+  packed?: boolean;
 }
 
 /** The WebAssembly SIMD kernel (kernels/fused.wat), or null where WebAssembly SIMD is missing. */
@@ -124,13 +129,15 @@ export function symmetricEigenvalues(
   n: number,
   opts: SymmetricEigenOptions = {},
 ): Float64Array {
-  if (!Number.isInteger(n) || n < 0 || a.length !== n * n) {
-    throw new RangeError(`symmetricEigenvalues: expected a of length n*n = ${n}*${n}, got ${a.length}`);
+  const packedLen = (n * (n + 1)) / 2;
+  if (!Number.isInteger(n) || n < 0 || a.length !== (opts.packed ? packedLen : n * n)) {
+    throw new RangeError(opts.packed
+      ? `symmetricEigenvalues: expected a packed triangle of length n(n+1)/2 = ${packedLen}, got ${a.length}`
+      : `symmetricEigenvalues: expected a of length n*n = ${n}*${n}, got ${a.length}`);
   }
   if (n === 0) return new Float64Array(0);
   if (n === 1) return Float64Array.of(a[0]);
 
-  const packedLen = (n * (n + 1)) / 2;
   const wasm = opts.kernel === 'js' ? null : loadWasm();
   if (opts.kernel === 'wasm' && !wasm) throw new Error('symmetricEigenvalues: the WebAssembly SIMD kernel is not available here');
 
@@ -138,7 +145,7 @@ export function symmetricEigenvalues(
   let amax = 0;
   let sawNaN = false;
   for (let i = 0; i < n; i++) {
-    const r = i * n;
+    const r = opts.packed ? (i * (i + 1)) / 2 : i * n;
     for (let j = 0; j <= i; j++) {
       const v = Math.abs(a[r + j]);
       if (v > amax) amax = v;
@@ -152,9 +159,13 @@ export function symmetricEigenvalues(
   // each entry is never after its source, and sources are read before they are overwritten).
   const ws = wasm ? wasmWorkspace(wasm, n, packedLen) : undefined;
   const t: Float64Array = ws ? ws.t : opts.overwrite ? a : new Float64Array(packedLen);
-  for (let i = 0, off = 0; i < n; off += ++i) {
-    const r = i * n;
-    for (let j = 0; j <= i; j++) t[off + j] = a[r + j];
+  if (opts.packed) {
+    if (t !== a) t.set(a);
+  } else {
+    for (let i = 0, off = 0; i < n; off += ++i) {
+      const r = i * n;
+      for (let j = 0; j <= i; j++) t[off + j] = a[r + j];
+    }
   }
   // Exact power-of-two scaling to max |entry| in [1, 2).
   const expo = Math.floor(Math.log2(amax));
