@@ -96,3 +96,20 @@ sweep:
   for (const row of rows) for (const k of ['loss', 'outer', 'functional']) assert.equal(row[`rank_${k}`], row[`pred_${k}`], `${k} at N=${row.samples}`);
   assert.ok(rows.some((row) => row.rank_input_cov < 6) && rows.some((row) => row.rank_input_cov === 6), 'covers N < d and N >= d');
 });
+
+test('chain parts: consecutive sample sizes, every member once, small sizes in bigger parts, balanced by the cost model', async () => {
+  const { chainParts } = await import('../../src/engine/run.js');
+  const members = Array.from({ length: 40 }, (_, i) => ({ config: { dataset: { samples: 10 * (i + 1) } } }));
+  for (const parts of [1, 2, 3, 8, 40, 50]) {
+    const split = chainParts(members, parts);
+    assert.equal(split.length, Math.min(parts, members.length));
+    assert.deepEqual(split.flat(), members, `${parts} parts cover the chain in order`);
+    assert.ok(split.every((p) => p.length > 0));
+  }
+  const [a, b] = chainParts(members, 2);
+  // The part that sums to N = 400 ranks fewer points than the one that stops earlier.
+  assert.ok(a!.length > b!.length, `${a!.length} vs ${b!.length}`);
+  const cost = (p: typeof members) => p.length + p[p.length - 1]!.config.dataset.samples / 40;
+  assert.ok(Math.abs(cost(a!) - cost(b!)) <= 1.5, `costs ${cost(a!)} and ${cost(b!)}`);
+  assert.deepEqual(chainParts([], 2), []);
+});

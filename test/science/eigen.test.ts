@@ -304,3 +304,27 @@ test('the WebAssembly and JavaScript kernels give bit-identical eigenvalues', ()
   }
   assert.equal(typeof fusedBlocks4, 'function');
 });
+
+test('a packed lower triangle gives the eigenvalues of the full matrix, bit for bit, with either kernel; its prefix is the leading block', () => {
+  const rng = new Rng(13, 'packed');
+  for (const kernel of ['js', 'wasm'] as const) {
+    if (kernel === 'wasm' && !wasmKernelAvailable()) continue;
+    for (const n of [1, 2, 5, 40, 129]) {
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) { const v = rng.normal(); a[i * n + j] = v; a[j * n + i] = v; }
+      const packed = new Float64Array((n * (n + 1)) / 2);
+      for (let i = 0, o = 0; i < n; i++) for (let j = 0; j <= i; j++) packed[o++] = a[i * n + j];
+      const full = symmetricEigenvalues(a, n, { kernel });
+      const fromPacked = symmetricEigenvalues(packed.slice(), n, { kernel, packed: true, overwrite: true });
+      for (let i = 0; i < n; i++) assert.ok(Object.is(full[i], fromPacked[i]), `${kernel} n=${n} eigenvalue ${i}`);
+      // The leading m x m block of the packed form is its first m(m+1)/2 values.
+      const m = Math.max(1, n >> 1);
+      const lead = new Float64Array(m * m);
+      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) lead[i * m + j] = a[i * n + j];
+      const wl = symmetricEigenvalues(lead, m, { kernel });
+      const wp = symmetricEigenvalues(packed.slice(0, (m * (m + 1)) / 2), m, { kernel, packed: true });
+      for (let i = 0; i < m; i++) assert.ok(Object.is(wl[i], wp[i]), `${kernel} leading ${m} of ${n}: eigenvalue ${i}`);
+    }
+  }
+  assert.throws(() => symmetricEigenvalues(new Float64Array(5), 3, { packed: true }), /packed triangle of length n\(n\+1\)\/2 = 6, got 5/);
+});
