@@ -83,9 +83,11 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   const seconds: Record<string, number> = {};
   const queue = new PQueue({ concurrency: jobs });
   let pool: Piscina | undefined;
+  /** Start every worker thread with the pool (they take ~0.2 s to load): set when heavy steps are due. */
+  let warm = false;
   const getPool = (): Piscina => {
     if (!pool) {
-      pool = new Piscina({ ...workerOptions(), maxThreads: jobs, minThreads: 0, idleTimeout: 1000 });
+      pool = new Piscina({ ...workerOptions(), maxThreads: jobs, minThreads: warm ? jobs : 0, idleTimeout: 1000 });
       // A worker that cannot start fails its task; the pool-level event must not crash the process.
       pool.on('error', (e: unknown) => emit({ type: 'warning', message: `worker error: ${e instanceof Error ? e.message : String(e)}` }));
     }
@@ -182,10 +184,15 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
       chainMembers.set(s.chain.group, list);
     }
   }
+  /** Uncached ranks steps outside chains, and the uncached members of each chain (by sample size). */
+  const dueRanks: PlanStep[] = [];
+  const dueChains: PlanStep[][] = [];
   const prepareChains = async (): Promise<void> => {
+    for (const s of plan.steps) if (s.kind === 'ranks' && !s.chain && (!cache || !(await cache.has(s.key)))) dueRanks.push(s);
     for (const members of chainMembers.values()) {
       const needed: PlanStep[] = [];
       for (const s of members) if (!cache || !(await cache.has(s.key))) needed.push(s);
+      if (needed.length > 0) dueChains.push(needed);
       needed.sort((a, b) => a.config.dataset.samples - b.config.dataset.samples);
       for (const part of chainParts(needed, Math.min(jobs, needed.length))) {
         let started: Promise<Map<string, PointRanks>> | undefined;
@@ -331,7 +338,23 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   let results: Results | undefined;
   let interrupted = false;
   try {
-    if (!opts.remote) await prepareChains();
+    if (!opts.remote) {
+      await prepareChains();
+      // Heavy steps are due: start the worker threads now, and resolve the inputs of heavy steps
+      // (chains need only their largest sample's data) before the many light steps of the
+      // points, which the event loop would otherwise serve first.
+      if (dueRanks.length > 0 || dueChains.length > 0) {
+        warm = true;
+        getPool();
+        const largest = dueChains.map((c) => c.reduce((a, b) => (b.config.dataset.samples > a.config.dataset.samples ? b : a)));
+        for (const s of [...largest, ...dueRanks]) {
+          for (const role of ['network', 'dataset']) {
+            const id = s.inputs[role];
+            if (id) resolve(plan.byId.get(id)!).catch(() => undefined);
+          }
+        }
+      }
+    }
     results = (await resolve(plan.byId.get(plan.collect)!)) as Results;
   } catch (e) {
     if (e instanceof Interrupted || opts.signal?.aborted) interrupted = true;

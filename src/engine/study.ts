@@ -68,12 +68,19 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   const t0 = performance.now();
   const cache = opts.noCache ? null : openCache(opts.cache ?? 'cache', opts.onEvent);
   const remote = opts.redis ? await openRemote(opts.redis, cache, opts) : undefined;
-  // The report's libraries (vega, resvg) take a few hundred ms to load: when there is work to do,
-  // load them while the workers compute, so the report is ready when the results are.
-  if (!cache || !(await cache.has(plan.byId.get(plan.collect)!.key))) import('../report/report.js').catch(() => undefined);
+  // The report's libraries (vega, resvg) take a few hundred ms of this thread to load: load them
+  // once the first heavy step runs in a worker, so the report is ready when the results are.
+  let preloaded = false;
+  const onEvent = (e: EngineEvent): void => {
+    if (!preloaded && e.type === 'start' && e.step.kind === 'ranks') {
+      preloaded = true;
+      import('../report/report.js').catch(() => undefined);
+    }
+    opts.onEvent?.(e);
+  };
   let run: RunResult;
   try {
-    run = await runPlan(plan, { cache, jobs: opts.jobs, keepGoing: opts.keepGoing, signal: opts.signal, onEvent: opts.onEvent, remote });
+    run = await runPlan(plan, { cache, jobs: opts.jobs, keepGoing: opts.keepGoing, signal: opts.signal, onEvent, remote });
   } finally {
     await remote?.close();
   }

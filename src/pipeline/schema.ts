@@ -6,7 +6,7 @@
  * the key, or the parent's key). The loader attaches file positions; sweep checks attach the
  * position of the sweep entry that caused the issue.
  */
-import Ajv2020Module from 'ajv/dist/2020.js';
+import standaloneValidate from './schema.validate.js';
 import type { AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv';
 import schemaJson from '../../schemas/pipeline.schema.json' with { type: 'json' };
 import { closestMatch, didYouMean, orList, show, showWithKind } from './hints.js';
@@ -36,29 +36,9 @@ export function issueSignature(issue: Issue): string {
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-// ajv is CommonJS: under NodeNext the default import is its `module.exports`, whose `default`
-// property is the class (at run time `module.exports.default === module.exports`).
-const Ajv2020 = Ajv2020Module.default;
-
-let compiled: ValidateFunction | undefined;
-
-function validator(): ValidateFunction {
-  if (compiled === undefined) {
-    const ajv = new Ajv2020({
-      allErrors: true,
-      verbose: true,
-      discriminator: true,
-      strictSchema: true,
-      strictNumbers: true,
-      strictTypes: true,
-      strictTuples: true,
-      strictRequired: false,
-      logger: false,
-    });
-    compiled = ajv.compile(pipelineSchema);
-  }
-  return compiled as ValidateFunction;
-}
+// Compiled at build time by scripts/build-schema.mjs (ajv's standalone code, with the options
+// written there), so no command compiles the schema at start.
+const validator = (): ValidateFunction => standaloneValidate as unknown as ValidateFunction;
 
 /** The raw ajv errors of `data` against the pipeline schema (empty when valid). */
 export function validateAgainstSchema(data: unknown): ErrorObject[] {

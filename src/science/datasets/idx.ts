@@ -7,7 +7,7 @@
  * Every problem (missing file, too short, wrong magic, data length not matching the header,
  * image and label counts differing) is a DatasetError naming the file.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { Dataset } from '../types.js';
 import { DatasetError, fileReadError } from './errors.js';
@@ -53,16 +53,39 @@ function gunzip(file: string, bytes: Uint8Array, partial: boolean): Uint8Array {
   }
 }
 
-/** The whole file, decompressed when it is gzipped. */
+/**
+ * The whole file, decompressed when it is gzipped. The last few files read are kept (by path,
+ * checked against size, mtime and inode): a sample-size sweep loads the same file once per sample
+ * size, and reading (or gunzipping) it each time costs more than preparing the samples.
+ * Callers only read the bytes.
+ */
 function readWhole(file: string): { bytes: Uint8Array; gzip: boolean } {
+  let st: { size: number; mtimeMs: number; ino: number } | undefined;
+  try {
+    st = statSync(file);
+  } catch {
+    st = undefined; // the read below reports the problem
+  }
+  const stamp = st ? `${st.size}:${st.mtimeMs}:${st.ino}` : undefined;
+  const hit = recent.get(file);
+  if (hit && stamp !== undefined && hit.stamp === stamp) return hit.value;
   let raw: Uint8Array;
   try {
     raw = readFileSync(file);
   } catch (cause) {
     throw fileReadError(file, cause);
   }
-  return isGzip(raw) ? { bytes: gunzip(file, raw, false), gzip: true } : { bytes: raw, gzip: false };
+  const value = isGzip(raw) ? { bytes: gunzip(file, raw, false), gzip: true } : { bytes: raw, gzip: false };
+  if (stamp !== undefined) {
+    recent.delete(file);
+    recent.set(file, { stamp, value });
+    while (recent.size > RECENT_FILES) recent.delete(recent.keys().next().value!);
+  }
+  return value;
 }
+
+const RECENT_FILES = 4;
+const recent = new Map<string, { stamp: string; value: { bytes: Uint8Array; gzip: boolean } }>();
 
 function u32(bytes: Uint8Array, offset: number): number {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset, false);
