@@ -123,7 +123,12 @@ const sTot = baselineTotal(sBase, Array(40).fill(840));
 add({ study: 'sample size, mse, N 10..400', points: 40, hrank_seconds: s.seconds, baseline_seconds: sTot.seconds, baseline_note: 'measured', ratio: ratio(sTot.seconds, s.seconds), peak_rss_mb: s.maxRssMB, ranks: agreement(s, sBase, 'dataset.samples'), target: '>= 10x' });
 
 // All three shipped studies (mse and cross-entropy), cold then warm.
-const shipped = ['samplesize', 'width', 'depth'].map((n) => path.join(repo, 'pipelines', `${n}.yaml`));
+// Copies in the work folder: a run writes its lock file beside the pipeline file.
+const shipped = ['samplesize', 'width', 'depth'].map((n) => {
+  const file = path.join(work, `${n}.yaml`);
+  writeFileSync(file, readFileSync(path.join(repo, 'pipelines', `${n}.yaml`), 'utf8'));
+  return file;
+});
 const allCache = path.join(work, 'c-all');
 const runShipped = (): { seconds: number; rss: number } => {
   let seconds = 0, rss = 0;
