@@ -90,7 +90,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   let upToDate = false;
   if (run.ok && run.results) {
     const git = await gitInfo(file);
-    const stamp = resultsStamp(plan.study, run.results, git);
+    const stamp = resultsStamp(plan.study, run.results, git, cache !== null);
     const kept = run.computed.length === 0 && cache ? await upToDateFiles(dir, stamp) : null;
     if (kept) {
       files = kept;

@@ -25,10 +25,12 @@ interface StampFile {
   readonly files: readonly string[];
 }
 
-export function resultsStamp(study: Study, results: Results, git: Provenance['git']): string {
+/** `withSpectra`: whether the report could draw the spectra it was asked for (they come from the cache). */
+export function resultsStamp(study: Study, results: Results, git: Provenance['git'], withSpectra: boolean): string {
   return createHash('sha256').update(JSON.stringify({
     format: 1,
     hrank: HRANK_VERSION,
+    spectra: study.report.spectra && withSpectra,
     pipeline: study.text,
     file: path.resolve(study.file),
     git,

@@ -98,7 +98,7 @@ sweep:
 });
 
 test('chain parts: consecutive sample sizes, every member once, small sizes in bigger parts, balanced by the cost model', async () => {
-  const { chainParts } = await import('../../src/engine/run.js');
+  const { chainParts, SUM_COST } = await import('../../src/engine/run.js');
   const members = Array.from({ length: 40 }, (_, i) => ({ config: { dataset: { samples: 10 * (i + 1) } } }));
   for (const parts of [1, 2, 3, 8, 40, 50]) {
     const split = chainParts(members, parts);
@@ -109,7 +109,11 @@ test('chain parts: consecutive sample sizes, every member once, small sizes in b
   const [a, b] = chainParts(members, 2);
   // The part that sums to N = 400 ranks fewer points than the one that stops earlier.
   assert.ok(a!.length > b!.length, `${a!.length} vs ${b!.length}`);
-  const cost = (p: typeof members) => p.length + p[p.length - 1]!.config.dataset.samples / 40;
-  assert.ok(Math.abs(cost(a!) - cost(b!)) <= 1.5, `costs ${cost(a!)} and ${cost(b!)}`);
+  const cost = (p: typeof members) => p.length + SUM_COST * p[p.length - 1]!.config.dataset.samples;
+  // Balanced: moving the boundary point to the other part would not lower the larger cost.
+  const moved = [members.slice(0, a!.length - 1), members.slice(a!.length - 1)];
+  const movedBack = [members.slice(0, a!.length + 1), members.slice(a!.length + 1)];
+  const worst = (pp: (typeof members)[]) => Math.max(...pp.map(cost));
+  assert.ok(worst([a!, b!]) <= worst(moved) && worst([a!, b!]) <= worst(movedBack), `costs ${cost(a!)} and ${cost(b!)}`);
   assert.deepEqual(chainParts([], 2), []);
 });

@@ -5,7 +5,9 @@
  * rank(S) = k. So the sketch grows until its rank is at least `margin` below k: that stopping rule,
  * not any prediction, decides the rank (a prediction may only seed the first size).
  * Omega has `nnz` nonzeros +-1/sqrt(nnz) per column (default 16; with 1-2 a sketch can silently
- * under-count). One batch of products serves both Hessians: S_L = S_F + (J Omega)^T A (J Omega).
+ * under-count). One batch of products serves both Hessians (H_L's rows from the functional plus
+ * the outer products). S is kept as its packed lower triangle: each entry comes from one product,
+ * mirrored, so S is exactly symmetric, and the leading block of a smaller sketch is a prefix.
  * The tolerance uses n = P (the Hessian's size), as numpy would on the full matrix.
  */
 import { scratch } from '../linalg/scratch.js';
@@ -150,16 +152,11 @@ export async function sketchRanks(
   }
 }
 
-/** The leading n x n block of a k x k row-major matrix, as a fresh array. */
 /** The leading n x n block of a packed lower triangle: its prefix (copied: the eigensolver consumes it). */
 function leadingBlock(S: Float64Array, n: number): Float64Array {
   return S.slice(0, (n * (n + 1)) / 2);
 }
 
-/**
- * The k x k sketch from the previous one (done x done) and the new rows. A pair of two new
- * directions is computed from both sides; their mean (commutative, so split-independent) is kept.
- */
 /**
  * The packed sketch of the first k directions: the earlier one (the first `done` rows) followed
  * by the new rows, each part's block at its place. Each entry has one source, whatever the split.
