@@ -8,6 +8,7 @@
  * and J v itself. The R-op (Pearlmutter) propagates R{z} forward and R{delta} backward; all
  * directions of a chunk share each matrix product, so the work runs as large GEMMs.
  */
+import { scratch } from '../linalg/scratch.js';
 import { gemmNN, gemmNT, gemmTN } from '../linalg/gemm.js';
 import type { Loss } from '../losses.js';
 import { checkShapes, forward, layerLayout, paramCount, type ForwardPass, type LayerLayout } from '../network.js';
@@ -144,7 +145,7 @@ export class HessianOperator {
     const Ra: Float64Array[] = new Array(L + 1);
     for (let l = 1; l <= L; l++) {
       const { rows, cols, w, b } = layers[l - 1];
-      const rz = new Float64Array(kn * rows);
+      const rz = scratch(`op.rz.${l}`, kn * rows);
       if (l > 1) gemmNT(kn, rows, cols, 1, Ra[l - 1], 0, theta, w, rz, 0);
       this.forEachDirectionBlock(dirs, c0, kc, layers[l - 1], {
         dense: (c, off) => {
@@ -161,7 +162,7 @@ export class HessianOperator {
       });
       Rz[l] = rz;
       if (l < L) {
-        const s1 = fp.d1[l], ra = new Float64Array(kn * rows), m = n * rows;
+        const s1 = fp.d1[l], ra = scratch(`op.ra.${l}`, kn * rows, { zero: false }), m = n * rows;
         for (let c = 0; c < kc; c++) for (let t = 0, o = c * m; t < m; t++, o++) ra[o] = rz[o] * s1[t];
         Ra[l] = ra;
       } else {
@@ -184,7 +185,7 @@ export class HessianOperator {
           if (b >= 0 && rd) sumRows(rd, c * n * rows, n, rows, F, c * P + b);
         }
         if (l === 1) break;
-        const next = new Float64Array(kn * cols);
+        const next = scratch(`op.rd.${l - 1}`, kn * cols);
         if (rd) gemmNN(kn, cols, rows, 1, rd, 0, theta, w, next, 0);
         const dl = delta[l];
         this.forEachDirectionBlock(dirs, c0, kc, layers[l - 1], {
@@ -204,7 +205,7 @@ export class HessianOperator {
 
     // Outer part: backpropagate u_L = A (J v) through the Jacobian transpose.
     if (O) {
-      let u = new Float64Array(kn * K);
+      let u = scratch('op.u', kn * K, { zero: false });
       const A = batch.outHess;
       for (let c = 0; c < kc; c++) {
         for (let s = 0; s < n; s++) {
@@ -223,7 +224,7 @@ export class HessianOperator {
           if (b >= 0) sumRows(u, c * n * rows, n, rows, O, c * P + b);
         }
         if (l === 1) break;
-        const next = new Float64Array(kn * cols);
+        const next = scratch(`op.u.${l - 1}`, kn * cols);
         gemmNN(kn, cols, rows, 1, u, 0, theta, w, next, 0);
         const s1 = fp.d1[l - 1], m = n * cols;
         for (let c = 0; c < kc; c++) for (let t = 0, o = c * m; t < m; t++, o++) next[o] *= s1[t];
