@@ -55,19 +55,18 @@ export function gemmNN(
   for (let i = 0; i < m; i++) {
     const ai = aOff + i * p, ci = cOff + i * n;
     let t = 0;
-    // Two rows of B per pass over the C row halves the C traffic.
-    for (; t + 1 < p; t += 2) {
-      const x0 = alpha * a[ai + t], x1 = alpha * a[ai + t + 1];
-      if (x0 === 0 && x1 === 0) continue;
-      const b0 = bOff + t * n, b1 = b0 + n;
-      for (let j = 0; j < n; j++) c[ci + j] += x0 * b[b0 + j] + x1 * b[b1 + j];
+    // Four rows of B per pass over the C row: a quarter of the C loads and stores.
+    for (; t + 3 < p; t += 4) {
+      const x0 = alpha * a[ai + t], x1 = alpha * a[ai + t + 1], x2 = alpha * a[ai + t + 2], x3 = alpha * a[ai + t + 3];
+      if (x0 === 0 && x1 === 0 && x2 === 0 && x3 === 0) continue;
+      const b0 = bOff + t * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+      for (let j = 0; j < n; j++) c[ci + j] += x0 * b[b0 + j] + x1 * b[b1 + j] + x2 * b[b2 + j] + x3 * b[b3 + j];
     }
-    if (t < p) {
+    for (; t < p; t++) {
       const x0 = alpha * a[ai + t];
-      if (x0 !== 0) {
-        const b0 = bOff + t * n;
-        for (let j = 0; j < n; j++) c[ci + j] += x0 * b[b0 + j];
-      }
+      if (x0 === 0) continue;
+      const b0 = bOff + t * n;
+      for (let j = 0; j < n; j++) c[ci + j] += x0 * b[b0 + j];
     }
   }
 }
@@ -79,16 +78,18 @@ export function gemmTN(
   c: Float64Array, cOff: number,
 ): void {
   let t = 0;
-  for (; t + 1 < p; t += 2) {
-    const a0 = aOff + t * m, a1 = a0 + m, b0 = bOff + t * n, b1 = b0 + n;
+  // Four rows of A and B per pass over C: a quarter of the C loads and stores.
+  for (; t + 3 < p; t += 4) {
+    const a0 = aOff + t * m, a1 = a0 + m, a2 = a1 + m, a3 = a2 + m;
+    const b0 = bOff + t * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
     for (let i = 0; i < m; i++) {
-      const x0 = alpha * a[a0 + i], x1 = alpha * a[a1 + i];
-      if (x0 === 0 && x1 === 0) continue;
+      const x0 = alpha * a[a0 + i], x1 = alpha * a[a1 + i], x2 = alpha * a[a2 + i], x3 = alpha * a[a3 + i];
+      if (x0 === 0 && x1 === 0 && x2 === 0 && x3 === 0) continue;
       const ci = cOff + i * n;
-      for (let j = 0; j < n; j++) c[ci + j] += x0 * b[b0 + j] + x1 * b[b1 + j];
+      for (let j = 0; j < n; j++) c[ci + j] += x0 * b[b0 + j] + x1 * b[b1 + j] + x2 * b[b2 + j] + x3 * b[b3 + j];
     }
   }
-  if (t < p) {
+  for (; t < p; t++) {
     const a0 = aOff + t * m, b0 = bOff + t * n;
     for (let i = 0; i < m; i++) {
       const x0 = alpha * a[a0 + i];
