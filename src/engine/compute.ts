@@ -8,6 +8,7 @@ import {
   type Dataset, type HessianKind, type Network, type PointRanks, type Prediction, type RankProblem, type RankResult,
   type SketchDirections, type SketchRows, type SketchWhich, type LossName, sliceSamples,
 } from '../science/index.js';
+import type { MessagePort } from 'node:worker_threads';
 import type { Config } from '../pipeline/types.js';
 import { DENSE_MAX_PARAMS, datasetSpec, layerSizes } from './steps.js';
 
@@ -42,18 +43,28 @@ export type WorkerTask =
     readonly kind: 'chain'; readonly problem: RankProblem; readonly which: readonly HessianKind[];
     readonly boundaries: readonly number[]; readonly wanted: readonly number[];
   }
+  /**
+   * A prefix-sum chain summed once, its points' first sketches posted on `port` as they are made
+   * (ChainSketchMessage), for other workers to eigensolve meanwhile.
+   */
+  | {
+    readonly kind: 'chain-stream'; readonly problem: RankProblem; readonly which: readonly HessianKind[];
+    readonly boundaries: readonly number[]; readonly wanted: readonly number[]; readonly port: MessagePort;
+  }
   | { readonly kind: 'sketch-rows'; readonly problem: RankProblem; readonly which: SketchWhich; readonly dirs: SketchDirections; readonly c0: number; readonly kc: number; readonly k: number }
   /** Eigenvalues of a symmetric matrix given as its packed lower triangle (consumed). */
   | { readonly kind: 'eigen'; readonly a: Float64Array; readonly n: number }
   | { readonly kind: 'outer-gram'; readonly problem: RankProblem }
   | { readonly kind: 'dense-eigen'; readonly problem: RankProblem; readonly hessian: HessianKind };
 
-export async function runTask(task: WorkerTask): Promise<PointRanks | PointRanks[] | SketchRows | Float64Array> {
+export async function runTask(task: WorkerTask): Promise<PointRanks | PointRanks[] | SketchRows | Float64Array | number> {
   switch (task.kind) {
     case 'point':
       return hessianRanks(task.problem.net, task.problem.data, task.problem.loss, task.which, { batchSize: task.problem.batchSize, route: 'dense' }, inlineBackend());
     case 'chain':
       return chainRanks(task);
+    case 'chain-stream':
+      return streamChainSketches(task);
     case 'sketch-rows': return computeSketchRows(operatorFor(task.problem).op, task.which, task.dirs, task.c0, task.kc, task.k);
     case 'eigen': return symmetricEigenvalues(task.a, task.n, { overwrite: true, packed: true });
     case 'outer-gram': return outerGramEigenvaluesOf(task.problem);
@@ -86,6 +97,39 @@ export function chainRanks(task: Omit<Extract<WorkerTask, { kind: 'chain' }>, 'k
     }
   }
   return out;
+}
+
+/** One point of a streamed chain: its sketches (undefined: rank it alone with chainRanks), seconds spent summing. */
+export interface ChainSketchMessage {
+  readonly samples: number;
+  readonly sketches?: readonly { readonly kind: HessianKind; readonly k: number; readonly packed: Float64Array }[];
+  readonly products: number;
+}
+
+/**
+ * chainRanks split in two: this sums through the boundaries and posts, per wanted size, the
+ * first sketch chainRanks would eigensolve for each Hessian; the caller eigensolves them (on any
+ * worker) and applies acceptDenseSketch. An accepted sketch gives exactly chainRanks' rank; a
+ * point whose sketch is not accepted, or that has no hints, is ranked alone with chainRanks.
+ * Returns how many points were posted.
+ */
+export function streamChainSketches(task: Omit<Extract<WorkerTask, { kind: 'chain-stream' }>, 'kind'>): number {
+  const { net, data, loss, batchSize } = task.problem;
+  const acc = new HessianAccumulator(net, getLoss(loss), task.which);
+  const wanted = new Set(task.wanted);
+  const last = Math.max(...task.wanted);
+  let posted = 0;
+  for (const n of task.boundaries) {
+    if (n > last) break;
+    const t0 = performance.now();
+    acc.addUpTo(data, n, batchSize);
+    if (!wanted.has(n)) continue;
+    const sketches = acc.sketches(prefixHints(net, sliceSamples(data, 0, n), loss));
+    const message: ChainSketchMessage = { samples: n, products: (performance.now() - t0) / 1000, ...(sketches ? { sketches } : {}) };
+    task.port.postMessage(message, sketches ? sketches.map((s) => s.packed.buffer as ArrayBuffer) : []);
+    posted++;
+  }
+  return posted;
 }
 
 /** The predicted ranks for a network on these samples, as sketch hints (none for nonlinear networks). */

@@ -9,13 +9,14 @@ import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { CacheStore } from './cache.js';
 import type { Results } from './collect.js';
-import type { WorkerTask } from './compute.js';
+import type { ChainSketchMessage, WorkerTask } from './compute.js';
+import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { computeStep } from './step.js';
 import type { EngineEvent } from './events.js';
 import type { Plan, PlanStep } from './plan.js';
 import { StepLocks, type StepLock, type StepLocksOptions } from './locks.js';
 import type { RemoteExecutor } from './distributed/submit.js';
-import { inlineBackend, usesDenseRoute, type Dataset, type Network, type PointRanks, type RankProblem, type RanksBackend, type SketchRows } from '../science/index.js';
+import { acceptDenseSketch, inlineBackend, usesDenseRoute, type Dataset, type Network, type PointRanks, type RankProblem, type RanksBackend, type SketchRows } from '../science/index.js';
 
 export interface RunOptions {
   /** null: neither read nor write the cache (--no-cache). */
@@ -194,9 +195,14 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
       for (const s of members) if (!cache || !(await cache.has(s.key))) needed.push(s);
       if (needed.length > 0) dueChains.push(needed);
       needed.sort((a, b) => a.config.dataset.samples - b.config.dataset.samples);
-      for (const part of chainParts(needed, Math.min(jobs, needed.length))) {
+      // Linear networks without bias have predictions, so every point has sketch hints: one job
+      // sums the chain once and streams its sketches to all workers. Otherwise parts of
+      // consecutive sizes, each summing through its largest.
+      const model = needed[0]?.config.model;
+      const streamed = jobs > 1 && model?.activation === 'linear' && !model.bias;
+      for (const part of streamed ? [needed] : chainParts(needed, Math.min(jobs, needed.length))) {
         let started: Promise<Map<string, PointRanks>> | undefined;
-        const run = (): Promise<Map<string, PointRanks>> => (started ??= runChainPart(part));
+        const run = (): Promise<Map<string, PointRanks>> => (started ??= streamed ? runStreamedChain(part) : runChainPart(part));
         for (const s of part) chainJobs.set(s.id, run);
       }
     }
@@ -206,13 +212,14 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
    * Runs a task in a worker once a queue slot is free. Bigger points go first (priority = P), so
    * a sweep's longest points do not end up alone at the tail.
    */
-  const inWorker = <T>(task: WorkerTask, priority: number, onStart?: () => void, transfer?: Float64Array): Promise<T> =>
+  const inWorker = <T>(task: WorkerTask, priority: number, onStart?: () => void, transfer?: Float64Array | MessagePort): Promise<T> =>
     queue.add(async () => {
       checkAbort();
       onStart?.();
       // A matrix the caller hands over (RanksBackend.eigenvalues may consume it) moves, uncopied.
-      const transferList = transfer && transfer.buffer instanceof ArrayBuffer && transfer.byteOffset === 0 && transfer.byteLength === transfer.buffer.byteLength
-        ? [transfer.buffer] : undefined;
+      const transferList = transfer instanceof MessagePort ? [transfer]
+        : transfer && transfer.buffer instanceof ArrayBuffer && transfer.byteOffset === 0 && transfer.byteLength === transfer.buffer.byteLength
+          ? [transfer.buffer] : undefined;
       return (await getPool().run(task, { signal: abort.signal, ...(transferList ? { transferList } : {}) })) as T;
     }, { priority }) as Promise<T>;
 
@@ -245,6 +252,65 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     const each = (performance.now() - started) / part.length;
     for (const s of part) await finish(s, performance.now() - each, out[part.indexOf(s)]);
     return m;
+  };
+
+  /**
+   * A chain summed once in one worker (streamChainSketches), its points' sketches eigensolved by
+   * whichever worker is free as they arrive. Gives exactly runChainPart's values: an accepted
+   * sketch is chainRanks' own first sketch; any other point is ranked alone with chainRanks.
+   */
+  const runStreamedChain = async (wantedPart: PlanStep[]): Promise<Map<string, PointRanks>> => {
+    const part = await claimChainPart(wantedPart);
+    if (part.length === 0) return new Map();
+    const largest = part[part.length - 1];
+    const [data, net] = await Promise.all([
+      resolve(plan.byId.get(largest.inputs.dataset)!) as Promise<Dataset>,
+      resolve(plan.byId.get(largest.inputs.network)!) as Promise<Network>,
+    ]);
+    const cfg = largest.config;
+    const P = net.theta.length;
+    const problem: RankProblem = { net, data, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
+    const bySize = new Map(part.map((s) => [s.config.dataset.samples, s]));
+    const out = new Map<string, PointRanks>();
+    const ranked: Promise<void>[] = [];
+    let arrivedAll: () => void = () => undefined;
+    const arrived = new Promise<void>((r) => (arrivedAll = r));
+    let count = 0;
+    const rankPoint = async (m: ChainSketchMessage): Promise<void> => {
+      const step = bySize.get(m.samples)!;
+      const t0 = performance.now();
+      let value: PointRanks | undefined;
+      if (m.sketches) {
+        const results = await Promise.all(m.sketches.map(async (sk) =>
+          [sk.kind, acceptDenseSketch(await inWorker<Float64Array>({ kind: 'eigen', a: sk.packed, n: sk.k }, P, undefined, sk.packed), sk.k, P)] as const));
+        if (results.every(([, r]) => r !== undefined)) {
+          value = { params: P, ...Object.fromEntries(results), seconds: { products: m.products, eigen: (performance.now() - t0) / 1000 } };
+        }
+      }
+      // No hints, or a sketch the stopping rule refuses: this point alone, as chainRanks ranks it.
+      value ??= (await inWorker<PointRanks[]>({ kind: 'chain', problem, which: cfg.hessians, boundaries: largest.chain!.boundaries, wanted: [m.samples] }, P))[0]!;
+      out.set(step.id, value);
+      await finish(step, t0 - m.products * 1000, value);
+    };
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', (m: ChainSketchMessage) => {
+      const p = rankPoint(m);
+      p.catch(() => undefined);
+      ranked.push(p);
+      if (++count === part.length) arrivedAll();
+    });
+    try {
+      await inWorker<number>({
+        kind: 'chain-stream', problem, which: cfg.hessians, boundaries: largest.chain!.boundaries,
+        wanted: part.map((s) => s.config.dataset.samples), port: port2,
+      }, P, () => { for (const s of part) emit({ type: 'start', step: s }); }, port2);
+      // Every point was posted before the task returned; its messages may still be on the way.
+      await arrived;
+      await Promise.all(ranked);
+    } finally {
+      port1.close();
+    }
+    return out;
   };
 
   /** Values of a step's inputs, by role. */

@@ -117,3 +117,36 @@ test('chain parts: consecutive sample sizes, every member once, small sizes in b
   assert.ok(worst([a!, b!]) <= worst(moved) && worst([a!, b!]) <= worst(movedBack), `costs ${cost(a!)} and ${cost(b!)}`);
   assert.deepEqual(chainParts([], 2), []);
 });
+
+test('a streamed chain (one worker sums, all eigensolve) gives the bytes of chain parts, and the ranks of the dense route', async () => {
+  const dir = tempDir();
+  const body = `dataset:
+  source: gaussian-mixture
+  dim: 16
+  samples: 4
+  classes: 5
+model: {hidden: [20, 20]}
+loss: mse
+sweep:
+  dataset.samples: {from: 4, to: 40, step: 4}
+`;
+  const file = writePipeline(dir, 'c', body);
+  // jobs 2: linear, no bias, so the chain is streamed; jobs 1: one chain part (chainRanks).
+  const streamed = await runStudy(file, { cache: path.join(dir, 'c2'), results: path.join(dir, 'r2'), jobs: 2 });
+  const parts = await runStudy(file, { cache: path.join(dir, 'c1'), results: path.join(dir, 'r1'), jobs: 1 });
+  assert.ok(streamed.run.ok && parts.run.ok);
+  for (const name of ['results.csv', 'details.json']) {
+    assert.equal(readFileSync(path.join(streamed.dir, name), 'utf8'), readFileSync(path.join(parts.dir, name), 'utf8'), name);
+  }
+  // The sketches were used (the rows name their sizes), and their ranks are those of the full
+  // dense matrix: a study of one sample size is not a chain and takes the dense route.
+  const details = JSON.parse(readFileSync(path.join(streamed.dir, 'details.json'), 'utf8')) as { ranks: Record<string, { method: string }> }[];
+  assert.ok(details.every((d) => /^dense sketch \d+$/.test(d.ranks.loss!.method)), JSON.stringify(details.map((d) => d.ranks.loss!.method)));
+  const alone = writePipeline(dir, 'a', body.replace('{from: 4, to: 40, step: 4}', '[24]'));
+  const one = await runStudy(alone, { cache: path.join(dir, 'ca'), results: path.join(dir, 'ra'), jobs: 2 });
+  const row = (d: string, n: number) => JSON.parse(readFileSync(path.join(d, 'results.json'), 'utf8')).find((x: { samples: number }) => x.samples === n);
+  const a = row(one.dir, 24), b = row(streamed.dir, 24);
+  for (const k of ['rank_loss', 'rank_outer', 'rank_functional']) assert.equal(a[k], b[k], k);
+  const aloneDetails = JSON.parse(readFileSync(path.join(one.dir, 'details.json'), 'utf8')) as { ranks: Record<string, { method: string }> }[];
+  assert.equal(aloneDetails[0]!.ranks.loss!.method, 'dense');
+});

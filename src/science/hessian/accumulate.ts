@@ -9,7 +9,7 @@ import type { Loss } from '../losses.js';
 import { numericalRank, type RankResult } from '../rank.js';
 import type { Dataset, HessianKind, Network } from '../types.js';
 import { denseHessians, symmetrize } from './dense.js';
-import { denseSketchRank } from './sketch.js';
+import { denseSketchRank, firstDenseSketch } from './sketch.js';
 import { HessianOperator } from './operator.js';
 
 export class HessianAccumulator {
@@ -37,6 +37,27 @@ export class HessianAccumulator {
    * comes from a sketch of the dense sum sized by its hint, the stopping rule deciding (see
    * denseSketchRank); without, from a full eigensolve of a symmetrised copy.
    */
+  /**
+   * The first sketch `ranks(hints, seed)` would take of each Hessian, as packed triangles to rank
+   * elsewhere (see firstDenseSketch / acceptDenseSketch: an accepted sketch gives exactly the rank
+   * `ranks` gives); undefined when some Hessian has no hint or would not be sketched.
+   */
+  sketches(hints: Partial<Record<HessianKind, number>> | undefined, seed = 0): { kind: HessianKind; k: number; packed: Float64Array }[] | undefined {
+    const P = this.params;
+    const out: { kind: HessianKind; k: number; packed: Float64Array }[] = [];
+    for (const kind of this.which) {
+      const hint = hints?.[kind];
+      if (hint === undefined) return undefined;
+      const m = scratch('accumulate.ranks', P * P, { zero: false });
+      m.set(this.sums[kind]!);
+      symmetrize(m, P);
+      const first = firstDenseSketch(m, P, { initial: hint + 32, seed });
+      if (!first) return undefined;
+      out.push({ kind, ...first });
+    }
+    return out;
+  }
+
   ranks(hints?: Partial<Record<HessianKind, number>>, seed = 0): Partial<Record<HessianKind, RankResult>> {
     const P = this.params;
     const out: Partial<Record<HessianKind, RankResult>> = {};

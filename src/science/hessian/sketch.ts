@@ -175,43 +175,12 @@ function assemble(prev: Float64Array | undefined, done: number, k: number, bound
  * sketch would exceed `maxFraction` of P (default 0.9). Does not modify h.
  */
 export function denseSketchRank(h: Float64Array, P: number, eigen: (a: Float64Array, n: number) => Float64Array, opts: SketchOptions = {}): RankResult {
-  const nnz = Math.min(opts.nnz ?? 16, P);
-  const margin = opts.margin ?? 16;
-  const maxK = Math.floor((opts.maxFraction ?? 0.9) * P);
-  let k = Math.min(Math.max(opts.initial ?? 128, 2 * margin), maxK);
+  const { nnz, margin, maxK, first } = denseSketchPlan(P, opts);
+  let k = first;
   const dirs = new DealtDirections(P, nnz, opts.seed ?? 0, k);
   while (k > margin && k <= maxK) {
     dirs.growTo(k);
-    const { index, value } = dirs;
-    // Y = H Omega, one column per direction (rows of H are its columns: H is symmetric). Four
-    // source rows per pass over a Y row; buffers reused across calls (see linalg/scratch.ts).
-    const Y = scratch('sketch.dense.Y', k * P);
-    const quads = nnz - (nnz % 4);
-    for (let c = 0; c < k; c++) {
-      const yo = c * P, o = c * nnz;
-      let t = 0;
-      for (; t < quads; t += 4) {
-        const v0 = value[o + t], v1 = value[o + t + 1], v2 = value[o + t + 2], v3 = value[o + t + 3];
-        const a0 = index[o + t] * P, a1 = index[o + t + 1] * P, a2 = index[o + t + 2] * P, a3 = index[o + t + 3] * P;
-        for (let i = 0; i < P; i++) Y[yo + i] += v0 * h[a0 + i] + v1 * h[a1 + i] + v2 * h[a2 + i] + v3 * h[a3 + i];
-      }
-      for (; t < nnz; t++) {
-        const v = value[o + t], a = index[o + t] * P;
-        for (let i = 0; i < P; i++) Y[yo + i] += v * h[a + i];
-      }
-    }
-    // S = Omega^T Y, one triangle computed and mirrored (exactly symmetric by construction).
-    const S = scratch('sketch.dense.S', k * k, { zero: false });
-    for (let g = 0; g < k; g++) {
-      const yo = g * P;
-      for (let c = 0; c <= g; c++) {
-        const o = c * nnz;
-        let acc = 0;
-        for (let t = 0; t < nnz; t++) acc += value[o + t] * Y[yo + index[o + t]];
-        S[g * k + c] = acc;
-        S[c * k + g] = acc;
-      }
-    }
+    const S = denseSketchMatrix(h, P, dirs, k);
     const r = numericalRank(eigen(S, k), P, `dense sketch ${k}`);
     if (r.rank <= k - margin) return r;
     const next = Math.max(2 * k, Math.ceil(1.25 * r.rank) + 2 * margin);
@@ -220,4 +189,71 @@ export function denseSketchRank(h: Float64Array, P: number, eigen: (a: Float64Ar
   }
   const copy = new Float64Array(h);
   return numericalRank(eigen(copy, P), P, 'dense');
+}
+
+/** Sizes of denseSketchRank: nonzeros per column, stopping margin, largest size, first size. */
+function denseSketchPlan(P: number, opts: SketchOptions): { nnz: number; margin: number; maxK: number; first: number } {
+  const nnz = Math.min(opts.nnz ?? 16, P);
+  const margin = opts.margin ?? 16;
+  const maxK = Math.floor((opts.maxFraction ?? 0.9) * P);
+  return { nnz, margin, maxK, first: Math.min(Math.max(opts.initial ?? 128, 2 * margin), maxK) };
+}
+
+/**
+ * The first sketch denseSketchRank would try, as a packed lower triangle (fresh, so it can be
+ * handed to another thread), with its size; undefined when denseSketchRank would not sketch.
+ * Its eigenvalues (symmetricEigenvalues with { packed: true }) are bit for bit the ones
+ * denseSketchRank computes first; `acceptDenseSketch` applies the same stopping rule, so a sketch
+ * it accepts gives exactly denseSketchRank's result.
+ */
+export function firstDenseSketch(h: Float64Array, P: number, opts: SketchOptions = {}): { k: number; packed: Float64Array } | undefined {
+  const { nnz, margin, maxK, first: k } = denseSketchPlan(P, opts);
+  if (!(k > margin && k <= maxK)) return undefined;
+  const dirs = new DealtDirections(P, nnz, opts.seed ?? 0, k);
+  dirs.growTo(k);
+  const S = denseSketchMatrix(h, P, dirs, k);
+  const packed = new Float64Array((k * (k + 1)) / 2);
+  for (let i = 0, o = 0; i < k; o += ++i) packed.set(S.subarray(i * k, i * k + i + 1), o);
+  return { k, packed };
+}
+
+/** denseSketchRank's verdict on its first sketch: the rank when the stopping rule holds, else undefined. */
+export function acceptDenseSketch(eigenvalues: Float64Array, k: number, P: number, opts: SketchOptions = {}): RankResult | undefined {
+  const r = numericalRank(eigenvalues, P, `dense sketch ${k}`);
+  return r.rank <= k - (opts.margin ?? 16) ? r : undefined;
+}
+
+/** S = Omega^T H Omega for the first k dealt directions (k x k, a reused buffer: consume it before the next call). */
+function denseSketchMatrix(h: Float64Array, P: number, dirs: DealtDirections, k: number): Float64Array {
+  const { index, value, nnz } = dirs;
+  // Y = H Omega, one column per direction (rows of H are its columns: H is symmetric). Four
+  // source rows per pass over a Y row; buffers reused across calls (see linalg/scratch.ts).
+  const Y = scratch('sketch.dense.Y', k * P);
+  const quads = nnz - (nnz % 4);
+  for (let c = 0; c < k; c++) {
+    const yo = c * P, o = c * nnz;
+    let t = 0;
+    for (; t < quads; t += 4) {
+      const v0 = value[o + t], v1 = value[o + t + 1], v2 = value[o + t + 2], v3 = value[o + t + 3];
+      const a0 = index[o + t] * P, a1 = index[o + t + 1] * P, a2 = index[o + t + 2] * P, a3 = index[o + t + 3] * P;
+      for (let i = 0; i < P; i++) Y[yo + i] += v0 * h[a0 + i] + v1 * h[a1 + i] + v2 * h[a2 + i] + v3 * h[a3 + i];
+    }
+    for (; t < nnz; t++) {
+      const v = value[o + t], a = index[o + t] * P;
+      for (let i = 0; i < P; i++) Y[yo + i] += v * h[a + i];
+    }
+  }
+  // S = Omega^T Y, one triangle computed and mirrored (exactly symmetric by construction).
+  const S = scratch('sketch.dense.S', k * k, { zero: false });
+  for (let g = 0; g < k; g++) {
+    const yo = g * P;
+    for (let c = 0; c <= g; c++) {
+      const o = c * nnz;
+      let acc = 0;
+      for (let t = 0; t < nnz; t++) acc += value[o + t] * Y[yo + index[o + t]];
+      S[g * k + c] = acc;
+      S[c * k + g] = acc;
+    }
+  }
+  return S;
 }
