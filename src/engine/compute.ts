@@ -80,23 +80,35 @@ export async function runTask(task: WorkerTask): Promise<PointRanks | PointRanks
  * prediction step, and only a starting size: the stopping rule decides every rank.
  */
 export function chainRanks(task: Omit<Extract<WorkerTask, { kind: 'chain' }>, 'kind'>): PointRanks[] {
+  const index = new Map(task.wanted.map((n, i) => [n, i]));
+  const out: PointRanks[] = new Array(task.wanted.length);
+  sumChain(task, (acc, n, hints, products) => {
+    const t1 = performance.now();
+    const r = acc.ranks(hints);
+    out[index.get(n)!] = { params: acc.params, ...r, seconds: { products, eigen: (performance.now() - t1) / 1000 } };
+  });
+  return out;
+}
+
+/**
+ * Sums a chain through its boundaries up to its largest wanted size; at each wanted size calls
+ * `at` with the running sums, the size, its sketch hints (the prediction for that prefix) and
+ * the seconds spent summing since the previous boundary.
+ */
+function sumChain(
+  task: { readonly problem: RankProblem; readonly which: readonly HessianKind[]; readonly boundaries: readonly number[]; readonly wanted: readonly number[] },
+  at: (acc: HessianAccumulator, n: number, hints: Partial<Record<HessianKind, number>> | undefined, products: number) => void,
+): void {
   const { net, data, loss, batchSize } = task.problem;
   const acc = new HessianAccumulator(net, getLoss(loss), task.which);
-  const wanted = new Map(task.wanted.map((n, i) => [n, i]));
-  const out: PointRanks[] = new Array(task.wanted.length);
+  const wanted = new Set(task.wanted);
   const last = Math.max(...task.wanted);
   for (const n of task.boundaries) {
     if (n > last) break;
     const t0 = performance.now();
     acc.addUpTo(data, n, batchSize);
-    const t1 = performance.now();
-    const i = wanted.get(n);
-    if (i !== undefined) {
-      const r = acc.ranks(prefixHints(net, sliceSamples(data, 0, n), loss));
-      out[i] = { params: acc.params, ...r, seconds: { products: (t1 - t0) / 1000, eigen: (performance.now() - t1) / 1000 } };
-    }
+    if (wanted.has(n)) at(acc, n, prefixHints(net, sliceSamples(data, 0, n), loss), (performance.now() - t0) / 1000);
   }
-  return out;
 }
 
 /** One point of a streamed chain: its sketches (undefined: rank it alone with chainRanks), seconds spent summing. */
@@ -114,21 +126,13 @@ export interface ChainSketchMessage {
  * Returns how many points were posted.
  */
 export function streamChainSketches(task: Omit<Extract<WorkerTask, { kind: 'chain-stream' }>, 'kind'>): number {
-  const { net, data, loss, batchSize } = task.problem;
-  const acc = new HessianAccumulator(net, getLoss(loss), task.which);
-  const wanted = new Set(task.wanted);
-  const last = Math.max(...task.wanted);
   let posted = 0;
-  for (const n of task.boundaries) {
-    if (n > last) break;
-    const t0 = performance.now();
-    acc.addUpTo(data, n, batchSize);
-    if (!wanted.has(n)) continue;
-    const sketches = acc.sketches(prefixHints(net, sliceSamples(data, 0, n), loss));
-    const message: ChainSketchMessage = { samples: n, products: (performance.now() - t0) / 1000, ...(sketches ? { sketches } : {}) };
+  sumChain(task, (acc, n, hints, products) => {
+    const sketches = acc.sketches(hints);
+    const message: ChainSketchMessage = { samples: n, products, ...(sketches ? { sketches } : {}) };
     task.port.postMessage(message, sketches ? sketches.map((s) => s.packed.buffer as ArrayBuffer) : []);
     posted++;
-  }
+  });
   return posted;
 }
 

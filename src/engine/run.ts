@@ -231,21 +231,32 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     denseEigenvalues: (problem, hessian) => inWorker<Float64Array>({ kind: 'dense-eigen', problem, hessian }, priority),
   });
 
-  const runChainPart = async (wantedPart: PlanStep[]): Promise<Map<string, PointRanks>> => {
+  /**
+   * The members of a chain part this run computes (see claimChainPart), with what their job needs:
+   * the data and network of the largest member only (the chain derives its sketch hints itself,
+   * see chainRanks). Undefined when another process computes them all.
+   */
+  const chainJobInput = async (wantedPart: PlanStep[]) => {
     const part = await claimChainPart(wantedPart);
-    if (part.length === 0) return new Map();
-    const largest = part[part.length - 1];
-    // Data and network only: the chain derives its sketch hints itself (see chainRanks).
+    if (part.length === 0) return undefined;
+    const largest = part[part.length - 1]!;
     const [data, net] = await Promise.all([
       resolve(plan.byId.get(largest.inputs.dataset)!) as Promise<Dataset>,
       resolve(plan.byId.get(largest.inputs.network)!) as Promise<Network>,
     ]);
     const cfg = largest.config;
+    const problem: RankProblem = { net, data, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
+    return { part, problem, which: cfg.hessians, boundaries: largest.chain!.boundaries, P: net.theta.length };
+  };
+
+  const runChainPart = async (wantedPart: PlanStep[]): Promise<Map<string, PointRanks>> => {
+    const job = await chainJobInput(wantedPart);
+    if (!job) return new Map();
+    const { part, problem, which, boundaries, P } = job;
     let started = 0;
     const out = await inWorker<PointRanks[]>({
-      kind: 'chain', problem: { net, data, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined }, which: cfg.hessians,
-      boundaries: largest.chain!.boundaries, wanted: part.map((s) => s.config.dataset.samples),
-    }, net.theta.length, () => { started = performance.now(); for (const s of part) emit({ type: 'start', step: s }); });
+      kind: 'chain', problem, which, boundaries, wanted: part.map((s) => s.config.dataset.samples),
+    }, P, () => { started = performance.now(); for (const s of part) emit({ type: 'start', step: s }); });
     const m = new Map<string, PointRanks>();
     part.forEach((s, i) => m.set(s.id, out[i]));
     // Steps of the part share the job's time equally in timings.json.
@@ -260,16 +271,9 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
    * sketch is chainRanks' own first sketch; any other point is ranked alone with chainRanks.
    */
   const runStreamedChain = async (wantedPart: PlanStep[]): Promise<Map<string, PointRanks>> => {
-    const part = await claimChainPart(wantedPart);
-    if (part.length === 0) return new Map();
-    const largest = part[part.length - 1];
-    const [data, net] = await Promise.all([
-      resolve(plan.byId.get(largest.inputs.dataset)!) as Promise<Dataset>,
-      resolve(plan.byId.get(largest.inputs.network)!) as Promise<Network>,
-    ]);
-    const cfg = largest.config;
-    const P = net.theta.length;
-    const problem: RankProblem = { net, data, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
+    const job = await chainJobInput(wantedPart);
+    if (!job) return new Map();
+    const { part, problem, which, boundaries, P } = job;
     const bySize = new Map(part.map((s) => [s.config.dataset.samples, s]));
     const out = new Map<string, PointRanks>();
     const ranked: Promise<void>[] = [];
@@ -288,7 +292,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
         }
       }
       // No hints, or a sketch the stopping rule refuses: this point alone, as chainRanks ranks it.
-      value ??= (await inWorker<PointRanks[]>({ kind: 'chain', problem, which: cfg.hessians, boundaries: largest.chain!.boundaries, wanted: [m.samples] }, P))[0]!;
+      value ??= (await inWorker<PointRanks[]>({ kind: 'chain', problem, which, boundaries, wanted: [m.samples] }, P))[0]!;
       out.set(step.id, value);
       await finish(step, t0 - m.products * 1000, value);
     };
@@ -301,8 +305,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     });
     try {
       await inWorker<number>({
-        kind: 'chain-stream', problem, which: cfg.hessians, boundaries: largest.chain!.boundaries,
-        wanted: part.map((s) => s.config.dataset.samples), port: port2,
+        kind: 'chain-stream', problem, which, boundaries, wanted: part.map((s) => s.config.dataset.samples), port: port2,
       }, P, () => { for (const s of part) emit({ type: 'start', step: s }); }, port2);
       // Every point was posted before the task returned; its messages may still be on the way.
       await arrived;

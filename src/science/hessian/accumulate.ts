@@ -48,10 +48,7 @@ export class HessianAccumulator {
     for (const kind of this.which) {
       const hint = hints?.[kind];
       if (hint === undefined) return undefined;
-      const m = scratch('accumulate.ranks', P * P, { zero: false });
-      m.set(this.sums[kind]!);
-      symmetrize(m, P);
-      const first = firstDenseSketch(m, P, { initial: hint + 32, seed });
+      const first = firstDenseSketch(this.symmetrizedSum(kind), P, { initial: hint + 32, seed });
       if (!first) return undefined;
       out.push({ kind, ...first });
     }
@@ -63,14 +60,23 @@ export class HessianAccumulator {
     const out: Partial<Record<HessianKind, RankResult>> = {};
     const eigen = (a: Float64Array, n: number): Float64Array => symmetricEigenvalues(a, n, { overwrite: true });
     for (const kind of this.which) {
-      // A symmetrised copy: the running sum itself stays as summed, whatever is ranked on the way.
-      const m = scratch('accumulate.ranks', P * P, { zero: false });
-      m.set(this.sums[kind]!);
-      symmetrize(m, P);
+      const m = this.symmetrizedSum(kind);
       const hint = hints?.[kind];
       out[kind] = hint === undefined ? numericalRank(eigen(m, P), P, 'dense') : denseSketchRank(m, P, eigen, { initial: hint + 32, seed });
     }
     return out;
+  }
+
+  /**
+   * A symmetrised copy of one running sum, in a reused buffer (valid until the next call): the
+   * sum itself stays as summed, whatever is ranked on the way.
+   */
+  private symmetrizedSum(kind: HessianKind): Float64Array {
+    const P = this.params;
+    const m = scratch('accumulate.ranks', P * P, { zero: false });
+    m.set(this.sums[kind]!);
+    symmetrize(m, P);
+    return m;
   }
 }
 
