@@ -201,14 +201,20 @@ export function nestingProblem(text: string, file: string, map: SourceMap, lines
   const deep = deepestNesting(text, lines);
   if (deep === undefined) return undefined;
   const loc = map.at(deep.offset);
+  return syntaxProblem(file, loc, `lists and mappings are nested more than ${MAX_NESTING} levels deep here; a pipeline file needs at most 4`);
+}
+
+/** A 'yaml-syntax' problem at a located spot of the file, with its excerpt unless `excerpt` is false. */
+function syntaxProblem(file: string, loc: ReturnType<SourceMap['at']>, message: string, more: { readonly hint?: string; readonly excerpt?: boolean } = {}): Problem {
   return {
     code: 'yaml-syntax',
     file,
     path: '',
     line: loc.line,
     column: loc.column,
-    message: `lists and mappings are nested more than ${MAX_NESTING} levels deep here; a pipeline file needs at most 4`,
-    excerpt: { text: loc.text, width: loc.width },
+    message,
+    ...(more.hint ? { hint: more.hint } : {}),
+    ...(more.excerpt === false ? {} : { excerpt: { text: loc.text, width: loc.width } }),
   };
 }
 
@@ -229,16 +235,9 @@ export function aliasCycleProblems(doc: Document, file: string, map: SourceMap):
       if (target !== undefined && above.includes(target)) {
         const range = node.range;
         const loc = range ? map.at(range[0], range[1]) : map.at(0);
-        out.push({
-          code: 'yaml-syntax',
-          file,
-          path: '',
-          line: loc.line,
-          column: loc.column,
-          message: `the alias *${node.source} refers to the anchor &${node.source} it is inside of, which would make the value infinite`,
-          hint: 'an alias can only repeat a value that is complete before it',
-          excerpt: { text: loc.text, width: loc.width },
-        });
+        out.push(syntaxProblem(file, loc,
+          `the alias *${node.source} refers to the anchor &${node.source} it is inside of, which would make the value infinite`,
+          { hint: 'an alias can only repeat a value that is complete before it' }));
       }
       continue;
     }
@@ -273,15 +272,7 @@ export function aliasBombProblem(doc: Document, file: string, map: SourceMap, me
   }
   const loc = first?.range ? map.at(first.range[0], first.range[1]) : map.at(0);
   const tooMany = /alias count|resource exhaustion/i.test(message);
-  return {
-    code: 'yaml-syntax',
-    file,
-    path: '',
-    line: loc.line,
-    column: loc.column,
-    message: tooMany
-      ? `the aliases of this file expand to more than ${MAX_ALIAS_COUNT} copies (an "alias bomb"); a pipeline file needs few aliases, if any`
-      : message,
-    ...(first ? { excerpt: { text: loc.text, width: loc.width } } : {}),
-  };
+  return syntaxProblem(file, loc, tooMany
+    ? `the aliases of this file expand to more than ${MAX_ALIAS_COUNT} copies (an "alias bomb"); a pipeline file needs few aliases, if any`
+    : message, { excerpt: first !== undefined });
 }
