@@ -3,10 +3,10 @@
  * reading dataset files), and the worker tasks the heavy parts are cut into (run by worker.ts).
  */
 import {
-  HessianAccumulator, computeSketchRows, denseEigenvaluesOf, getLoss, hessianRanks, initNetwork, inlineBackend,
+  PrefixChain, computeSketchRows, denseEigenvaluesOf, getLoss, hessianRanks, initNetwork, inlineBackend,
   inputCovarianceRank, loadDataset, operatorFor, outerGramEigenvaluesOf, predictRanks, symmetricEigenvalues,
   type Dataset, type HessianKind, type Network, type PointRanks, type Prediction, type RankProblem, type RankResult,
-  type SketchDirections, type SketchRows, type SketchWhich, type LossName, sliceSamples,
+  type SketchDirections, type SketchRows, type SketchWhich, type LossName, type ChainSketch, type RankHints, sliceSamples,
 } from '../science/index.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { Config } from '../pipeline/types.js';
@@ -82,53 +82,52 @@ export async function runTask(task: WorkerTask): Promise<PointRanks | PointRanks
 export function chainRanks(task: Omit<Extract<WorkerTask, { kind: 'chain' }>, 'kind'>): PointRanks[] {
   const index = new Map(task.wanted.map((n, i) => [n, i]));
   const out: PointRanks[] = new Array(task.wanted.length);
-  sumChain(task, (acc, n, hints, products) => {
+  sumChain(task, (chain, n, hints, products) => {
     const t1 = performance.now();
-    const r = acc.ranks(hints);
-    out[index.get(n)!] = { params: acc.params, ...r, seconds: { products, eigen: (performance.now() - t1) / 1000 } };
+    const r = chain.ranks(hints);
+    out[index.get(n)!] = { params: chain.params, ...r, seconds: { products, eigen: (performance.now() - t1) / 1000 } };
   });
   return out;
 }
 
 /**
  * Sums a chain through its boundaries up to its largest wanted size; at each wanted size calls
- * `at` with the running sums, the size, its sketch hints (the prediction for that prefix) and
- * the seconds spent summing since the previous boundary.
+ * `at` with the chain, the size, its sketch hints (the prediction for that prefix) and the
+ * seconds spent summing since the previous wanted size.
  */
 function sumChain(
   task: { readonly problem: RankProblem; readonly which: readonly HessianKind[]; readonly boundaries: readonly number[]; readonly wanted: readonly number[] },
-  at: (acc: HessianAccumulator, n: number, hints: Partial<Record<HessianKind, number>> | undefined, products: number) => void,
+  at: (chain: PrefixChain, n: number, hints: RankHints | undefined, products: number) => void,
 ): void {
   const { net, data, loss, batchSize } = task.problem;
-  const acc = new HessianAccumulator(net, getLoss(loss), task.which);
-  const wanted = new Set(task.wanted);
-  const last = Math.max(...task.wanted);
-  for (const n of task.boundaries) {
-    if (n > last) break;
+  const sizes = [...new Set(task.wanted)].sort((a, b) => a - b);
+  const hints = new Map(sizes.map((n) => [n, prefixHints(net, sliceSamples(data, 0, n), loss)]));
+  const chain = new PrefixChain(net, data, getLoss(loss), task.which, task.boundaries, hints, batchSize);
+  for (const n of sizes) {
     const t0 = performance.now();
-    acc.addUpTo(data, n, batchSize);
-    if (wanted.has(n)) at(acc, n, prefixHints(net, sliceSamples(data, 0, n), loss), (performance.now() - t0) / 1000);
+    chain.advanceTo(n);
+    at(chain, n, hints.get(n), (performance.now() - t0) / 1000);
   }
 }
 
 /** One point of a streamed chain: its sketches (undefined: rank it alone with chainRanks), seconds spent summing. */
 export interface ChainSketchMessage {
   readonly samples: number;
-  readonly sketches?: readonly { readonly kind: HessianKind; readonly k: number; readonly packed: Float64Array }[];
+  readonly sketches?: readonly ChainSketch[];
   readonly products: number;
 }
 
 /**
  * chainRanks split in two: this sums through the boundaries and posts, per wanted size, the
  * first sketch chainRanks would eigensolve for each Hessian; the caller eigensolves them (on any
- * worker) and applies acceptDenseSketch. An accepted sketch gives exactly chainRanks' rank; a
+ * worker) and applies acceptSketch. An accepted sketch gives exactly chainRanks' rank; a
  * point whose sketch is not accepted, or that has no hints, is ranked alone with chainRanks.
  * Returns how many points were posted.
  */
 export function streamChainSketches(task: Omit<Extract<WorkerTask, { kind: 'chain-stream' }>, 'kind'>): number {
   let posted = 0;
-  sumChain(task, (acc, n, hints, products) => {
-    const sketches = acc.sketches(hints);
+  sumChain(task, (chain, n, hints, products) => {
+    const sketches = chain.sketches(hints);
     const message: ChainSketchMessage = { samples: n, products, ...(sketches ? { sketches } : {}) };
     task.port.postMessage(message, sketches ? sketches.map((s) => s.packed.buffer as ArrayBuffer) : []);
     posted++;
@@ -137,7 +136,7 @@ export function streamChainSketches(task: Omit<Extract<WorkerTask, { kind: 'chai
 }
 
 /** The predicted ranks for a network on these samples, as sketch hints (none for nonlinear networks). */
-function prefixHints(net: Network, data: Dataset, loss: LossName): Partial<Record<HessianKind, number>> | undefined {
+function prefixHints(net: Network, data: Dataset, loss: LossName): RankHints | undefined {
   if (net.activation !== 'linear' || net.bias) return undefined;
   return hintsOf(predictRanks({
     inputRank: inputCovarianceRank(data).rank, outputs: net.sizes[net.sizes.length - 1]!, hidden: net.sizes.slice(1, -1),

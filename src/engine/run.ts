@@ -16,7 +16,7 @@ import type { EngineEvent } from './events.js';
 import type { Plan, PlanStep } from './plan.js';
 import { StepLocks, type StepLock, type StepLocksOptions } from './locks.js';
 import type { RemoteExecutor } from './distributed/submit.js';
-import { acceptDenseSketch, inlineBackend, usesDenseRoute, type Dataset, type Network, type PointRanks, type RankProblem, type RanksBackend, type SketchRows } from '../science/index.js';
+import { acceptSketch, inlineBackend, usesDenseRoute, type Dataset, type Network, type PointRanks, type RankProblem, type RanksBackend, type SketchRows } from '../science/index.js';
 
 export interface RunOptions {
   /** null: neither read nor write the cache (--no-cache). */
@@ -286,7 +286,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
       let value: PointRanks | undefined;
       if (m.sketches) {
         const results = await Promise.all(m.sketches.map(async (sk) =>
-          [sk.kind, acceptDenseSketch(await inWorker<Float64Array>({ kind: 'eigen', a: sk.packed, n: sk.k }, P, undefined, sk.packed), sk.k, P)] as const));
+          [sk.kind, acceptSketch(await inWorker<Float64Array>({ kind: 'eigen', a: sk.packed, n: sk.k }, P, undefined, sk.packed), sk.k, P)] as const));
         if (results.every(([, r]) => r !== undefined)) {
           value = { params: P, ...Object.fromEntries(results), seconds: { products: m.products, eigen: (performance.now() - t0) / 1000 } };
         }

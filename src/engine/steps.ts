@@ -15,7 +15,7 @@ export const KIND_VERSIONS: Readonly<Record<StepKind, number>> = {
   network: 1,
   'input-rank': 1,
   prediction: 1,
-  ranks: 1,
+  ranks: 2,
   collect: 1,
 };
 

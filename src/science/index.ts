@@ -10,7 +10,8 @@ export { initNetwork, networkSpec, paramCount, layerLayout, lossAndGradient, for
 export { HessianOperator, unitDirections, type Directions, type ProductRequest, type Products } from './hessian/operator.js';
 export { denseHessians, symmetrize } from './hessian/dense.js';
 export { outerGram } from './hessian/gram.js';
-export { sketchRanks, DealtDirections, firstDenseSketch, acceptDenseSketch, type SketchOptions } from './hessian/sketch.js';
+export { sketchRanks, DealtDirections, type SketchOptions } from './hessian/sketch.js';
+export { PrefixChain, acceptSketch, firstSketchSize, type ChainSketch, type RankHints } from './hessian/chain.js';
 export { numericalRank, EPS, AMBIGUITY, type RankResult } from './rank.js';
 export { hessianRanks, inputCovarianceRank, usesDenseRoute, DENSE_MAX_PARAMS, type PointRanks, type RankOptions } from './ranks.js';
 export { inlineBackend, computeSketchRows, operatorFor, denseEigenvaluesOf, outerGramEigenvaluesOf, type RanksBackend, type RankProblem, type SketchDirections, type SketchRows, type SketchWhich } from './hessian/backend.js';

@@ -9,7 +9,7 @@ import type { Loss } from '../losses.js';
 import { numericalRank, type RankResult } from '../rank.js';
 import type { Dataset, HessianKind, Network } from '../types.js';
 import { denseHessians, symmetrize } from './dense.js';
-import { denseSketchRank, firstDenseSketch } from './sketch.js';
+import { denseSketchRank } from './sketch.js';
 import { HessianOperator } from './operator.js';
 
 export class HessianAccumulator {
@@ -33,33 +33,17 @@ export class HessianAccumulator {
   }
 
   /**
-   * Ranks of the current sums. With hints (e.g. the ranks at the previous sample size), each
-   * comes from a sketch of the dense sum sized by its hint, the stopping rule deciding (see
-   * denseSketchRank); without, from a full eigensolve of a symmetrised copy.
+   * Ranks of the current sums (of `kinds`, default all summed). With hints (e.g. the ranks at the
+   * previous sample size), each comes from a sketch of the dense sum sized by its hint, the
+   * stopping rule deciding (see denseSketchRank); without, from a full eigensolve of a
+   * symmetrised copy.
    */
-  /**
-   * The first sketch `ranks(hints, seed)` would take of each Hessian, as packed triangles to rank
-   * elsewhere (see firstDenseSketch / acceptDenseSketch: an accepted sketch gives exactly the rank
-   * `ranks` gives); undefined when some Hessian has no hint or would not be sketched.
-   */
-  sketches(hints: Partial<Record<HessianKind, number>> | undefined, seed = 0): { kind: HessianKind; k: number; packed: Float64Array }[] | undefined {
-    const P = this.params;
-    const out: { kind: HessianKind; k: number; packed: Float64Array }[] = [];
-    for (const kind of this.which) {
-      const hint = hints?.[kind];
-      if (hint === undefined) return undefined;
-      const first = firstDenseSketch(this.symmetrizedSum(kind), P, { initial: hint + 32, seed });
-      if (!first) return undefined;
-      out.push({ kind, ...first });
-    }
-    return out;
-  }
-
-  ranks(hints?: Partial<Record<HessianKind, number>>, seed = 0): Partial<Record<HessianKind, RankResult>> {
+  ranks(hints?: Partial<Record<HessianKind, number>>, seed = 0, kinds: readonly HessianKind[] = this.which): Partial<Record<HessianKind, RankResult>> {
     const P = this.params;
     const out: Partial<Record<HessianKind, RankResult>> = {};
     const eigen = (a: Float64Array, n: number): Float64Array => symmetricEigenvalues(a, n, { overwrite: true });
-    for (const kind of this.which) {
+    for (const kind of kinds) {
+      if (!this.which.includes(kind)) throw new RangeError(`accumulate: ${kind} is not summed here`);
       const m = this.symmetrizedSum(kind);
       const hint = hints?.[kind];
       out[kind] = hint === undefined ? numericalRank(eigen(m, P), P, 'dense') : denseSketchRank(m, P, eigen, { initial: hint + 32, seed });

@@ -9,6 +9,7 @@ import type { Dataset, HessianKind, LossName, Network } from '../types.js';
 import { denseHessians, symmetrize } from './dense.js';
 import { outerGram } from './gram.js';
 import { HessianOperator } from './operator.js';
+import { projectSketchRows } from './sketch.js';
 
 export interface SketchWhich {
   readonly loss: boolean;
@@ -67,34 +68,17 @@ export function operatorFor(p: RankProblem): { op: HessianOperator; loss: Loss }
  */
 export function computeSketchRows(op: HessianOperator, which: SketchWhich, dirs: SketchDirections, c0: number, kc: number, k: number, chunk = 64): SketchRows {
   if (c0 < 0 || kc < 0 || c0 + kc > k || k > dirs.count) throw new RangeError(`sketch rows ${c0}..${c0 + kc} outside 0..${k} (directions: ${dirs.count})`);
-  const { nnz, index, value } = dirs;
   const P = op.params;
   const base = (c0 * (c0 + 1)) / 2;
   const len = ((c0 + kc) * (c0 + kc + 1)) / 2 - base;
   const out: { functional?: Float64Array; loss?: Float64Array } = {};
   if (which.functional) out.functional = new Float64Array(len);
   if (which.loss) out.loss = new Float64Array(len);
-  const quads = nnz - (nnz % 4);
-  const project = (Y: Float64Array, dst: Float64Array, a: number, kk: number): void => {
-    for (let c = 0; c < kk; c++) {
-      const g = c0 + a + c, yo = c * P, so = (g * (g + 1)) / 2 - base;
-      for (let h = 0; h <= g; h++) {
-        const o = h * nnz;
-        let acc = 0, q = 0;
-        for (; q < quads; q += 4) {
-          acc += value[o + q] * Y[yo + index[o + q]] + value[o + q + 1] * Y[yo + index[o + q + 1]]
-            + value[o + q + 2] * Y[yo + index[o + q + 2]] + value[o + q + 3] * Y[yo + index[o + q + 3]];
-        }
-        for (; q < nnz; q++) acc += value[o + q] * Y[yo + index[o + q]];
-        dst[so + h] = acc;
-      }
-    }
-  };
   for (let a = 0; a < kc; a += chunk) {
     const kk = Math.min(chunk, kc - a);
     const prod = op.apply({ kind: 'sparse', ...dirs }, c0 + a, kk, { functional: which.functional, loss: which.loss });
-    if (out.functional) project(prod.functional!, out.functional, a, kk);
-    if (out.loss) project(prod.loss!, out.loss, a, kk);
+    if (out.functional) projectSketchRows(prod.functional!, P, dirs, c0 + a, kk, out.functional, base);
+    if (out.loss) projectSketchRows(prod.loss!, P, dirs, c0 + a, kk, out.loss, base);
   }
   return out;
 }

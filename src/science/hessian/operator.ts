@@ -129,6 +129,18 @@ export class HessianOperator {
     return res;
   }
 
+  /**
+   * Adds H_F v and/or H_O v for direction rows [c0, c0 + kc) of dirs into F and O (kc x P each,
+   * row c at c * P), over all samples: running sums grow in place, with no product arrays of
+   * their own (a chain of sample prefixes adds one part's products at a time).
+   */
+  accumulate(dirs: Directions, c0: number, kc: number, F: Float64Array | undefined, O: Float64Array | undefined): void {
+    const P = this.params;
+    if (c0 < 0 || kc < 0 || c0 + kc > dirs.count) throw new RangeError(`hessian: direction rows ${c0}..${c0 + kc} outside 0..${dirs.count}`);
+    for (const out of [F, O]) if (out && out.length < kc * P) throw new RangeError(`hessian: ${kc} x ${P} sums need ${kc * P} values, got ${out.length}`);
+    for (const batch of this.batches) this.applyBatch(batch, dirs, c0, kc, F, O, undefined);
+  }
+
   private applyBatch(
     batch: Batch, dirs: Directions, c0: number, kc: number,
     F: Float64Array | undefined, O: Float64Array | undefined, jvOut: Float64Array | undefined,

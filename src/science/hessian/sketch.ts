@@ -96,6 +96,29 @@ export class DealtDirections {
 }
 
 /**
+ * Rows g0 .. g0 + count - 1 of a sketch's packed lower triangle from the products Y (row c is
+ * H omega_{g0 + c}, P values): entry (g, h), h <= g, is omega_h . (H omega_g), written at
+ * g(g + 1)/2 + h - base of dst. Four nonzeros of omega_h per step.
+ */
+export function projectSketchRows(Y: Float64Array, P: number, dirs: SketchDirections, g0: number, count: number, dst: Float64Array, base: number): void {
+  const { nnz, index, value } = dirs;
+  const quads = nnz - (nnz % 4);
+  for (let c = 0; c < count; c++) {
+    const g = g0 + c, yo = c * P, so = (g * (g + 1)) / 2 - base;
+    for (let h = 0; h <= g; h++) {
+      const o = h * nnz;
+      let acc = 0, q = 0;
+      for (; q < quads; q += 4) {
+        acc += value[o + q] * Y[yo + index[o + q]] + value[o + q + 1] * Y[yo + index[o + q + 1]]
+          + value[o + q + 2] * Y[yo + index[o + q + 2]] + value[o + q + 3] * Y[yo + index[o + q + 3]];
+      }
+      for (; q < nnz; q++) acc += value[o + q] * Y[yo + index[o + q]];
+      dst[so + h] = acc;
+    }
+  }
+}
+
+/**
  * Returns undefined when a requested Hessian looks (nearly) full-rank: the caller should go dense,
  * which is then both faster and more accurate than a sketch close to P.
  */
@@ -197,30 +220,6 @@ function denseSketchPlan(P: number, opts: SketchOptions): { nnz: number; margin:
   const margin = opts.margin ?? 16;
   const maxK = Math.floor((opts.maxFraction ?? 0.9) * P);
   return { nnz, margin, maxK, first: Math.min(Math.max(opts.initial ?? 128, 2 * margin), maxK) };
-}
-
-/**
- * The first sketch denseSketchRank would try, as a packed lower triangle (fresh, so it can be
- * handed to another thread), with its size; undefined when denseSketchRank would not sketch.
- * Its eigenvalues (symmetricEigenvalues with { packed: true }) are bit for bit the ones
- * denseSketchRank computes first; `acceptDenseSketch` applies the same stopping rule, so a sketch
- * it accepts gives exactly denseSketchRank's result.
- */
-export function firstDenseSketch(h: Float64Array, P: number, opts: SketchOptions = {}): { k: number; packed: Float64Array } | undefined {
-  const { nnz, margin, maxK, first: k } = denseSketchPlan(P, opts);
-  if (!(k > margin && k <= maxK)) return undefined;
-  const dirs = new DealtDirections(P, nnz, opts.seed ?? 0, k);
-  dirs.growTo(k);
-  const S = denseSketchMatrix(h, P, dirs, k);
-  const packed = new Float64Array((k * (k + 1)) / 2);
-  for (let i = 0, o = 0; i < k; o += ++i) packed.set(S.subarray(i * k, i * k + i + 1), o);
-  return { k, packed };
-}
-
-/** denseSketchRank's verdict on its first sketch: the rank when the stopping rule holds, else undefined. */
-export function acceptDenseSketch(eigenvalues: Float64Array, k: number, P: number, opts: SketchOptions = {}): RankResult | undefined {
-  const r = numericalRank(eigenvalues, P, `dense sketch ${k}`);
-  return r.rank <= k - (opts.margin ?? 16) ? r : undefined;
 }
 
 /** S = Omega^T H Omega for the first k dealt directions (k x k, a reused buffer: consume it before the next call). */
