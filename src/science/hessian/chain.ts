@@ -23,14 +23,10 @@ import { numericalRank, type RankResult } from '../rank.js';
 import type { Dataset, HessianKind, Network } from '../types.js';
 import { HessianAccumulator, sliceSamples } from './accumulate.js';
 import { HessianOperator } from './operator.js';
-import { DealtDirections, projectSketchRows } from './sketch.js';
+import { DENSE_SKETCH_MAX_FRACTION as MAX_FRACTION, DealtDirections, SKETCH_MARGIN as MARGIN, SKETCH_NNZ as NNZ, projectSketchRows } from './sketch.js';
 
 export type RankHints = Partial<Record<HessianKind, number>>;
 
-/** Nonzeros per sketch direction, stopping margin, and the largest first sketch (fraction of P): denseSketchRank's defaults. */
-const NNZ = 16;
-const MARGIN = 16;
-const MAX_FRACTION = 0.9;
 /** Directions per operator call: bounds the R-op workspace. */
 const CHUNK = 64;
 

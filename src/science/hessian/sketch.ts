@@ -15,6 +15,12 @@ import { numericalRank, type RankResult } from '../rank.js';
 import { Rng } from '../random.js';
 import type { RankProblem, RanksBackend, SketchDirections } from './backend.js';
 
+/** Nonzeros per sketch column; a sketch stops when its rank is at least this margin below its size. */
+export const SKETCH_NNZ = 16;
+export const SKETCH_MARGIN = 16;
+/** A sketch of a dense matrix larger than this fraction of P gives way to its full eigensolve. */
+export const DENSE_SKETCH_MAX_FRACTION = 0.9;
+
 export interface SketchOptions {
   /** Nonzeros per sketch column (default 16). */
   readonly nnz?: number;
@@ -126,8 +132,8 @@ export async function sketchRanks(
   p: RankProblem, which: { loss: boolean; functional: boolean }, backend: RanksBackend, opts: SketchOptions = {},
 ): Promise<SketchResult | undefined> {
   const P = p.net.theta.length;
-  const nnz = Math.min(opts.nnz ?? 16, P);
-  const margin = opts.margin ?? 16;
+  const nnz = Math.min(opts.nnz ?? SKETCH_NNZ, P);
+  const margin = opts.margin ?? SKETCH_MARGIN;
   const maxK = Math.floor((opts.maxFraction ?? 0.8) * P);
   const parallel = Math.max(1, opts.parallel ?? 1);
   const kinds = (['loss', 'functional'] as const).filter((h) => which[h]);
@@ -198,8 +204,10 @@ function assemble(prev: Float64Array | undefined, done: number, k: number, bound
  * sketch would exceed `maxFraction` of P (default 0.9). Does not modify h.
  */
 export function denseSketchRank(h: Float64Array, P: number, eigen: (a: Float64Array, n: number) => Float64Array, opts: SketchOptions = {}): RankResult {
-  const { nnz, margin, maxK, first } = denseSketchPlan(P, opts);
-  let k = first;
+  const nnz = Math.min(opts.nnz ?? SKETCH_NNZ, P);
+  const margin = opts.margin ?? SKETCH_MARGIN;
+  const maxK = Math.floor((opts.maxFraction ?? DENSE_SKETCH_MAX_FRACTION) * P);
+  let k = Math.min(Math.max(opts.initial ?? 128, 2 * margin), maxK);
   const dirs = new DealtDirections(P, nnz, opts.seed ?? 0, k);
   while (k > margin && k <= maxK) {
     dirs.growTo(k);
@@ -212,14 +220,6 @@ export function denseSketchRank(h: Float64Array, P: number, eigen: (a: Float64Ar
   }
   const copy = new Float64Array(h);
   return numericalRank(eigen(copy, P), P, 'dense');
-}
-
-/** Sizes of denseSketchRank: nonzeros per column, stopping margin, largest size, first size. */
-function denseSketchPlan(P: number, opts: SketchOptions): { nnz: number; margin: number; maxK: number; first: number } {
-  const nnz = Math.min(opts.nnz ?? 16, P);
-  const margin = opts.margin ?? 16;
-  const maxK = Math.floor((opts.maxFraction ?? 0.9) * P);
-  return { nnz, margin, maxK, first: Math.min(Math.max(opts.initial ?? 128, 2 * margin), maxK) };
 }
 
 /** S = Omega^T H Omega for the first k dealt directions (k x k, a reused buffer: consume it before the next call). */
