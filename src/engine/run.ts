@@ -238,17 +238,21 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
 
   /**
    * The members of a chain part this run computes (see claimChainPart), with what their job needs:
-   * the data and network of the largest member only (the chain derives its sketch hints itself,
+   * the data and network of the largest wanted member only (the chain derives its sketch hints itself,
    * see chainRanks). Undefined when another process computes them all.
    */
   const chainJobInput = async (wantedPart: PlanStep[]) => {
+    // The largest wanted member's samples hold every member's (prefixes): resolved while claiming.
+    const widest = wantedPart[wantedPart.length - 1]!;
+    const inputs = Promise.all([
+      resolve(plan.byId.get(widest.inputs.dataset)!) as Promise<Dataset>,
+      resolve(plan.byId.get(widest.inputs.network)!) as Promise<Network>,
+    ]);
+    inputs.catch(() => undefined);
     const part = await claimChainPart(wantedPart);
     if (part.length === 0) return undefined;
     const largest = part[part.length - 1]!;
-    const [data, net] = await Promise.all([
-      resolve(plan.byId.get(largest.inputs.dataset)!) as Promise<Dataset>,
-      resolve(plan.byId.get(largest.inputs.network)!) as Promise<Network>,
-    ]);
+    const [data, net] = await inputs;
     const cfg = largest.config;
     const problem: RankProblem = { net, data, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
     return { part, problem, which: cfg.hessians, boundaries: largest.chain!.boundaries, P: net.theta.length };

@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { expandSweep, loadStudy } from '../pipeline/index.js';
+import { expandSweep, loadStudy, type Point, type Study } from '../pipeline/index.js';
 import { gitInfo, resultsDir, writeResults } from '../report/results.js';
 import { removeStamp, resultsStamp, upToDateFiles, writeStamp } from '../report/stamp.js';
 import type { PointSpectra } from '../report/model.js';
@@ -34,6 +34,8 @@ export interface StudyOptions {
   readonly redis?: string;
   /** Refuse the study when its memory estimate is over this many bytes (default: a fraction of the machine's memory; see memory.ts). */
   readonly maxMemory?: number;
+  /** The study `file` holds, already read and checked by the caller (the CLI's pre-check): not read again. */
+  readonly loaded?: { readonly study: Study; readonly points: readonly Point[] };
 }
 
 export interface StudyRun {
@@ -59,7 +61,7 @@ export async function loadPlan(file: string): Promise<Plan> {
 }
 
 export async function runStudy(file: string, opts: StudyOptions = {}): Promise<StudyRun> {
-  const plan = await loadPlan(file);
+  const plan = opts.loaded ? await planStudy(opts.loaded.study, opts.loaded.points) : await loadPlan(file);
   assertInside(opts.results ?? 'results', resultsDir(opts.results ?? 'results', plan.study));
   // Refuse what cannot fit before any work (remote runs compute on the workers' machines).
   if (!opts.redis) await checkStudyMemory(plan, opts);

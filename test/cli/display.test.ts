@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { PlainDisplay, TerminalDisplay, createDisplay } from '../../src/cli/display.js';
+import { PlainDisplay, createDisplay } from '../../src/cli/display.js';
+import { TerminalDisplay } from '../../src/cli/terminalDisplay.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import type { Plan, PlanStep } from '../../src/engine/plan.js';
 import type { RunResult } from '../../src/engine/run.js';
@@ -34,7 +35,7 @@ function result(over: Partial<RunResult> = {}): RunResult {
 
 test('plain display: one line per finished step, on the given writer', async () => {
   let text = '';
-  const d = createDisplay({ write: (t) => (text += t) });
+  const d = await createDisplay({ write: (t) => (text += t) });
   assert.ok(d instanceof PlainDisplay);
   const events: EngineEvent[] = [
     { type: 'plan', plan: PLAN },
@@ -82,7 +83,7 @@ test('terminal display: a line per step kind with counts; untouched kinds are sk
   const term = fakeTerminal();
   const other = fakeTerminal();
   let written = '';
-  const d = createDisplay({ write: (t) => (written += t), terminal: term, other });
+  const d = await createDisplay({ write: (t) => (written += t), terminal: term, other });
   assert.ok(d instanceof TerminalDisplay);
   d.onEvent({ type: 'plan', plan: PLAN });
   // Let listr2 start drawing, then feed events.
@@ -107,7 +108,7 @@ test('terminal display: a line per step kind with counts; untouched kinds are sk
 
 test('terminal display: a failed kind names its failed steps; an interrupted run says so', async () => {
   const term = fakeTerminal();
-  const d = createDisplay({ write: () => undefined, terminal: term, other: fakeTerminal() });
+  const d = await createDisplay({ write: () => undefined, terminal: term, other: fakeTerminal() });
   d.onEvent({ type: 'plan', plan: PLAN });
   d.onEvent({ type: 'start', step: step('ranks[seed=1]') });
   d.onEvent({ type: 'start', step: step('ranks[seed=2]') });

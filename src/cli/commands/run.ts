@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { RunResult } from '../../engine/run.js';
-import { runStudy, type StudyRun } from '../../engine/study.js';
+import { runStudy, type StudyOptions, type StudyRun } from '../../engine/study.js';
 import { loadCheckedStudy } from '../datafiles.js';
 import { createDisplay, type Display } from '../display.js';
 import { cacheWriteHint } from '../../engine/cache.js';
@@ -63,9 +63,9 @@ export const INTERRUPTED_MESSAGE = 'interrupted: finished steps are cached; reru
 
 export async function runCommand(opts: RunOptions, io: CliIO): Promise<number> {
   // Problems of the file and missing dataset files are reported before anything starts.
-  await loadCheckedStudy(opts.file);
+  const loaded = await loadCheckedStudy(opts.file);
 
-  const display = createDisplay({ write: io.err, terminal: io.progressStream });
+  const display = await createDisplay({ write: io.err, terminal: io.progressStream });
   const controller = new AbortController();
   let interrupts = 0;
   const stopListening = io.onInterrupt(() => {
@@ -81,14 +81,14 @@ export async function runCommand(opts: RunOptions, io: CliIO): Promise<number> {
   });
 
   try {
-    return await runAndReport(opts, io, display, controller.signal);
+    return await runAndReport(opts, loaded, io, display, controller.signal);
   } finally {
     // Until here a Ctrl-C is ours (after the run: the second one exits at once).
     stopListening();
   }
 }
 
-async function runAndReport(opts: RunOptions, io: CliIO, display: Display, signal: AbortSignal): Promise<number> {
+async function runAndReport(opts: RunOptions, loaded: StudyOptions['loaded'], io: CliIO, display: Display, signal: AbortSignal): Promise<number> {
   const t0 = performance.now();
   let outcome: StudyRun;
   try {
@@ -102,6 +102,7 @@ async function runAndReport(opts: RunOptions, io: CliIO, display: Display, signa
       ...(opts.redis ? { redis: opts.redis } : {}),
       signal,
       onEvent: display.onEvent,
+      loaded,
     });
   } catch (err) {
     await display.finish();
