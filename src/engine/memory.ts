@@ -5,8 +5,9 @@
  * The model follows what the routes of `science/ranks.ts` allocate (all float64, 8 bytes):
  * - dense route (P <= 1,200): one P x P Hessian at a time, eigensolved in place, plus the one
  *   before it not yet collected: about 2 - 3 P^2 (one more per extra Hessian, up to 3);
- * - prefix-sum chains (sample-size sweeps): a running P x P sum per Hessian, the batch's P x P
- *   per Hessian and a copy to eigensolve: (2 h + 1) P^2;
+ * - prefix-sum chains (sample-size sweeps): running sums of sketch products H Omega (H_F and H_O,
+ *   at most 0.9 P rows of P each) and, for a Hessian whose sketch is refused or unhinted, a
+ *   running P x P sum per Hessian and a copy to eigensolve: under (2 h + 1) P^2;
  * - sketch route (P > 1,200): per sketched Hessian the k x k sketch, a copy for the eigensolve,
  *   the worker's copy and the new rows: about 4 k^2, with k the sketch size. For linear networks
  *   without bias k starts at the paper's prediction + 32 (computed from an upper bound of the
@@ -110,7 +111,7 @@ export function ranksStepBytes(s: StepShape): { bytes: number; route: string } {
   const P2 = F64 * P * P;
   const h = s.hessians.length;
   const ws = operatorBytes(s);
-  if (s.chain) return { bytes: (2 * h + 1) * P2 + ws, route: `prefix sums, dense P ${P}` };
+  if (s.chain) return { bytes: (2 * h + 1) * P2 + ws, route: `prefix sums, P ${P}` };
   if (P <= DENSE_MAX_PARAMS) return { bytes: Math.min(3, h + 1) * P2 + ws, route: `dense P ${P}` };
   const N = s.samples;
   const NK = N * s.outputs;

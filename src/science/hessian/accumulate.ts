@@ -2,6 +2,8 @@
  * Running sums of dense Hessians over growing sample prefixes, for sample-size sweeps: the ranks
  * at N = 10, 20, ..., 400 reuse the sums of earlier batches instead of starting over at every N.
  * Only for networks small enough for the dense route (P x P matrices per requested Hessian).
+ * PrefixChain (chain.ts) sums sketch products instead and falls back to these for a Hessian
+ * without a rank hint, or whose sketch the stopping rule refuses.
  */
 import { symmetricEigenvalues } from '../linalg/eigen.js';
 import { scratch } from '../linalg/scratch.js';

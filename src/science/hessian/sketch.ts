@@ -199,7 +199,7 @@ function assemble(prev: Float64Array | undefined, done: number, k: number, bound
 
 /**
  * Rank of a dense symmetric P x P matrix through the same sketch, for when the matrix is at hand
- * but its full eigensolve is the cost (prefix sums across sample sizes): S = Omega^T H Omega costs
+ * but its full eigensolve is the cost (a chain's dense prefix sums, see chain.ts): S = Omega^T H Omega costs
  * P * k * nnz, the eigensolve k^3 instead of P^3. Falls back to the full eigensolve when the
  * sketch would exceed `maxFraction` of P (default 0.9). Does not modify h.
  */
