@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/science/random.js';
-import { fusedBlocks2, jacobiEigenvalues, symmetricEigenvalues, wasmKernelAvailable, type SymmetricEigenOptions } from '../../src/science/linalg/eigen.js';
+import { FOUR_ROW_BLOCKS_FROM, fusedBlocks2, fusedBlocks4, jacobiEigenvalues, symmetricEigenvalues, wasmKernelAvailable, type SymmetricEigenOptions } from '../../src/science/linalg/eigen.js';
 
 const EPS = 2.220446049250313e-16;
 
@@ -70,12 +70,16 @@ function assertAscending(w: Float64Array): void {
 }
 
 /**
- * The same suite runs against the JavaScript reference kernel and the WebAssembly SIMD kernel
- * (kernels/fused.wat); a last test checks that they give bit-identical eigenvalues.
+ * The same suite runs against the JavaScript reference kernels and the WebAssembly SIMD kernels
+ * (kernels/fused.wat), with the default choice of row blocks (two rows below
+ * FOUR_ROW_BLOCKS_FROM, which these sizes stay under) and with four-row blocks everywhere; a
+ * last test checks that they give bit-identical eigenvalues.
  */
-function suite(kernel: 'js' | 'wasm'): void {
-  const eig = (a: Float64Array, n: number, o: SymmetricEigenOptions = {}): Float64Array => symmetricEigenvalues(a, n, { ...o, kernel });
-  const t = (name: string, fn: () => void): void => { test(`${name} [${kernel}]`, fn); };
+function suite(kernel: 'js' | 'wasm', fourRowBlocksFrom?: number): void {
+  const eig = (a: Float64Array, n: number, o: SymmetricEigenOptions = {}): Float64Array =>
+    symmetricEigenvalues(a, n, { ...o, kernel, ...(fourRowBlocksFrom !== undefined ? { fourRowBlocksFrom } : {}) });
+  const label = fourRowBlocksFrom === undefined ? kernel : `${kernel}, four-row blocks from ${fourRowBlocksFrom}`;
+  const t = (name: string, fn: () => void): void => { test(`${name} [${label}]`, fn); };
 
   t('wrong lengths throw RangeErrors naming the function', () => {
     assert.throws(() => eig(new Float64Array(5), 2), (e: unknown) => e instanceof RangeError && /symmetricEigenvalues/.test(e.message));
@@ -289,7 +293,8 @@ function suite(kernel: 'js' | 'wasm'): void {
 }
 
 suite('js');
-if (wasmKernelAvailable()) suite('wasm');
+suite('js', 0);
+if (wasmKernelAvailable()) { suite('wasm'); suite('wasm', 0); }
 else test('WebAssembly SIMD kernel', (t) => t.skip('WebAssembly SIMD unavailable: only the JS kernel was tested'));
 
 test('the WebAssembly and JavaScript kernels give bit-identical eigenvalues', () => {
@@ -298,11 +303,15 @@ test('the WebAssembly and JavaScript kernels give bit-identical eigenvalues', ()
   for (const n of [2, 3, 4, 5, 8, 9, 17, 64, 131, 300]) {
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) { const v = rng.normal(); a[i * n + j] = v; a[j * n + i] = v; }
-    const w = symmetricEigenvalues(a, n, { kernel: 'wasm' });
-    const js = symmetricEigenvalues(a, n, { kernel: 'js' });
-    for (let i = 0; i < n; i++) assert.ok(Object.is(w[i], js[i]), `n=${n} eigenvalue ${i}: ${w[i]} vs ${js[i]}`);
+    // Two-row blocks only, four-row only, and both within one reduction (passes of 100+ rows take four).
+    for (const fourRowBlocksFrom of [FOUR_ROW_BLOCKS_FROM, 0, 100]) {
+      const w = symmetricEigenvalues(a, n, { kernel: 'wasm', fourRowBlocksFrom });
+      const js = symmetricEigenvalues(a, n, { kernel: 'js', fourRowBlocksFrom });
+      for (let i = 0; i < n; i++) assert.ok(Object.is(w[i], js[i]), `n=${n}, four rows from ${fourRowBlocksFrom}: eigenvalue ${i}: ${w[i]} vs ${js[i]}`);
+    }
   }
   assert.equal(typeof fusedBlocks2, 'function');
+  assert.equal(typeof fusedBlocks4, 'function');
 });
 
 test('a packed lower triangle gives the eigenvalues of the full matrix, bit for bit, with either kernel; its prefix is the leading block', () => {

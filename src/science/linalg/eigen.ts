@@ -17,11 +17,12 @@
  *      The rank-2 update of step i is fused with the product A v' of step i-1 (the next
  *      reflector v' only needs the last row of the block, which is updated first), so each
  *      step makes one pass over the trailing block, reading and writing each entry once, and
- *      the pass takes two rows at a time to share the vector loads between them. That pass runs
- *      in WebAssembly SIMD (kernels/fused.wat, f64x2; about 1.7x the best plain-JS loop) with
- *      `fusedBlocks2` as its operation-for-operation JavaScript reference: both give the same
- *      bits, so results do not depend on which one ran. The kernel's memory (packed matrix and
- *      work vectors) grows to the largest matrix seen and is kept for reuse.
+ *      the pass takes two rows at a time (four from FOUR_ROW_BLOCKS_FROM rows up) to share the
+ *      vector loads between them. That pass runs in WebAssembly SIMD (kernels/fused.wat, f64x2;
+ *      about 1.7x the best plain-JS loop) with `fusedBlocks2` and `fusedBlocks4` as its
+ *      operation-for-operation JavaScript references: both give the same bits, so results do
+ *      not depend on which one ran. The kernel's memory (packed matrix and work vectors) grows
+ *      to the largest matrix seen and is kept for reuse.
  *      Cost 4/3 n^3 flops in n^3/6 entry visits; no allocation inside the loops.
  *   3. Eigenvalues of the tridiagonal matrix by LAPACK dsterf (Pal-Walker-Kahan root-free
  *      implicit QL/QR with Wilkinson-type shifts), O(n^2).
@@ -55,11 +56,18 @@ export interface SymmetricEigenOptions {
    * The leading m x m block of such a matrix is its first m(m+1)/2 values.
    */
   packed?: boolean;
+  /**
+   * Passes over at least this many rows use four-row blocks, smaller ones two (default
+   * FOUR_ROW_BLOCKS_FROM; the eigenvalues depend on it in the last bits). Tests set it low to
+   * check both kernels against their references.
+   */
+  fourRowBlocksFrom?: number;
 }
 
 /** The WebAssembly SIMD kernel (kernels/fused.wat), or null where WebAssembly SIMD is missing. */
 interface WasmKernel {
   readonly memory: WebAssembly.Memory;
+  readonly fused4: (t: number, m: number, u: number, q: number, v: number, p: number) => number;
   readonly fused2: (t: number, m: number, u: number, q: number, v: number, p: number) => number;
 }
 let wasmKernel: WasmKernel | null | undefined;
@@ -70,7 +78,7 @@ function loadWasm(): WasmKernel | null {
     const bytes = Buffer.from(WASM_BASE64, 'base64');
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
     const ex = instance.exports as unknown as WasmKernel;
-    wasmKernel = { memory: ex.memory, fused2: ex.fused2 };
+    wasmKernel = { memory: ex.memory, fused4: ex.fused4, fused2: ex.fused2 };
   } catch {
     wasmKernel = null;
   }
@@ -89,17 +97,29 @@ interface Workspace {
   readonly fused: FusedBlocks;
 }
 
-/** Runs the 4-row blocks of the fused pass; returns the first row left for the scalar tail. */
+/** Runs the row blocks of the fused pass; returns the first row left for the scalar tail. */
 type FusedBlocks = (t: Float64Array, m: number, u: Float64Array, q: Float64Array, v: Float64Array, p: Float64Array) => number;
 
-function wasmWorkspace(k: WasmKernel, n: number, packedLen: number): Workspace {
+/**
+ * Passes over at least this many rows take four rows per block, smaller ones two (see
+ * kernels/fused.wat: measured crossover of the two kernels on this machine, ~1,600 rows).
+ */
+export const FOUR_ROW_BLOCKS_FROM = 1600;
+
+/** The JavaScript reference pass: the same choice of block as the WebAssembly kernel. */
+function jsBlocks(fourFrom: number): FusedBlocks {
+  return (t, m, u, q, v, p) => (m >= fourFrom ? fusedBlocks4 : fusedBlocks2)(t, m, u, q, v, p);
+}
+
+function wasmWorkspace(k: WasmKernel, n: number, packedLen: number, fourFrom: number): Workspace {
   const bytes = 8 * (packedLen + 4 * n) + 64;
   const have = k.memory.buffer.byteLength;
   if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / 65536));
   const buf = k.memory.buffer;
   const t = new Float64Array(buf, 0, packedLen);
   const vecs = [0, 1, 2, 3].map((i) => new Float64Array(buf, 8 * (packedLen + i * n), n)) as Workspace['vecs'];
-  const fused: FusedBlocks = (tt, m, u, q, v, p) => k.fused2(tt.byteOffset, m, u.byteOffset, q.byteOffset, v.byteOffset, p.byteOffset);
+  const fused: FusedBlocks = (tt, m, u, q, v, p) =>
+    (m >= fourFrom ? k.fused4 : k.fused2)(tt.byteOffset, m, u.byteOffset, q.byteOffset, v.byteOffset, p.byteOffset);
   return { t, vecs, fused };
 }
 
@@ -157,7 +177,8 @@ export function symmetricEigenvalues(
 
   // Pack the lower triangle row after row (in place when overwriting: the destination of
   // each entry is never after its source, and sources are read before they are overwritten).
-  const ws = wasm ? wasmWorkspace(wasm, n, packedLen) : undefined;
+  const fourFrom = opts.fourRowBlocksFrom ?? FOUR_ROW_BLOCKS_FROM;
+  const ws = wasm ? wasmWorkspace(wasm, n, packedLen, fourFrom) : undefined;
   const t: Float64Array = ws ? ws.t : opts.overwrite ? a : new Float64Array(packedLen);
   if (opts.packed) {
     if (t !== a) t.set(a);
@@ -174,7 +195,7 @@ export function symmetricEigenvalues(
   const d = new Float64Array(n);
   const e = new Float64Array(n); // e[i] couples i and i+1 (QL convention); e[n-1] = 0
   const vecs = ws ? ws.vecs : ([0, 1, 2, 3].map(() => new Float64Array(n)) as Workspace['vecs']);
-  tridiagonalizePacked(t, n, d, e, vecs, ws ? ws.fused : fusedBlocks2);
+  tridiagonalizePacked(t, n, d, e, vecs, ws ? ws.fused : jsBlocks(fourFrom));
   tridiagonalQL(d, e, n);
   scaleByPow2(d, n, expo);
   d.sort();
@@ -346,8 +367,9 @@ function matvecPacked(t: Float64Array, m: number, v: Float64Array, p: Float64Arr
 
 /**
  * The fused pass. For rows j = 0..m of the packed block: A[j][k] -= u_j q_k + q_j u_k
- * (k <= j), then p += A v with the updated entries (p pre-zeroed). Rows go two at a time
- * through `blocks` (the WebAssembly SIMD kernel, or fusedBlocks2 below), then one at a time.
+ * (k <= j), then p += A v with the updated entries (p pre-zeroed). Rows go two or four at a
+ * time through `blocks` (the WebAssembly SIMD kernels, or fusedBlocks4 / fusedBlocks2 below),
+ * then one at a time.
  */
 function fusedUpdateMatvec(
   t: Float64Array, m: number, u: Float64Array, q: Float64Array, v: Float64Array, p: Float64Array, blocks: FusedBlocks,
@@ -372,7 +394,73 @@ function fusedUpdateMatvec(
 }
 
 /**
- * The reference of kernels/fused.wat, operation for operation: rows j, j+1 while j + 1 <= m;
+ * The reference of kernels/fused.wat's fused4, operation for operation: rows j..j+3 while j + 3 <= m;
+ * columns k < j in pairs whose two lanes accumulate separately (lane 0 even k, lane 1 odd k, an
+ * odd last column joining lane 0), then the 4 x 4 corner row by row. Four rows share each load
+ * of u, q, v, p. Returns the first row not processed.
+ */
+export function fusedBlocks4(t: Float64Array, m: number, u: Float64Array, q: Float64Array, v: Float64Array, p: Float64Array): number {
+  let j = 0;
+  let off = 0;
+  for (; j + 3 <= m; j += 4) {
+    const o0 = off, o1 = o0 + j + 1, o2 = o1 + j + 2, o3 = o2 + j + 3;
+    const u0 = u[j], q0 = q[j], v0 = v[j];
+    const u1 = u[j + 1], q1 = q[j + 1], v1 = v[j + 1];
+    const u2 = u[j + 2], q2 = q[j + 2], v2 = v[j + 2];
+    const u3 = u[j + 3], q3 = q[j + 3], v3 = v[j + 3];
+    let e0 = 0, e1 = 0, e2 = 0, e3 = 0; // lane 0: even k
+    let d0 = 0, d1 = 0, d2 = 0, d3 = 0; // lane 1: odd k
+    let k = 0;
+    for (; k + 1 < j; k += 2) {
+      for (let lane = 0; lane < 2; lane++) {
+        const kk = k + lane;
+        const uk = u[kk], qk = q[kk], vk = v[kk];
+        const a0 = t[o0 + kk] - u0 * qk - q0 * uk; t[o0 + kk] = a0;
+        const a1 = t[o1 + kk] - u1 * qk - q1 * uk; t[o1 + kk] = a1;
+        const a2 = t[o2 + kk] - u2 * qk - q2 * uk; t[o2 + kk] = a2;
+        const a3 = t[o3 + kk] - u3 * qk - q3 * uk; t[o3 + kk] = a3;
+        if (lane === 0) { e0 += a0 * vk; e1 += a1 * vk; e2 += a2 * vk; e3 += a3 * vk; }
+        else { d0 += a0 * vk; d1 += a1 * vk; d2 += a2 * vk; d3 += a3 * vk; }
+        p[kk] += (a0 * v0 + a1 * v1) + (a2 * v2 + a3 * v3);
+      }
+    }
+    if (k < j) {
+      const uk = u[k], qk = q[k], vk = v[k];
+      const a0 = t[o0 + k] - u0 * qk - q0 * uk; t[o0 + k] = a0;
+      const a1 = t[o1 + k] - u1 * qk - q1 * uk; t[o1 + k] = a1;
+      const a2 = t[o2 + k] - u2 * qk - q2 * uk; t[o2 + k] = a2;
+      const a3 = t[o3 + k] - u3 * qk - q3 * uk; t[o3 + k] = a3;
+      e0 += a0 * vk; e1 += a1 * vk; e2 += a2 * vk; e3 += a3 * vk;
+      p[k] += (a0 * v0 + a1 * v1) + (a2 * v2 + a3 * v3);
+    }
+    p[j] += e0 + d0;
+    p[j + 1] += e1 + d1;
+    p[j + 2] += e2 + d2;
+    p[j + 3] += e3 + d3;
+    // The 4 x 4 lower triangle in columns j..j+3.
+    let ro = off;
+    for (let r = 0; r < 4; r++) {
+      const jr = j + r;
+      const ur = u[jr], qr = q[jr], vr = v[jr];
+      let sr = 0;
+      for (let c = j; c < jr; c++) {
+        const a = t[ro + c] - ur * q[c] - qr * u[c];
+        t[ro + c] = a;
+        sr += a * v[c];
+        p[c] += a * vr;
+      }
+      const dd = t[ro + jr] - 2 * ur * qr;
+      t[ro + jr] = dd;
+      p[jr] += sr + dd * vr;
+      ro += jr + 1;
+    }
+    off = ro;
+  }
+  return j;
+}
+
+/**
+ * The reference of kernels/fused.wat's fused2, operation for operation: rows j, j+1 while j + 1 <= m;
  * columns k < j in pairs whose two lanes accumulate separately (lane 0 even k, lane 1 odd k, an
  * odd last column joining lane 0), then the 2 x 2 corner row by row. Both rows share each load
  * of u, q, v, p. Returns the first row not processed.
