@@ -50,6 +50,11 @@ export interface ChainSketch {
   readonly packed: Float64Array;
 }
 
+/**
+ * One chain: `advanceTo(n)` sums the data up to the boundary n, then `ranks(hints)` ranks that
+ * prefix here, or `sketches(hints)` hands its first sketches to be eigensolved elsewhere (the
+ * streamed chain; `acceptSketch` then gives the same verdict `ranks` would).
+ */
 export class PrefixChain {
   readonly params: number;
   /** Samples summed so far. */
