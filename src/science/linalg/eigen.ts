@@ -377,20 +377,28 @@ function fusedUpdateMatvec(
   let j = blocks(t, m, u, q, v, p);
   let off = (j * (j + 1)) / 2;
   // Remaining rows one at a time.
-  for (; j <= m; j++) {
-    const uj = u[j], qj = q[j], vj = v[j];
-    let s0 = 0;
-    for (let k = 0; k < j; k++) {
-      const a0 = t[off + k] - uj * q[k] - qj * u[k];
-      t[off + k] = a0;
-      s0 += a0 * v[k];
-      p[k] += a0 * vj;
-    }
-    const djj = t[off + j] - 2 * uj * qj;
-    t[off + j] = djj;
-    p[j] += s0 + djj * vj;
-    off += j + 1;
+  for (; j <= m; j++) off = updateRow(t, off, j, 0, u, q, v, p);
+}
+
+/**
+ * Row j of the packed block (at offset off), columns c0..j: A[j][c] -= u_j q_c + q_j u_c, then
+ * p[c] += A[j][c] v_j for c < j and p[j] += (sum of A[j][c] v_c) + A[j][j] v_j. The scalar part
+ * of every pass: whole rows after the blocks, and each block's corner (c0 = j of the block), in
+ * the order kernels/fused.wat performs it. Returns the offset of row j + 1.
+ */
+function updateRow(t: Float64Array, off: number, j: number, c0: number, u: Float64Array, q: Float64Array, v: Float64Array, p: Float64Array): number {
+  const uj = u[j], qj = q[j], vj = v[j];
+  let s = 0;
+  for (let c = c0; c < j; c++) {
+    const a = t[off + c] - uj * q[c] - qj * u[c];
+    t[off + c] = a;
+    s += a * v[c];
+    p[c] += a * vj;
   }
+  const djj = t[off + j] - 2 * uj * qj;
+  t[off + j] = djj;
+  p[j] += s + djj * vj;
+  return off + j + 1;
 }
 
 /**
@@ -437,24 +445,8 @@ export function fusedBlocks4(t: Float64Array, m: number, u: Float64Array, q: Flo
     p[j + 1] += e1 + d1;
     p[j + 2] += e2 + d2;
     p[j + 3] += e3 + d3;
-    // The 4 x 4 lower triangle in columns j..j+3.
-    let ro = off;
-    for (let r = 0; r < 4; r++) {
-      const jr = j + r;
-      const ur = u[jr], qr = q[jr], vr = v[jr];
-      let sr = 0;
-      for (let c = j; c < jr; c++) {
-        const a = t[ro + c] - ur * q[c] - qr * u[c];
-        t[ro + c] = a;
-        sr += a * v[c];
-        p[c] += a * vr;
-      }
-      const dd = t[ro + jr] - 2 * ur * qr;
-      t[ro + jr] = dd;
-      p[jr] += sr + dd * vr;
-      ro += jr + 1;
-    }
-    off = ro;
+    // The 4 x 4 lower triangle in columns j..j+3, row by row.
+    for (let r = 0; r < 4; r++) off = updateRow(t, off, j + r, j, u, q, v, p);
   }
   return j;
 }
@@ -495,24 +487,8 @@ export function fusedBlocks2(t: Float64Array, m: number, u: Float64Array, q: Flo
     }
     p[j] += e0 + d0;
     p[j + 1] += e1 + d1;
-    // The 2 x 2 lower triangle in columns j..j+1.
-    let ro = off;
-    for (let r = 0; r < 2; r++) {
-      const jr = j + r;
-      const ur = u[jr], qr = q[jr], vr = v[jr];
-      let sr = 0;
-      for (let c = j; c < jr; c++) {
-        const a = t[ro + c] - ur * q[c] - qr * u[c];
-        t[ro + c] = a;
-        sr += a * v[c];
-        p[c] += a * vr;
-      }
-      const dd = t[ro + jr] - 2 * ur * qr;
-      t[ro + jr] = dd;
-      p[jr] += sr + dd * vr;
-      ro += jr + 1;
-    }
-    off = ro;
+    // The 2 x 2 lower triangle in columns j..j+1, row by row.
+    for (let r = 0; r < 2; r++) off = updateRow(t, off, j + r, j, u, q, v, p);
   }
   return j;
 }
