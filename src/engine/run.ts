@@ -433,14 +433,14 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   try {
     if (!opts.remote) {
       await prepareChains();
-      // Heavy steps are due: start the worker threads now, and resolve the inputs of heavy steps
-      // (chains need only their largest sample's data) before the many light steps of the
-      // points, which the event loop would otherwise serve first.
+      // Heavy steps are due: start the worker threads now, and start the chain jobs (they resolve
+      // their largest sample's data themselves) and the inputs of the other heavy steps before
+      // the many light steps of the points, which the event loop would otherwise serve first.
       if (dueRanks.length > 0 || dueChains.length > 0) {
         warm = true;
         getPool();
-        const largest = dueChains.map((c) => c.reduce((a, b) => (b.config.dataset.samples > a.config.dataset.samples ? b : a)));
-        for (const s of [...largest, ...dueRanks]) {
+        const chainsQueued = startChainJobs();
+        for (const s of dueRanks) {
           for (const role of ['network', 'dataset']) {
             const id = s.inputs[role];
             if (id) resolve(plan.byId.get(id)!).catch(() => undefined);
@@ -448,7 +448,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
         }
         // Chain jobs need nothing else: queue them for the workers before the light steps start
         // (measured: 0.3 s sooner on the sample-size study).
-        await startChainJobs();
+        await chainsQueued;
       }
     }
     results = (await resolve(plan.byId.get(plan.collect)!)) as Results;

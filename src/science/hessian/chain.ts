@@ -123,8 +123,8 @@ export class PrefixChain {
   sketches(hints: RankHints | undefined): ChainSketch[] | undefined {
     const out: ChainSketch[] = [];
     for (const kind of this.which) {
-      const k = firstSketchSize(hints?.[kind], this.params);
-      if (k === undefined || k > this.rowsOf(kind)) return undefined;
+      const k = this.firstSize(kind, hints);
+      if (k === undefined) return undefined;
       out.push({ kind, k, packed: this.sketch(kind, k) });
     }
     return out;
@@ -138,8 +138,8 @@ export class PrefixChain {
     const out: Partial<Record<HessianKind, RankResult>> = {};
     const refused: HessianKind[] = [];
     for (const kind of this.which) {
-      const k = firstSketchSize(hints?.[kind], this.params);
-      const r = k !== undefined && k <= this.rowsOf(kind)
+      const k = this.firstSize(kind, hints);
+      const r = k !== undefined
         ? acceptSketch(symmetricEigenvalues(this.sketch(kind, k), k, { overwrite: true, packed: true }), k, this.params)
         : undefined;
       if (r) out[kind] = r;
@@ -147,6 +147,12 @@ export class PrefixChain {
     }
     if (refused.length > 0) Object.assign(out, this.denseSums().ranks(hints, 0, refused));
     return out;
+  }
+
+  /** The first sketch size of a Hessian at the current size, when its hint gives one this chain's rows cover. */
+  private firstSize(kind: HessianKind, hints: RankHints | undefined): number | undefined {
+    const k = firstSketchSize(hints?.[kind], this.params);
+    return k !== undefined && k <= this.rowsOf(kind) ? k : undefined;
   }
 
   private rowsOf(kind: HessianKind): number {
