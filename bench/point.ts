@@ -21,9 +21,7 @@ const data = args.images
 const net = initNetwork(networkSpec(data.d, args.hidden, data.k, 'linear', false), 'glorot', args.seed);
 const r = inputCovarianceRank(data).rank;
 const pred = predictRanks({ inputRank: r, outputs: data.k, hidden: args.hidden, loss: args.loss, activation: 'linear', bias: false });
-const ranks = await hessianRanks(net, data, args.loss, ['loss', 'outer', 'functional'], {
-  sketchHint: pred.applicable ? { loss: pred.loss, functional: pred.functional } : undefined,
-});
+const ranks = await hessianRanks(net, data, args.loss, ['loss', 'outer', 'functional']);
 const seconds = (performance.now() - t0) / 1000;
 const pick = (k: 'loss' | 'outer' | 'functional') => ({ rank: ranks[k]!.rank, gap: ranks[k]!.gap, ambiguous: ranks[k]!.ambiguous, method: ranks[k]!.method });
 console.log(JSON.stringify({

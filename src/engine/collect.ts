@@ -9,6 +9,7 @@ export const FIXED_COLUMNS = [
   'samples', 'input_dim', 'classes', 'params', 'rank_input_cov',
   'rank_loss', 'rank_outer', 'rank_functional', 'pred_loss', 'pred_outer', 'pred_functional',
   'gap_loss', 'gap_outer', 'gap_functional',
+  'pos_loss', 'neg_loss', 'pos_outer', 'neg_outer', 'pos_functional', 'neg_functional',
 ] as const;
 
 export type Cell = string | number | boolean | null | readonly SweepValue[];
@@ -30,6 +31,9 @@ export interface RankDetail {
   readonly ambiguous: boolean;
   readonly tolerance: number;
   readonly smax: number;
+  /** Kept eigenvalues that are positive / negative. */
+  readonly positive: number;
+  readonly negative: number;
 }
 
 export interface PointDetail {
@@ -62,7 +66,7 @@ function gapCell(r: RankResult | undefined): number | null {
 function detail(r: RankResult): RankDetail {
   return {
     rank: r.rank, method: r.method, gap: r.gap, keptMargin: r.keptMargin, droppedMargin: r.droppedMargin,
-    ambiguous: r.ambiguous, tolerance: r.tolerance, smax: r.smax,
+    ambiguous: r.ambiguous, tolerance: r.tolerance, smax: r.smax, positive: r.positive, negative: r.negative,
   };
 }
 
@@ -81,6 +85,7 @@ export function collectResults(params: CollectParams, values: readonly PointValu
       rank('loss'), rank('outer'), rank('functional'),
       predicted('loss'), predicted('outer'), predicted('functional'),
       gapCell(v.ranks.loss), gapCell(v.ranks.outer), gapCell(v.ranks.functional),
+      ...KINDS.flatMap((k) => [v.ranks[k]?.positive ?? null, v.ranks[k]?.negative ?? null]),
     ]);
     const ranks: Partial<Record<HessianKind, RankDetail>> = {};
     for (const k of KINDS) if (v.ranks[k]) ranks[k] = detail(v.ranks[k]!);

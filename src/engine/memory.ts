@@ -3,17 +3,16 @@
  * estimate, the limit and how to change it) instead of dying out of memory an hour in.
  *
  * The model follows what the routes of `science/ranks.ts` allocate (all float64, 8 bytes):
- * - dense route (P <= 1,200): one P x P Hessian at a time, eigensolved in place, plus the one
- *   before it not yet collected: about 2 - 3 P^2 (one more per extra Hessian, up to 3);
- * - prefix-sum chains (sample-size sweeps): running sums of sketch products H Omega (H_F and H_O,
- *   at most 0.9 P rows of P each) and, for a Hessian whose sketch is refused or unhinted, a
- *   running P x P sum per Hessian and a copy to eigensolve: under (2 h + 1) P^2;
- * - sketch route (P > 1,200): per sketched Hessian the k x k sketch, a copy for the eigensolve,
- *   the worker's copy and the new rows: about 4 k^2, with k the sketch size. For linear networks
- *   without bias k starts at the paper's prediction + 32 (computed from an upper bound of the
- *   input rank, min(d, N)); otherwise k may grow to 0.8 P and the route then falls back to dense
- *   P x P matrices, one per Hessian at once. H_O by its N K x N K Gram matrix (two of them and
- *   the layer products) when N K < P, else dense;
+ * - dense route (P <= 1,200, `rank.route: dense`, nonlinear networks): one P x P Hessian at a
+ *   time, eigensolved in place, plus the one before it not yet collected: about 2 - 3 P^2 (one
+ *   more per extra Hessian, up to 3);
+ * - subspace route (linear networks): per Hessian its k x k projection as a packed triangle, the
+ *   eigensolver's copy and the rows in flight: about 1.5 k^2, with k bounded from the shapes
+ *   (science `subspaceSizeBound`); should its check fail, the dense route (as above);
+ * - prefix-sum chains (sample-size sweeps): linear networks sum the products of the chain's
+ *   subspace, 2 k P (H_F and H_O), plus the projections; other networks running P x P sums per
+ *   Hessian and a copy to eigensolve: under (2 h + 1) P^2;
+ * - H_O by its N K x N K Gram matrix (two of them and the layer products) when that is smaller;
  * - the R-operator workspace of a chunk of 64 directions: 3 x 64 P products, 64 N K for J v and
  *   about 4 x 64 n (sum of widths) per batch of n samples, plus the forward pass of every batch
  *   (6 N sum of widths) and the data, per worker thread.
@@ -25,14 +24,15 @@
 import os from 'node:os';
 import type { Plan, PlanStep } from './plan.js';
 import { DENSE_MAX_PARAMS, outputCount } from './steps.js';
-import { predictRanks } from '../science/predictions.js';
+import { subspaceSizeBound } from '../science/hessian/subspace.js';
+import { DENSE_CHUNK } from '../science/hessian/dense.js';
 import { DEFAULT_MEMORY_FRACTION, formatBytes } from './size.js';
 
 export { DEFAULT_MEMORY_FRACTION, formatBytes, parseSize } from './size.js';
 
 const F64 = 8;
-/** Directions per R-operator call (dense.ts DENSE_CHUNK, backend.ts computeSketchRows). */
-const CHUNK = 64;
+/** Directions per R-operator call. */
+const CHUNK = DENSE_CHUNK;
 /** The Node process itself (V8, modules, report rendering). */
 const BASE_PROCESS = 160 * 1024 ** 2;
 /** Each worker thread (its isolate and modules). */
@@ -41,7 +41,7 @@ const BASE_WORKER = 60 * 1024 ** 2;
 export interface StepEstimate {
   readonly id: string;
   readonly bytes: number;
-  /** How the figure was reached, e.g. `dense P 840` or `sketch k 2482 of P 7280`. */
+  /** How the figure was reached, e.g. `dense P 840` or `subspace k <= 2450 of P 7280`. */
   readonly route: string;
 }
 
@@ -86,13 +86,16 @@ export interface StepShape {
   readonly outputs: number;
   readonly hidden: readonly number[];
   readonly hessians: readonly string[];
-  readonly linearNoBias: boolean;
-  readonly loss: string;
+  /** Linear activation on the automatic route: the subspace route applies. */
+  readonly linear: boolean;
+  readonly bias: boolean;
+  /** `rank.route: dense`. */
+  readonly dense: boolean;
   /** Samples per accumulation batch (default N). */
   readonly batchSize?: number;
   /** A prefix-sum chain member. */
   readonly chain?: boolean;
-  /** Worker threads the step's pieces may use at once (sketch route). */
+  /** Worker threads the step's pieces may use at once (subspace route). */
   readonly jobs: number;
 }
 
@@ -105,34 +108,33 @@ function operatorBytes(s: StepShape): number {
   return F64 * (3 * CHUNK * s.params + CHUNK * NK + 4 * CHUNK * n * sumW + 6 * s.samples * sumW + s.samples * (s.inputDim + s.outputs) + s.params);
 }
 
-/** Bytes one ranks step may hold at once, and how that was reached. */
-export function ranksStepBytes(s: StepShape): { bytes: number; route: string } {
+/** Bytes one spectrum step may hold at once, and how that was reached. */
+export function spectrumStepBytes(s: StepShape): { bytes: number; route: string } {
   const P = s.params;
   const P2 = F64 * P * P;
   const h = s.hessians.length;
   const ws = operatorBytes(s);
-  if (s.chain) return { bytes: (2 * h + 1) * P2 + ws, route: `prefix sums, P ${P}` };
-  if (P <= DENSE_MAX_PARAMS) return { bytes: Math.min(3, h + 1) * P2 + ws, route: `dense P ${P}` };
+  const sizes = [s.inputDim, ...s.hidden, s.outputs];
+  if (s.chain) {
+    if (s.linear && !s.dense) {
+      const k = subspaceSizeBound(sizes, s.samples, s.bias, true);
+      return { bytes: F64 * (2 * k * P + 1.5 * h * k * k) + 2 * ws, route: `prefix sums on a subspace k <= ${k} of P ${P}` };
+    }
+    return { bytes: (2 * h + 1) * P2 + ws, route: `prefix sums, P ${P}` };
+  }
+  if (s.dense || P <= DENSE_MAX_PARAMS) return { bytes: Math.min(3, h + 1) * P2 + ws, route: `dense P ${P}` };
   const N = s.samples;
   const NK = N * s.outputs;
-  let outer = 0;
-  if (s.hessians.includes('outer')) {
-    const maxW = Math.max(s.inputDim, ...s.hidden, s.outputs);
-    outer = NK < P ? F64 * (2 * NK * NK + N * N + 2 * NK * maxW) : 2 * P2;
+  const maxW = Math.max(s.inputDim, ...s.hidden, s.outputs);
+  const gram = F64 * (2 * NK * NK + N * N + 2 * NK * maxW);
+  if (!s.linear) {
+    const outerOnGram = s.hessians.includes('outer') && NK < P;
+    const denseKinds = s.hessians.filter((x) => x !== 'outer' || !outerOnGram).length;
+    return { bytes: (outerOnGram ? gram : 0) + Math.min(3, denseKinds + 1) * P2 + ws, route: `dense P ${P}${outerOnGram ? `, gram ${NK}` : ''}` };
   }
-  const sketched = s.hessians.filter((x) => x === 'loss' || x === 'functional').length;
-  const maxK = Math.floor(0.8 * P);
-  let k = maxK;
-  if (s.linearNoBias) {
-    const pred = predictRanks({ inputRank: Math.min(s.inputDim, N), outputs: s.outputs, hidden: s.hidden, loss: s.loss as never, activation: 'linear', bias: false });
-    if (pred.applicable) k = Math.min(maxK, Math.max(32, Math.max(pred.loss, pred.functional) + 32));
-  }
-  const sketch = F64 * sketched * 4 * k * k;
-  // Without a prediction the sketch may give up near 0.8 P and go dense: one P x P per Hessian at once.
-  const fallback = k >= maxK ? sketched * 2 * P2 : 0;
-  const lf = Math.max(sketch, fallback);
-  const route = sketched === 0 ? `gram ${NK} of P ${P}` : `sketch k ${k}${k >= maxK ? ' (or dense fallback)' : ''} of P ${P}`;
-  return { bytes: outer + lf + ws * Math.max(1, s.jobs), route };
+  const k = subspaceSizeBound(sizes, N, s.bias);
+  const sub = F64 * 1.5 * h * k * k;
+  return { bytes: Math.min(gram, sub) + sub + ws * Math.max(1, s.jobs), route: `subspace k <= ${k} of P ${P}` };
 }
 
 /** The shape of a plan step (first point it serves). */
@@ -146,18 +148,19 @@ export function shapeOf(plan: Plan, step: PlanStep, jobs: number): StepShape {
     outputs: outputCount(cfg),
     hidden: cfg.model.hidden,
     hessians: cfg.hessians,
-    linearNoBias: cfg.model.activation === 'linear' && !cfg.model.bias,
-    loss: cfg.loss,
+    linear: cfg.model.activation === 'linear',
+    bias: cfg.model.bias,
+    dense: cfg.rank.route === 'dense',
     ...(cfg.batch_size ? { batchSize: cfg.batch_size } : {}),
     chain: step.chain !== undefined,
     jobs,
   };
 }
 
-/** Bytes of any step: ranks by the model above; the light steps by their data. */
+/** Bytes of any step: spectra by the model above; the light steps by their data. */
 export function stepBytes(plan: Plan, step: PlanStep, jobs: number): StepEstimate {
   const s = shapeOf(plan, step, jobs);
-  if (step.kind === 'ranks') return { id: step.id, ...ranksStepBytes(s) };
+  if (step.kind === 'spectrum') return { id: step.id, ...spectrumStepBytes(s) };
   const data = F64 * s.samples * (s.inputDim + s.outputs) * 3;
   const bytes = step.kind === 'input-rank' ? data + F64 * 2 * s.inputDim * s.inputDim : step.kind === 'network' ? F64 * 2 * s.params : data;
   return { id: step.id, bytes, route: step.kind };

@@ -1,15 +1,17 @@
 /**
  * Planning: a study's points become a DAG of steps with readable ids and content-addressed keys.
  * Pure apart from hashing dataset files; computes nothing. Steps that several points share
- * (same key) appear once. Points that differ only in `dataset.samples` and are small enough for
- * dense Hessians form a chain: each point's ranks come from prefix sums over the chain's sample
- * sizes, so a sample-size sweep reuses the sums of earlier batches.
+ * (same key) appear once. Points that differ only in `dataset.samples` form a chain (see
+ * `chainable`): each point's spectra come from prefix sums over the chain's sample sizes, so a
+ * sample-size sweep reuses the sums of earlier batches. The heavy `spectrum` step computes the
+ * eigenvalues; the light `ranks` step reads ranks from them with the study's tolerance, so a
+ * tolerance sweep reuses the eigenvalues.
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
 import { ENGINE_VERSION, KEY_SALT, hashFile, stepKey, type KeyParts } from './keys.js';
 import {
-  DENSE_MAX_PARAMS, HEAVY_KINDS, KIND_VERSIONS, datasetFiles, datasetParams, layerSizes, outputCount, paramCountOf,
+  DENSE_MAX_PARAMS, HEAVY_KINDS, KIND_VERSIONS, chainable, datasetFiles, datasetParams, layerSizes, outputCount, paramCountOf,
   type StepKind,
 } from './steps.js';
 import { formatValue } from '../pipeline/expand.js';
@@ -36,7 +38,7 @@ export interface PlanStep {
   readonly points: readonly string[];
   /** Settings of the first point served (what the step computes from). */
   readonly config: Config;
-  /** Ranks steps that belong to a prefix-sum chain. */
+  /** Spectrum steps that belong to a prefix-sum chain. */
   readonly chain?: ChainInfo;
 }
 
@@ -46,7 +48,7 @@ export interface PlanPoint {
   readonly inputDim: number;
   readonly outputs: number;
   /** Step ids of this point, by kind. */
-  readonly steps: Readonly<Record<'dataset' | 'network' | 'input-rank' | 'prediction' | 'ranks', string>>;
+  readonly steps: Readonly<Record<'dataset' | 'network' | 'input-rank' | 'prediction' | 'spectrum' | 'ranks', string>>;
 }
 
 export interface Plan {
@@ -112,12 +114,18 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
       inputKeys: { inputRank: keys['input-rank'] }, inputIds: {}, files: {}, config: cfg,
     }, point.id);
     const chain = chains.get(point.index);
+    keys.spectrum = add({
+      kind: 'spectrum',
+      // batch_size is left out on purpose: it bounds memory and never changes a result.
+      params: { loss: cfg.loss, hessians: cfg.hessians, route: cfg.rank.route, denseMaxParams: DENSE_MAX_PARAMS, prefix: chain ? chain.boundaries : null },
+      inputKeys: { dataset: keys.dataset, network: keys.network },
+      inputIds: {}, files: {}, config: cfg, chain,
+    }, point.id);
     keys.ranks = add({
       kind: 'ranks',
-      // batch_size is left out on purpose: it bounds memory and never changes a result.
-      params: { loss: cfg.loss, hessians: cfg.hessians, denseMaxParams: DENSE_MAX_PARAMS, prefix: chain ? chain.boundaries : null },
-      inputKeys: { dataset: keys.dataset, network: keys.network, prediction: keys.prediction },
-      inputIds: {}, files: {}, config: cfg, chain,
+      params: { rtol: cfg.rank.rtol, atol: cfg.rank.atol },
+      inputKeys: { spectrum: keys.spectrum },
+      inputIds: {}, files: {}, config: cfg,
     }, point.id);
     pointKeys.push(keys);
     meta.push({ params: paramCountOf(cfg), inputDim: sizes[0], outputs: sizes[sizes.length - 1] });
@@ -126,7 +134,7 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   // Readable ids, then inputs by id.
   const idOf = assignIds(points, study.sweep.axes.map((a) => a.path), drafts);
   const steps: PlanStep[] = [];
-  const order: StepKind[] = ['dataset', 'network', 'input-rank', 'prediction', 'ranks'];
+  const order: StepKind[] = ['dataset', 'network', 'input-rank', 'prediction', 'spectrum', 'ranks'];
   for (const kind of order) {
     for (const [key, d] of drafts) {
       if (d.kind !== kind) continue;
@@ -164,21 +172,22 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
     steps: {
       dataset: idOf.get(pointKeys[i].dataset)!, network: idOf.get(pointKeys[i].network)!,
       'input-rank': idOf.get(pointKeys[i]['input-rank'])!, prediction: idOf.get(pointKeys[i].prediction)!,
-      ranks: idOf.get(pointKeys[i].ranks)!,
+      spectrum: idOf.get(pointKeys[i].spectrum)!, ranks: idOf.get(pointKeys[i].ranks)!,
     },
   }));
   return { study, points: planPoints, steps, byId: new Map(steps.map((s) => [s.id, s])), collect: 'collect' };
 }
 
 /**
- * Chains of points that differ only in dataset.samples, for the dense route. Returns, per point
- * index, the chain group and the sample sizes summed up to that point.
+ * Chains of points that differ only in dataset.samples (and the rank tolerance, which the
+ * spectra do not depend on). Returns, per point index, the chain group and the sample sizes
+ * summed up to that point.
  */
 function findChains(points: readonly Point[]): Map<number, ChainInfo> {
   const groups = new Map<string, Point[]>();
   for (const p of points) {
-    if (paramCountOf(p.config) > DENSE_MAX_PARAMS) continue;
-    const rest = canonicalJson({ ...p.config, batch_size: null, dataset: { ...p.config.dataset, samples: 0 } } as unknown);
+    if (!chainable(p.config)) continue;
+    const rest = canonicalJson({ ...p.config, batch_size: null, rank: { ...p.config.rank, rtol: null, atol: 0 }, dataset: { ...p.config.dataset, samples: 0 } } as unknown);
     const g = createHash('sha256').update(rest).digest('hex').slice(0, 16);
     const list = groups.get(g) ?? [];
     list.push(p);

@@ -9,14 +9,14 @@ import PQueue from 'p-queue';
 import { Piscina } from 'piscina';
 import type { CacheStore } from './cache.js';
 import type { Results } from './collect.js';
-import type { ChainSketchMessage, WorkerTask } from './compute.js';
+import type { ChainMessage, WorkerTask } from './compute.js';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { computeStep } from './step.js';
 import type { EngineEvent } from './events.js';
 import type { Plan, PlanStep } from './plan.js';
 import { StepLocks, type StepLock, type StepLocksOptions } from './locks.js';
 import type { RemoteExecutor } from './distributed/submit.js';
-import { acceptSketch, inlineBackend, usesDenseRoute, type Dataset, type Network, type PointRanks, type RankProblem, type RanksBackend, type SketchRows } from '../science/index.js';
+import { acceptProjection, inlineBackend, taskBackend, usesDenseRoute, type BackendResult, type Dataset, type Network, type PointSpectra, type RankProblem, type RanksBackend } from '../science/index.js';
 
 export interface RunOptions {
   /** null: neither read nor write the cache (--no-cache). */
@@ -176,37 +176,37 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
 
   // Prefix-sum chains: the uncached ranks steps of each chain are split into at most `jobs`
   // worker jobs of consecutive sample sizes; each job sums once through its largest size.
-  const chainJobs = new Map<string, () => Promise<Map<string, PointRanks>>>();
+  const chainJobs = new Map<string, () => Promise<Map<string, PointSpectra>>>();
   /** Per chain job: resolved once it has its inputs and is queued for a worker. */
-  const chainQueued = new Map<() => Promise<Map<string, PointRanks>>, Promise<void>>();
+  const chainQueued = new Map<() => Promise<Map<string, PointSpectra>>, Promise<void>>();
   const chainMembers = new Map<string, PlanStep[]>();
   for (const s of plan.steps) {
-    if (s.kind === 'ranks' && s.chain) {
+    if (s.kind === 'spectrum' && s.chain) {
       const list = chainMembers.get(s.chain.group) ?? [];
       list.push(s);
       chainMembers.set(s.chain.group, list);
     }
   }
-  /** Uncached ranks steps outside chains, and the uncached members of each chain (by sample size). */
+  /** Uncached spectrum steps outside chains, and the uncached members of each chain (by sample size). */
   const dueRanks: PlanStep[] = [];
   const dueChains: PlanStep[][] = [];
   const prepareChains = async (): Promise<void> => {
-    for (const s of plan.steps) if (s.kind === 'ranks' && !s.chain && (!cache || !(await cache.has(s.key)))) dueRanks.push(s);
+    for (const s of plan.steps) if (s.kind === 'spectrum' && !s.chain && (!cache || !(await cache.has(s.key)))) dueRanks.push(s);
     for (const members of chainMembers.values()) {
       const needed: PlanStep[] = [];
       for (const s of members) if (!cache || !(await cache.has(s.key))) needed.push(s);
       if (needed.length > 0) dueChains.push(needed);
       needed.sort((a, b) => a.config.dataset.samples - b.config.dataset.samples);
-      // Linear networks without bias have predictions, so every point has sketch hints: one job
-      // sums the chain once and streams its sketches to all workers. Otherwise parts of
-      // consecutive sizes, each summing through its largest.
-      const model = needed[0]?.config.model;
-      const streamed = jobs > 1 && model?.activation === 'linear' && !model.bias;
+      // Linear networks on the subspace route: one job sums the chain once and streams each
+      // size's projections to all workers. Otherwise parts of consecutive sizes, each summing
+      // through its largest.
+      const cfg0 = needed[0]?.config;
+      const streamed = jobs > 1 && cfg0?.model.activation === 'linear' && cfg0.rank.route === 'auto';
       for (const part of streamed ? [needed] : chainParts(needed, Math.min(jobs, needed.length))) {
-        let started: Promise<Map<string, PointRanks>> | undefined;
+        let started: Promise<Map<string, PointSpectra>> | undefined;
         let onQueued: () => void = () => undefined;
         const queued = new Promise<void>((r) => (onQueued = r));
-        const run = (): Promise<Map<string, PointRanks>> => (started ??= streamed ? runStreamedChain(part, onQueued) : runChainPart(part, onQueued));
+        const run = (): Promise<Map<string, PointSpectra>> => (started ??= streamed ? runStreamedChain(part, onQueued) : runChainPart(part, onQueued));
         chainQueued.set(run, queued);
         for (const s of part) chainJobs.set(s.id, run);
       }
@@ -229,17 +229,12 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     }, { priority }) as Promise<T>;
 
   /** The science library's heavy pieces, each a worker task. */
-  const poolBackend = (priority: number): RanksBackend => ({
-    sketchRows: (problem, which, dirs, c0, kc, k) => inWorker<SketchRows>({ kind: 'sketch-rows', problem, which, dirs, c0, kc, k }, priority),
-    eigenvalues: (a, n) => inWorker<Float64Array>({ kind: 'eigen', a, n }, priority, undefined, a),
-    outerGramEigenvalues: (problem) => inWorker<Float64Array>({ kind: 'outer-gram', problem }, priority),
-    denseEigenvalues: (problem, hessian) => inWorker<Float64Array>({ kind: 'dense-eigen', problem, hessian }, priority),
-  });
+  const poolBackend = (priority: number): RanksBackend => taskBackend((task, consumed) => inWorker<BackendResult>(task, priority, undefined, consumed));
 
   /**
    * The members of a chain part this run computes (see claimChainPart), with what their job needs:
-   * the data and network of the largest wanted member only (the chain derives its sketch hints itself,
-   * see chainRanks). Undefined when another process computes them all.
+   * the data and network of the largest wanted member only. Undefined when another process
+   * computes them all.
    */
   const chainJobInput = async (wantedPart: PlanStep[]) => {
     // The largest wanted member's samples hold every member's (prefixes): resolved while claiming.
@@ -255,7 +250,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     const [data, net] = await inputs;
     const cfg = largest.config;
     const problem: RankProblem = { net, data, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
-    return { part, problem, which: cfg.hessians, boundaries: largest.chain!.boundaries, P: net.theta.length };
+    return { part, problem, which: cfg.hessians, boundaries: largest.chain!.boundaries, route: cfg.rank.route, P: net.theta.length };
   };
 
   /**
@@ -271,16 +266,16 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     }));
   };
 
-  const runChainPart = async (wantedPart: PlanStep[], queued?: () => void): Promise<Map<string, PointRanks>> => {
+  const runChainPart = async (wantedPart: PlanStep[], queued?: () => void): Promise<Map<string, PointSpectra>> => {
     const job = await chainJobInput(wantedPart);
     if (!job) return new Map();
-    const { part, problem, which, boundaries, P } = job;
+    const { part, problem, which, boundaries, route, P } = job;
     let started = 0;
     queued?.();
-    const out = await inWorker<PointRanks[]>({
-      kind: 'chain', problem, which, boundaries, wanted: part.map((s) => s.config.dataset.samples),
+    const out = await inWorker<PointSpectra[]>({
+      kind: 'chain', problem, which, boundaries, route, wanted: part.map((s) => s.config.dataset.samples),
     }, P, () => { started = performance.now(); for (const s of part) emit({ type: 'start', step: s }); });
-    const m = new Map<string, PointRanks>();
+    const m = new Map<string, PointSpectra>();
     part.forEach((s, i) => m.set(s.id, out[i]));
     // Steps of the part share the job's time equally in timings.json.
     const each = (performance.now() - started) / part.length;
@@ -289,38 +284,39 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   };
 
   /**
-   * A chain summed once in one worker (streamChainSketches), its points' sketches eigensolved by
-   * whichever worker is free as they arrive. Gives exactly runChainPart's values: an accepted
-   * sketch is chainRanks' own first sketch; any other point is ranked alone with chainRanks.
+   * A chain summed once in one worker (streamChainProjections), its points' projections
+   * eigensolved by whichever worker is free as they arrive. Gives exactly runChainPart's values:
+   * an accepted projection is chainSpectra's own; a point whose check fails is computed alone
+   * with chainSpectra (which falls back to dense sums).
    */
-  const runStreamedChain = async (wantedPart: PlanStep[], queued?: () => void): Promise<Map<string, PointRanks>> => {
+  const runStreamedChain = async (wantedPart: PlanStep[], queued?: () => void): Promise<Map<string, PointSpectra>> => {
     const job = await chainJobInput(wantedPart);
     if (!job) return new Map();
-    const { part, problem, which, boundaries, P } = job;
+    const { part, problem, which, boundaries, route, P } = job;
     const bySize = new Map(part.map((s) => [s.config.dataset.samples, s]));
-    const out = new Map<string, PointRanks>();
+    const out = new Map<string, PointSpectra>();
     const ranked: Promise<void>[] = [];
     let arrivedAll: () => void = () => undefined;
     const arrived = new Promise<void>((r) => (arrivedAll = r));
     let count = 0;
-    const rankPoint = async (m: ChainSketchMessage): Promise<void> => {
+    const rankPoint = async (m: ChainMessage): Promise<void> => {
       const step = bySize.get(m.samples)!;
       const t0 = performance.now();
-      let value: PointRanks | undefined;
-      if (m.sketches) {
-        const results = await Promise.all(m.sketches.map(async (sk) =>
-          [sk.kind, acceptSketch(await inWorker<Float64Array>({ kind: 'eigen', a: sk.packed, n: sk.k }, P, undefined, sk.packed), sk.k, P)] as const));
+      let value: PointSpectra | undefined;
+      if (m.projections) {
+        const results = await Promise.all(m.projections.map(async (pr) =>
+          [pr.kind, acceptProjection(await inWorker<Float64Array>({ kind: 'eigen', a: pr.packed, n: pr.n }, P, undefined, pr.packed), pr, P)] as const));
         if (results.every(([, r]) => r !== undefined)) {
           value = { params: P, ...Object.fromEntries(results), seconds: { products: m.products, eigen: (performance.now() - t0) / 1000 } };
         }
       }
-      // No hints, or a sketch the stopping rule refuses: this point alone, as chainRanks ranks it.
-      value ??= (await inWorker<PointRanks[]>({ kind: 'chain', problem, which, boundaries, wanted: [m.samples] }, P))[0]!;
+      // A check that failed: this point alone, as chainSpectra computes it (dense fallback).
+      value ??= (await inWorker<PointSpectra[]>({ kind: 'chain', problem, which, boundaries, route, wanted: [m.samples] }, P))[0]!;
       out.set(step.id, value);
       await finish(step, t0 - m.products * 1000, value);
     };
     const { port1, port2 } = new MessageChannel();
-    port1.on('message', (m: ChainSketchMessage) => {
+    port1.on('message', (m: ChainMessage) => {
       const p = rankPoint(m);
       p.catch(() => undefined);
       ranked.push(p);
@@ -329,7 +325,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     try {
       queued?.();
       await inWorker<number>({
-        kind: 'chain-stream', problem, which, boundaries, wanted: part.map((s) => s.config.dataset.samples), port: port2,
+        kind: 'chain-stream', problem, which, boundaries, route, wanted: part.map((s) => s.config.dataset.samples), port: port2,
       }, P, () => { for (const s of part) emit({ type: 'start', step: s }); }, port2);
       // Every point was posted before the task returned; its messages may still be on the way.
       await arrived;
@@ -347,13 +343,13 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     return new Map(roles.map((r, i) => [r, vals[i]]));
   };
 
-  /** A ranks step: a chain member waits for its chain job; others run alone in a worker. */
-  const computeRanksStep = async (step: PlanStep): Promise<unknown> => {
+  /** A spectrum step: a chain member waits for its chain job; others run alone in a worker. */
+  const computeSpectrumStep = async (step: PlanStep): Promise<unknown> => {
     if (step.chain) {
       let job = chainJobs.get(step.id);
       if (!job) {
         // Not foreseen as missing (e.g. its cache entry was corrupt): a job of its own.
-        let started: Promise<Map<string, PointRanks>> | undefined;
+        let started: Promise<Map<string, PointSpectra>> | undefined;
         job = () => (started ??= runChainPart([step]));
         chainJobs.set(step.id, job);
       }
@@ -372,9 +368,9 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     const net = inputs.get('network') as Network;
     const problem: RankProblem = { net, data: inputs.get('dataset') as Dataset, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
     const P = net.theta.length;
-    if (usesDenseRoute(P)) {
+    if (usesDenseRoute(P, { route: cfg.rank.route })) {
       let started = 0;
-      const r = await inWorker<PointRanks>({ kind: 'point', problem, which: cfg.hessians }, P, () => { started = performance.now(); emit({ type: 'start', step }); });
+      const r = await inWorker<PointSpectra>({ kind: 'point', problem, which: cfg.hessians }, P, () => { started = performance.now(); emit({ type: 'start', step }); });
       return finish(step, started, r);
     }
     // Larger points: the algorithm runs here, its heavy pieces on every worker at once.
@@ -408,7 +404,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
       if (hit !== undefined) return hit;
       try {
         if (opts.remote && step.kind !== 'collect') return await computeRemote(opts.remote, step);
-        if (step.kind === 'ranks') return await computeRanksStep(step);
+        if (step.kind === 'spectrum') return await computeSpectrumStep(step);
         const inputs = await inputsOf(step);
         checkAbort();
         const waited = await lockStep(step);

@@ -4,11 +4,11 @@
  * so the caller decides where the heavy pieces run.
  */
 import { collectResults, type CollectParams } from './collect.js';
-import { chainRanks, computeDataset, computeInputRank, computeNetwork, computePrediction, hintsOf } from './compute.js';
+import { chainSpectra, computeDataset, computeInputRank, computeNetwork, computePrediction } from './compute.js';
 import type { PlanStep } from './plan.js';
 import { outputCount } from './steps.js';
 import {
-  hessianRanks, type Dataset, type Network, type PointRanks,
+  hessianSpectra, rankSpectra, type Dataset, type Network, type PointRanks, type PointSpectra,
   type Prediction, type RankResult, type RanksBackend,
 } from '../science/index.js';
 
@@ -34,20 +34,19 @@ export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, un
         ranks: inputs.get(`${i}/ranks`) as PointRanks,
       })));
     }
-    case 'ranks': {
+    case 'spectrum': {
       const net = inputs.get('network') as Network, data = inputs.get('dataset') as Dataset;
-      const pred = inputs.get('prediction') as Prediction;
       const batchSize = cfg.batch_size ?? undefined;
       if (step.chain) {
         // Alone, a chain member sums through its own boundaries: the same sums, so the same value.
-        return chainRanks({
+        return chainSpectra({
           problem: { net, data, loss: cfg.loss, batchSize }, which: cfg.hessians,
-          boundaries: step.chain.boundaries, wanted: [cfg.dataset.samples],
+          boundaries: step.chain.boundaries, wanted: [cfg.dataset.samples], route: cfg.rank.route,
         })[0];
       }
-      return hessianRanks(net, data, cfg.loss, cfg.hessians, {
-        batchSize, sketchHint: hintsOf(pred), parallel: ctx.parallel,
-      }, ctx.backend);
+      return hessianSpectra(net, data, cfg.loss, cfg.hessians, { batchSize, route: cfg.rank.route, parallel: ctx.parallel }, ctx.backend);
     }
+    case 'ranks':
+      return rankSpectra(inputs.get('spectrum') as PointSpectra, { rtol: cfg.rank.rtol, atol: cfg.rank.atol });
   }
 }

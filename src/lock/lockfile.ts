@@ -43,7 +43,7 @@ export interface LockPoint {
   readonly id: string;
   /** Cache key of the point's ranks step: it covers everything the point's results depend on. */
   readonly key: string;
-  /** Keys of the ranks step's inputs, by role (`dataset`, `network`, `prediction`). */
+  /** The keys the ranks step's key is made from, by role (`spectrum`, and its `dataset`, `network`). */
   readonly inputs: Readonly<Record<string, string>>;
   /** sha256 of the dataset's files by role (`images`, `labels`, `file0`...); empty for built-in data. */
   readonly files: Readonly<Record<string, string>>;
@@ -141,22 +141,37 @@ function sortKeys<T>(record: Readonly<Record<string, T>>): Record<string, T> {
   return out;
 }
 
+/**
+ * What a lock records of a point's keys: the key of its ranks step (which covers everything its
+ * results depend on), the keys that key is made from (its spectrum, and the spectrum's dataset
+ * and network), the dataset files' hashes and the prefix sums it reads (sample-size chains).
+ */
+export function pointKeys(plan: Plan, pp: Plan['points'][number]): { key: string; inputs: Record<string, string>; files: Record<string, string>; prefix: unknown } {
+  const ranks = plan.byId.get(pp.steps.ranks);
+  const spectrum = plan.byId.get(pp.steps.spectrum);
+  const dataset = plan.byId.get(pp.steps.dataset);
+  if (!ranks || !spectrum || !dataset) throw new Error(`lock: point ${pp.point.id} has no ranks, spectrum or dataset step`);
+  return {
+    key: ranks.key,
+    inputs: { ...spectrum.parts.inputs, spectrum: spectrum.key },
+    files: { ...dataset.parts.files },
+    prefix: (spectrum.parts.params as { prefix?: unknown } | null)?.prefix,
+  };
+}
+
 /** The lock of a finished run: `results` holds one row per plan point, in plan order. */
 export function buildLock(plan: Plan, results: Results): LockFile {
   if (results.rows.length !== plan.points.length) {
     throw new Error(`buildLock: ${results.rows.length} results rows for ${plan.points.length} points`);
   }
   const points = plan.points.map((pp, i): LockPoint => {
-    const ranks = plan.byId.get(pp.steps.ranks);
-    const dataset = plan.byId.get(pp.steps.dataset);
-    if (!ranks || !dataset) throw new Error(`buildLock: point ${pp.point.id} has no ranks or dataset step`);
+    const { key, inputs, files, prefix } = pointKeys(plan, pp);
     const row = results.rows[i]!;
-    const prefix = (ranks.parts.params as { prefix?: unknown } | null)?.prefix;
     return {
       id: pp.point.id,
-      key: ranks.key,
-      inputs: sortKeys(ranks.parts.inputs),
-      files: sortKeys(dataset.parts.files),
+      key,
+      inputs: sortKeys(inputs),
+      files: sortKeys(files),
       settings: settingsOf(pp.point.config),
       ...(Array.isArray(prefix) ? { chain: prefix as number[] } : {}),
       results: Object.fromEntries(results.columns.map((c, j) => [c, row[j] ?? null])),

@@ -12,7 +12,7 @@ import type { Plan } from '../engine/plan.js';
 import { KIND_VERSIONS } from '../engine/steps.js';
 import { formatValue } from '../pipeline/expand.js';
 import type { SweepValue } from '../pipeline/types.js';
-import { settingsOf, pipelineHash, type LockFile, type LockPoint, type SettingValue } from './lockfile.js';
+import { pointKeys, settingsOf, pipelineHash, type LockFile, type LockPoint, type SettingValue } from './lockfile.js';
 
 export type StudyState = 'up to date' | 'stale' | 'never run';
 
@@ -97,14 +97,12 @@ interface Current extends Omit<LockPoint, 'results'> {
 
 function currentPoints(plan: Plan): Current[] {
   return plan.points.map((pp) => {
-    const ranks = plan.byId.get(pp.steps.ranks)!;
-    const dataset = plan.byId.get(pp.steps.dataset)!;
-    const prefix = (ranks.parts.params as { prefix?: unknown } | null)?.prefix;
+    const { key, inputs, files, prefix } = pointKeys(plan, pp);
     return {
       id: pp.point.id,
-      key: ranks.key,
-      inputs: ranks.parts.inputs,
-      files: dataset.parts.files,
+      key,
+      inputs,
+      files,
       settings: settingsOf(pp.point.config),
       ...(Array.isArray(prefix) ? { chain: prefix as number[] } : {}),
       coords: pp.point.coords,

@@ -75,6 +75,11 @@ export function normalizeConfig(doc: PipelineDocument, dir: string): Config {
     loss: doc.loss ?? DEFAULTS.loss,
     hessians: HESSIAN_ORDER.filter((h) => wanted.includes(h)),
     batch_size: doc.batch_size ?? DEFAULTS.batch_size,
+    rank: {
+      route: doc.rank?.route ?? DEFAULTS.route,
+      rtol: doc.rank?.rtol ?? DEFAULTS.rtol,
+      atol: doc.rank?.atol ?? DEFAULTS.atol,
+    },
   };
 }
 

@@ -12,6 +12,7 @@ export type SourceName = 'mnist' | 'idx' | 'cifar10' | 'gaussian-mixture';
 export type TwoClassTargets = 'pm1' | 'onehot';
 export type SweepMode = 'grid' | 'zip';
 export type Normalize = 'params' | 'none';
+export type RankRoute = 'auto' | 'dense';
 
 /** One segment of a path into the file: a key, or an index into a list. */
 export type PathSegment = string | number;
@@ -40,6 +41,9 @@ export const DEFAULTS = {
   mode: 'grid' as SweepMode,
   normalize: 'none' as Normalize,
   spectra: false,
+  route: 'auto' as RankRoute,
+  rtol: null,
+  atol: 0,
 } as const;
 
 /** The canonical order of the Hessians (a normalised `hessians` list follows it). */
@@ -88,6 +92,7 @@ export interface PipelineDocument {
   readonly loss?: LossName;
   readonly hessians?: readonly HessianKind[];
   readonly batch_size?: number;
+  readonly rank?: { readonly route?: RankRoute; readonly rtol?: number | null; readonly atol?: number };
   readonly sweep?: { readonly mode?: SweepMode } & { readonly [axis: string]: unknown };
   readonly report?: {
     readonly plots?: readonly { readonly x: string; readonly normalize?: Normalize; readonly title?: string }[];
@@ -161,6 +166,14 @@ export interface Config {
   readonly hessians: readonly HessianKind[];
   /** Samples per accumulation batch; null: the whole set in one batch. */
   readonly batch_size: number | null;
+  readonly rank: RankConfig;
+}
+
+/** How ranks are read: the route of the eigenvalues, and NumPy's rtol (null: n * eps) and atol. */
+export interface RankConfig {
+  readonly route: RankRoute;
+  readonly rtol: number | null;
+  readonly atol: number;
 }
 
 // ---------------------------------------------------------------------------------------------

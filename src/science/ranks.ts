@@ -1,37 +1,53 @@
 /**
- * All ranks of one study point, choosing per Hessian the cheapest exact-enough route:
- * - small P: dense P x P matrices from Hessian-vector products, one symmetric eigensolve each;
- * - H_O with N*K < P: the N*K x N*K Gram matrix (same nonzero spectrum, tolerance on n = P);
- * - H_L, H_F with P large: an adaptive sparse sketch (see hessian/sketch.ts), falling back to
- *   dense when the Hessian turns out (nearly) full-rank.
- * Dense O(P^3) eigensolves in JavaScript take minutes at P = 7,280; these routes keep a width-56
- * point within seconds. The heavy pieces go through a RanksBackend (inline by default; the engine
- * runs them on worker threads). See docs/design.md.
+ * The spectra of one study point's Hessians, each by the cheapest route whose eigenvalues are
+ * the Hessian's own (so the route never changes a rank, a gap or an inertia):
+ * - dense: P x P matrices from Hessian-vector products, one symmetric eigensolve each (small P,
+ *   `route: 'dense'`, and networks without a structure to exploit: nonlinear activations);
+ * - gram (H_O): the N*K x N*K Gram matrix B B^T of H_O = B^T B (same nonzero eigenvalues) when
+ *   it is the smaller problem;
+ * - subspace (linear networks): Rayleigh-Ritz on a subspace that provably holds the Hessian's
+ *   range (hessian/subspace.ts), exact to rounding, checked on every run (`SUBSPACE_CHECK`),
+ *   and replaced by the dense route should the check fail.
+ * A spectrum holds the eigenvalues computed; the Gram and subspace routes leave out values that
+ * are exactly zero by construction. Ranks are read from spectra (`rankSpectra`) with NumPy's rule
+ * and the study's tolerance; the heavy pieces go through a RanksBackend (inline by default; the
+ * engine runs them on worker threads). See docs/design.md.
  */
 import { symmetricEigenvalues } from './linalg/eigen.js';
 import { gemmTN } from './linalg/gemm.js';
 import { paramCount } from './network.js';
-import { numericalRank, type RankResult } from './rank.js';
+import { numericalRank, type RankControls, type RankResult } from './rank.js';
+import { subspaceSpectrum, type Spectrum } from './spectrum.js';
 import { symmetrize } from './hessian/dense.js';
-import { inlineBackend, type RankProblem, type RanksBackend } from './hessian/backend.js';
-import { sketchRanks } from './hessian/sketch.js';
+import { inlineBackend, subspaceFor, type RankProblem, type RanksBackend } from './hessian/backend.js';
+import type { SubspaceRows } from './hessian/structured.js';
 import type { Dataset, HessianKind, LossName, Network } from './types.js';
 
-/** Use dense matrices for every Hessian when P is at most this (default of RankOptions.denseMaxParams). */
+/** Use dense matrices for every Hessian when P is at most this (default of SpectrumOptions.denseMaxParams). */
 export const DENSE_MAX_PARAMS = 1200;
 
-export interface RankOptions {
+export type Route = 'auto' | 'dense';
+
+export interface SpectrumOptions {
   /** Samples per accumulation batch (memory only). */
   readonly batchSize?: number;
   /** Use dense matrices for every Hessian when P <= this (default DENSE_MAX_PARAMS). */
   readonly denseMaxParams?: number;
-  /** Force a route: 'auto' (default) or 'dense' (reference; O(P^3)). */
-  readonly route?: 'auto' | 'dense';
-  /** Rank hints to size the first sketch (e.g. the predictions); never decide a rank. */
-  readonly sketchHint?: number | { readonly loss?: number; readonly functional?: number };
-  readonly sketchSeed?: number;
+  /** 'auto' (default) or 'dense': every Hessian on the dense route (the reference; O(P^3)). */
+  readonly route?: Route;
   /** How many backend calls to run at once (the engine's worker count). */
   readonly parallel?: number;
+}
+
+export type { Spectrum };
+
+export interface PointSpectra {
+  readonly params: number;
+  readonly loss?: Spectrum;
+  readonly outer?: Spectrum;
+  readonly functional?: Spectrum;
+  /** Seconds spent per phase, for timings.json. */
+  readonly seconds: Record<string, number>;
 }
 
 export interface PointRanks {
@@ -43,30 +59,42 @@ export interface PointRanks {
   readonly seconds: Record<string, number>;
 }
 
+const KINDS: readonly HessianKind[] = ['loss', 'outer', 'functional'];
+
 /** rank(X^T X) with the same rule, n = d. */
-export function inputCovarianceRank(data: Dataset): RankResult {
+export function inputCovarianceRank(data: Dataset, controls: RankControls = {}): RankResult {
   const { d, n, x } = data;
   const cov = new Float64Array(d * d);
   gemmTN(d, d, n, 1, x, 0, x, 0, cov, 0);
   symmetrize(cov, d);
-  return numericalRank(symmetricEigenvalues(cov, d, { overwrite: true }), d);
+  return numericalRank(symmetricEigenvalues(cov, d, { overwrite: true }), d, 'dense', controls);
 }
 
-/** First sketch sizes from rank hints: hint + 32 (twice the stopping margin). */
-function sketchStart(hint: RankOptions['sketchHint']): { initial?: number; initialByKind?: { loss?: number; functional?: number } } {
-  if (hint === undefined) return {};
-  if (typeof hint === 'number') return { initial: hint + 32 };
-  const plus = (h: number | undefined): number | undefined => (h === undefined ? undefined : h + 32);
-  return { initialByKind: { loss: plus(hint.loss), functional: plus(hint.functional) } };
-}
-
-export function usesDenseRoute(params: number, opts: RankOptions = {}): boolean {
+export function usesDenseRoute(params: number, opts: SpectrumOptions = {}): boolean {
   return opts.route === 'dense' || params <= (opts.denseMaxParams ?? DENSE_MAX_PARAMS);
 }
 
+/** A spectrum's rank, gap, margins and inertia under the given tolerance. */
+export function rankSpectrum(s: Spectrum, controls: RankControls = {}): RankResult {
+  return numericalRank(s.eigenvalues, s.size, s.method, controls);
+}
+
+export function rankSpectra(s: PointSpectra, controls: RankControls = {}): PointRanks {
+  const out: { -readonly [K in HessianKind]?: RankResult } = {};
+  for (const k of KINDS) if (s[k]) out[k] = rankSpectrum(s[k]!, controls);
+  return { params: s.params, ...out, seconds: s.seconds };
+}
+
+/** hessianSpectra, then ranks with the given tolerance. */
 export async function hessianRanks(
-  net: Network, data: Dataset, loss: LossName, which: readonly HessianKind[], opts: RankOptions = {}, backend: RanksBackend = inlineBackend(),
+  net: Network, data: Dataset, loss: LossName, which: readonly HessianKind[], opts: SpectrumOptions & RankControls = {}, backend: RanksBackend = inlineBackend(),
 ): Promise<PointRanks> {
+  return rankSpectra(await hessianSpectra(net, data, loss, which, opts, backend), opts);
+}
+
+export async function hessianSpectra(
+  net: Network, data: Dataset, loss: LossName, which: readonly HessianKind[], opts: SpectrumOptions = {}, backend: RanksBackend = inlineBackend(),
+): Promise<PointSpectra> {
   const P = paramCount(net);
   const seconds: Record<string, number> = {};
   const timed = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
@@ -74,40 +102,76 @@ export async function hessianRanks(
     try { return await fn(); } finally { seconds[label] = (seconds[label] ?? 0) + (performance.now() - t0) / 1000; }
   };
   const problem: RankProblem = { net, data, loss, batchSize: opts.batchSize };
-  const result: { -readonly [K in HessianKind]?: RankResult } = {};
+  const result: { -readonly [K in HessianKind]?: Spectrum } = {};
   const NK = data.n * data.k;
-  const dense = async (kinds: readonly HessianKind[]): Promise<void> => {
+  const dense = async (kinds: readonly HessianKind[], why?: string): Promise<void> => {
     await Promise.all(kinds.map(async (kind) => {
-      result[kind] = numericalRank(await timed('dense', () => backend.denseEigenvalues(problem, kind)), P, 'dense');
+      const eigenvalues = await timed('dense', () => backend.denseEigenvalues(problem, kind));
+      result[kind] = { eigenvalues, size: P, method: why ? `dense (${why})` : 'dense' };
     }));
   };
+  const gram = async (): Promise<void> => {
+    const eigenvalues = await timed('gram', () => backend.outerGramEigenvalues(problem));
+    result.outer = { eigenvalues, size: P, method: `gram ${NK}` };
+  };
+  const wanted = KINDS.filter((k) => which.includes(k));
 
   if (usesDenseRoute(P, opts)) {
-    await dense(which);
+    await dense(wanted);
     return { params: P, ...result, seconds };
   }
-  const jobs: Promise<void>[] = [];
-  if (which.includes('outer')) {
-    jobs.push(NK < P
-      ? timed('gram', () => backend.outerGramEigenvalues(problem)).then((e) => { result.outer = numericalRank(e, P, `gram ${NK}`); })
-      : dense(['outer']));
+  const ctx = net.activation === 'linear' ? subspaceFor(problem) : undefined;
+  if (!ctx) {
+    // No structure to use: H_O from its Gram matrix when smaller, the rest dense.
+    const jobs: Promise<void>[] = [];
+    if (wanted.includes('outer') && NK < P) jobs.push(gram());
+    jobs.push(dense(wanted.filter((k) => k !== 'outer' || NK >= P)));
+    await Promise.all(jobs);
+    return { params: P, ...result, seconds };
   }
-  const wantL = which.includes('loss'), wantF = which.includes('functional');
-  if (wantL || wantF) {
+  const sub = ctx.subspace;
+  const useGram = wanted.includes('outer') && NK < sub.outer.length;
+  const onSubspace = wanted.filter((k) => k !== 'outer' || !useGram);
+  const jobs: Promise<void>[] = [];
+  if (useGram) jobs.push(gram());
+  if (onSubspace.length > 0) {
     jobs.push((async () => {
-      const sk = await timed('sketch', () => sketchRanks(problem, { loss: wantL, functional: wantF }, backend, {
-        ...sketchStart(opts.sketchHint),
-        seed: opts.sketchSeed,
-        parallel: opts.parallel,
+      const w = { loss: onSubspace.includes('loss'), outer: onSubspace.includes('outer'), functional: onSubspace.includes('functional') };
+      // Rows split across the backend's workers: each row is computed the same way whatever the
+      // split, so results do not depend on it.
+      const parts = Math.max(1, Math.min(opts.parallel ?? 1, sub.size));
+      const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((sub.size * i) / parts));
+      const [rows, probe] = await Promise.all([
+        timed('products', () => Promise.all(bounds.slice(0, -1).map((c0, i) => backend.subspaceRows(problem, w, c0, bounds[i + 1] - c0)))),
+        timed('probe', () => backend.subspaceProbe(problem, w)),
+      ]);
+      const sizes: Record<HessianKind, number> = { loss: sub.size, functional: sub.functional.length, outer: sub.outer.length };
+      const refused: HessianKind[] = [];
+      await Promise.all(onSubspace.map(async (kind) => {
+        const n = sizes[kind];
+        const packed = joinRows(rows, kind, n);
+        const eigenvalues = n > 0 ? await timed('eigen', () => backend.eigenvalues(packed, n)) : new Float64Array(0);
+        const reach = Math.max(0, ...rows.map((r) => r.outside[kind] ?? 0), probe[kind] ?? 0);
+        const s = subspaceSpectrum(eigenvalues, reach, n, P);
+        if (s) result[kind] = s;
+        else refused.push(kind);
       }));
-      if (sk) {
-        if (wantL) result.loss = sk.loss;
-        if (wantF) result.functional = sk.functional;
-      } else {
-        await dense([...(wantL ? ['loss' as const] : []), ...(wantF ? ['functional' as const] : [])]);
-      }
+      if (refused.length > 0) await dense(refused, 'the subspace check failed');
     })());
   }
   await Promise.all(jobs);
   return { params: P, ...result, seconds };
+}
+
+/** One kind's packed triangle from the parts' consecutive row slices. */
+function joinRows(rows: readonly SubspaceRows[], kind: HessianKind, n: number): Float64Array {
+  const out = new Float64Array((n * (n + 1)) / 2);
+  let at = 0;
+  for (const r of rows) {
+    const part = r[kind]!;
+    out.set(part, at);
+    at += part.length;
+  }
+  if (at !== out.length) throw new Error(`subspace: ${kind} rows cover ${at} of ${out.length} entries`);
+  return out;
 }

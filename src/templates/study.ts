@@ -15,7 +15,7 @@ export function studyTemplate(name: string): string {
 version: 1                  # format version of this file (always 1)
 name: ${name}${' '.repeat(Math.max(1, 22 - name.length))}# the results folder: results/<name>/
 description: Hessian ranks against hidden width   # free text
-seed: 1                     # seeds the weights, the sketches and synthetic data
+seed: 1                     # seeds the weights and synthetic data
 
 dataset:
   source: mnist             # mnist (embedded, no download) | idx | cifar10 | gaussian-mixture

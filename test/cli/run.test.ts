@@ -33,11 +33,11 @@ describe('run, plan and clean on a tiny study', () => {
     const r = await hrank(['run', file, '--cache', cache, '--results', results, '--jobs', '2']);
     assert.equal(r.code, 0, r.stderr);
     // Not a terminal: plain progress lines on stderr.
-    assert.match(r.stderr, /^plan tiny: 2 points, 11 steps$/m);
+    assert.match(r.stderr, /^plan tiny: 2 points, 13 steps$/m);
     assert.match(r.stderr, /^done ranks\[seed=1\] \d+\.\d\ds$/m);
     assert.match(r.stderr, /^done collect \d+\.\d\ds$/m);
     // The summary and a small table on stdout.
-    assert.match(r.stdout, /^tiny: computed 11, cached 0, /m);
+    assert.match(r.stdout, /^tiny: computed 13, cached 0, /m);
     assert.ok(r.stdout.includes(`results: ${path.join(results, 'tiny')} (results.csv, results.json`));
     assert.match(r.stdout, /^\s+seed\s+params\s+rank_loss/m);
     const csv = await readFile(path.join(results, 'tiny', 'results.csv'), 'utf8');
@@ -45,7 +45,7 @@ describe('run, plan and clean on a tiny study', () => {
     assert.equal(csv.trim().split('\n').length, 3);
     const json = JSON.parse(await readFile(path.join(results, 'tiny', 'results.json'), 'utf8')) as unknown[];
     assert.equal(json.length, 2);
-    assert.equal((await entries(cache)).length, 11);
+    assert.equal((await entries(cache)).length, 13);
   });
 
   test('a second run computes nothing (--json: only JSON on stdout)', async () => {
@@ -58,7 +58,7 @@ describe('run, plan and clean on a tiny study', () => {
     assert.ok(s.cached >= 1);
     assert.equal(s.failed, 0);
     assert.deepEqual(s.failures, []);
-    assert.equal(s.steps, 11);
+    assert.equal(s.steps, 13);
     assert.equal(s.points, 2);
     assert.equal(s.results, path.join(results, 'tiny'));
     assert.ok(s.files.includes(path.join(results, 'tiny', 'results.csv')));
@@ -113,22 +113,22 @@ describe('run, plan and clean on a tiny study', () => {
     assert.equal(await main(['plan', file, '--cache', cache, '--json'], io), 0);
     const p = JSON.parse(io.stdout()) as PlanReport;
     assert.equal(p.study, 'tiny');
-    assert.equal(p.steps.length, 11);
-    assert.deepEqual(p.totals, { steps: 11, cached: 11, toRun: 0, notNeeded: 0 });
+    assert.equal(p.steps.length, 13);
+    assert.deepEqual(p.totals, { steps: 13, cached: 13, toRun: 0, notNeeded: 0 });
     assert.ok(p.steps.every((s) => s.status === 'cached' && s.cached && /^[0-9a-f]{64}$/.test(s.key)));
     assert.deepEqual(p.steps.map((s) => s.id).slice(-3), ['ranks[seed=1]', 'ranks[seed=2]', 'collect']);
 
     const text = captureIO();
     assert.equal(await main(['plan', file, '--cache', cache], text), 0);
     assert.match(text.stdout(), /^  cached  [0-9a-f]{12}  ranks\s+ranks\[seed=1\]$/m);
-    assert.match(text.stdout(), /^11 steps: 11 cached, 0 to run$/m);
+    assert.match(text.stdout(), /^13 steps: 13 cached, 0 to run$/m);
   });
 
   test('plan --explain prints the key parts of each step', async () => {
     const io = captureIO();
     assert.equal(await main(['plan', file, '--cache', cache, '--explain'], io), 0);
     const out = io.stdout();
-    assert.equal(out.match(/^ +salt +hrank-key-v1$/gm)?.length, 11);
+    assert.equal(out.match(/^ +salt +hrank-key-v1$/gm)?.length, 13);
     assert.match(out, /^ +param +seed = 2$/m);
     assert.match(out, /^ +input +network = [0-9a-f]{64}$/m);
     const json = captureIO();
@@ -140,13 +140,13 @@ describe('run, plan and clean on a tiny study', () => {
   test('clean empties the cache; plan then shows every step to run', async () => {
     const r = await hrank(['clean', '--cache', cache]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, `cache: removed 11 entries from ${cache}\n`);
+    assert.equal(r.stdout, `cache: removed 13 entries from ${cache}\n`);
     assert.deepEqual(await entries(cache), []);
     assert.ok(existsSync(path.join(results, 'tiny', 'results.csv')), 'results are kept without --all');
 
     const io = captureIO();
     await main(['plan', file, '--cache', cache, '--json'], io);
-    assert.deepEqual((JSON.parse(io.stdout()) as PlanReport).totals, { steps: 11, cached: 0, toRun: 11, notNeeded: 0 });
+    assert.deepEqual((JSON.parse(io.stdout()) as PlanReport).totals, { steps: 13, cached: 0, toRun: 13, notNeeded: 0 });
   });
 
   test('clean --all also removes the results folder', async () => {
@@ -171,7 +171,7 @@ describe('run, plan and clean on a tiny study', () => {
     const nocache = path.join(dir, 'unused-cache');
     assert.equal(await main(['run', file, '--cache', nocache, '--results', results, '--no-cache', '--json'], io), 0);
     const s = JSON.parse(io.stdout()) as RunSummary;
-    assert.deepEqual([s.computed, s.cached], [11, 0]);
+    assert.deepEqual([s.computed, s.cached], [13, 0]);
     assert.equal(existsSync(nocache), false);
   });
 });
@@ -275,7 +275,7 @@ describe('Ctrl-C', () => {
       const p = JSON.parse(io.stdout()) as PlanReport;
       const status = (kind: string) => p.steps.filter((s) => s.kind === kind).map((s) => s.status);
       assert.deepEqual(status('prediction'), ['cached', 'cached', 'cached', 'cached']);
-      assert.ok(status('ranks').includes('to run'));
+      assert.ok(status('spectrum').includes('to run'));
       assert.deepEqual(status('collect'), ['to run']);
     } finally {
       await cleanup();

@@ -108,7 +108,7 @@ test('two worker processes give byte-identical results to the local run; resubmi
 
   const first = await submit(file, url, 'small');
   assert.equal(first.summary.cached, 0);
-  assert.equal(first.summary.computed, 3 + 2 + 3 + 6 + 6 + 1, 'datasets, networks, input ranks, predictions, ranks, collect');
+  assert.equal(first.summary.computed, 3 + 2 + 3 + 6 + 6 + 6 + 1, 'datasets, networks, input ranks, predictions, spectra, ranks, collect');
   assertSame(local, first.summary.results);
   // Both workers took steps.
   for (const w of ws) assert.match(w.stderr(), /done \S+/);
@@ -138,10 +138,10 @@ test('kill -9 of a worker mid-step: the step goes to the other worker and the re
   const [{ url, ws: [a, b] }, local] = await Promise.all([sharedWorkers(redis), slowReference()]);
   const [fromA, fromB] = [a.stderr().length, b.stderr().length];
   const run = hrank(['run', file, '--redis', url, '--cache', path.join(dir, 'cache-slow'), '--results', path.join(dir, 'results-slow'), '--json']);
-  await a.waitFor(/start ranks\[[^\]]+\]/, 40_000, fromA);
+  await a.waitFor(/start spectrum\[[^\]]+\]/, 40_000, fromA);
   a.process.kill('SIGKILL');
   const logA = a.stderr().slice(fromA);
-  const killed = /start (ranks\[[^\]]+\])/.exec(logA)![1];
+  const killed = /start (spectrum\[[^\]]+\])/.exec(logA)![1];
   assert.ok(!logA.includes(`done ${killed}`), 'killed before it finished');
 
   assert.equal(await exitOf(run, 60_000), 0, run.stderr());

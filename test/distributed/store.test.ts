@@ -40,14 +40,14 @@ test('Redis URLs: host, port, database, credentials masked in messages; anything
 test('a worker refuses jobs planned by another engine or with a key that is not the hash of its parts', async () => {
   const file = writePipeline(dir, 'jobs', `${SMALL_DATA}model: {hidden: [3]}\n`);
   const plan = await loadPlan(file);
-  const step = plan.steps.find((s) => s.kind === 'ranks')!;
+  const step = plan.steps.find((s) => s.kind === 'spectrum')!;
   const data = { format: JOB_FORMAT, step, submitter: 'test' };
   assert.equal(stepProblem(data), undefined);
   assert.match(stepProblem({ ...data, step: { ...step, parts: { ...step.parts, engine: '9.9.9' } } })!, /planned by engine 9\.9\.9.*same hrank version/);
   assert.match(stepProblem({ ...data, step: { ...step, key: 'f'.repeat(64) } })!, /not the hash of its parts/);
   assert.match(stepProblem({ ...data, format: 99 })!, /unknown format/);
   assert.match(stepProblem({ ...data, step: plan.byId.get('collect')! })!, /collect steps run on the submitter/);
-  // Bigger points first; other steps before every ranks step.
+  // Bigger points first; other steps before every spectrum step.
   assert.ok(jobPriority(step, 7280) < jobPriority(step, 312));
   assert.equal(jobPriority(plan.byId.get('dataset')!, 0), 1);
 });

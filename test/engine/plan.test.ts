@@ -40,6 +40,7 @@ sweep:
 `);
   assert.deepEqual(plan.points.map((p) => p.point.id), ['model.width=2,seed=1', 'model.width=3,seed=2', 'model.width=4,seed=3']);
   assert.equal(plan.steps.filter((s) => s.kind === 'ranks').length, 3);
+  assert.equal(plan.steps.filter((s) => s.kind === 'spectrum').length, 3);
   // gaussian-mixture data depends on the seed, so each point has its own dataset.
   assert.equal(plan.steps.filter((s) => s.kind === 'dataset').length, 3);
 });
@@ -50,12 +51,27 @@ sweep:
   dataset.samples: {from: 4, to: 12, step: 4}
 `;
   const a = await planOf(body);
-  const ranks = a.steps.filter((s) => s.kind === 'ranks');
-  assert.deepEqual(ranks.map((s) => s.chain?.boundaries), [[4], [4, 8], [4, 8, 12]]);
+  const spectra = a.steps.filter((s) => s.kind === 'spectrum');
+  assert.deepEqual(spectra.map((s) => s.chain?.boundaries), [[4], [4, 8], [4, 8, 12]]);
+  assert.ok(a.steps.filter((s) => s.kind === 'ranks').every((s) => s.chain === undefined && Object.keys(s.inputs).join() === 'spectrum'));
   const b = await planOf(body.replace('# nothing', ''));
   assert.deepEqual(b.steps.map((s) => s.key), a.steps.map((s) => s.key), 'same file, same keys');
   const c = await planOf(body.replace('to: 12', 'to: 16'));
   const keyOf = (p: typeof a, id: string) => p.steps.find((s) => s.id === id)!.key;
   assert.equal(keyOf(c, 'ranks[dataset.samples=8]'), keyOf(a, 'ranks[dataset.samples=8]'), 'earlier points keep their keys');
   assert.notEqual(keyOf(c, 'collect'), keyOf(a, 'collect'));
+});
+
+test('rank tolerances are light steps over shared spectra; the route is part of the spectrum key', async () => {
+  const body = `${SMALL_DATA}model: {hidden: [4]}
+sweep:
+  rank.rtol: [1e-12, 1e-10]
+`;
+  const a = await planOf(body);
+  assert.equal(a.steps.filter((s) => s.kind === 'spectrum').length, 1, 'one spectrum serves both tolerances');
+  const ranks = a.steps.filter((s) => s.kind === 'ranks');
+  assert.equal(ranks.length, 2);
+  assert.notEqual(ranks[0]!.key, ranks[1]!.key);
+  const dense = await planOf(body.replace('model: {hidden: [4]}', 'model: {hidden: [4]}\nrank: {route: dense}'));
+  assert.notEqual(dense.steps.find((s) => s.kind === 'spectrum')!.key, a.steps.find((s) => s.kind === 'spectrum')!.key);
 });

@@ -19,11 +19,11 @@ test('a rerun computes nothing; results are byte-identical cold, warm and withou
   const cold = await runStudy(file, opts);
   assert.ok(cold.run.ok);
   assert.equal(cold.run.cached.length, 0);
-  // dataset, input-rank, 3 x (network, prediction, ranks), collect
-  assert.equal(cold.run.computed.length, 2 + 3 * 3 + 1);
+  // dataset, input-rank, 3 x (network, prediction, spectrum, ranks), collect
+  assert.equal(cold.run.computed.length, 2 + 3 * 4 + 1);
   const csv = readFileSync(path.join(cold.dir, 'results.csv'), 'utf8');
   const json = readFileSync(path.join(cold.dir, 'results.json'), 'utf8');
-  assert.equal(csv.split('\n')[0], 'model.width,samples,input_dim,classes,params,rank_input_cov,rank_loss,rank_outer,rank_functional,pred_loss,pred_outer,pred_functional,gap_loss,gap_outer,gap_functional');
+  assert.equal(csv.split('\n')[0], 'model.width,samples,input_dim,classes,params,rank_input_cov,rank_loss,rank_outer,rank_functional,pred_loss,pred_outer,pred_functional,gap_loss,gap_outer,gap_functional,pos_loss,neg_loss,pos_outer,neg_outer,pos_functional,neg_functional');
   assert.equal(csv.trim().split('\n').length, 4);
   // Linear network: every rank equals its prediction.
   for (const row of JSON.parse(json) as Record<string, number>[]) {
@@ -47,7 +47,7 @@ test('changing one axis value recomputes only the steps it reaches', async () =>
   await runStudy(file, opts);
   writeFileSync(file, readFileSync(file, 'utf8').replace('[2, 3, 4]', '[2, 3, 5]'));
   const again = await runStudy(file, opts);
-  assert.deepEqual([...again.run.computed].sort(), ['collect', 'network[model.width=5]', 'prediction[model.width=5]', 'ranks[model.width=5]']);
+  assert.deepEqual([...again.run.computed].sort(), ['collect', 'network[model.width=5]', 'prediction[model.width=5]', 'ranks[model.width=5]', 'spectrum[model.width=5]']);
 });
 
 test('an interrupted run keeps finished steps and the rerun resumes', async () => {
@@ -62,17 +62,17 @@ sweep:
   const ctrl = new AbortController();
   const first = await runStudy(file, {
     ...opts, signal: ctrl.signal,
-    onEvent: (e: EngineEvent) => { if (e.type === 'done' && e.step.kind === 'ranks') ctrl.abort(); },
+    onEvent: (e: EngineEvent) => { if (e.type === 'done' && e.step.kind === 'spectrum') ctrl.abort(); },
   });
   assert.equal(first.run.ok, false);
   assert.equal(first.run.interrupted, true);
   assert.equal(first.files.length, 0, 'no results written');
-  const doneRanks = first.run.computed.filter((id) => id.startsWith('ranks'));
+  const doneRanks = first.run.computed.filter((id) => id.startsWith('spectrum'));
   assert.ok(doneRanks.length >= 1 && doneRanks.length < 3, `finished ranks before the interrupt: ${doneRanks}`);
   const second = await runStudy(file, opts);
   assert.ok(second.run.ok);
   for (const id of doneRanks) assert.ok(second.run.cached.includes(id) || !second.run.computed.includes(id), `${id} not recomputed`);
-  assert.equal(second.run.computed.filter((id) => id.startsWith('ranks')).length, 3 - doneRanks.length);
+  assert.equal(second.run.computed.filter((id) => id.startsWith('spectrum')).length, 3 - doneRanks.length);
   const cold = await runStudy(file, { ...opts, noCache: true, results: path.join(dir, 'r2') });
   assert.equal(readFileSync(path.join(second.dir, 'results.csv'), 'utf8'), readFileSync(path.join(cold.dir, 'results.csv'), 'utf8'));
 });
@@ -131,22 +131,26 @@ sweep:
   dataset.samples: {from: 4, to: 40, step: 4}
 `;
   const file = writePipeline(dir, 'c', body);
-  // jobs 2: linear, no bias, so the chain is streamed; jobs 1: one chain part (chainRanks).
+  // jobs 2: linear, so the chain is streamed; jobs 1: one chain part (chainSpectra).
   const streamed = await runStudy(file, { cache: path.join(dir, 'c2'), results: path.join(dir, 'r2'), jobs: 2 });
   const parts = await runStudy(file, { cache: path.join(dir, 'c1'), results: path.join(dir, 'r1'), jobs: 1 });
   assert.ok(streamed.run.ok && parts.run.ok);
   for (const name of ['results.csv', 'details.json']) {
     assert.equal(readFileSync(path.join(streamed.dir, name), 'utf8'), readFileSync(path.join(parts.dir, name), 'utf8'), name);
   }
-  // The sketches were used (the rows name their sizes), and their ranks are those of the full
-  // dense matrix: a study of one sample size is not a chain and takes the dense route.
+  // The subspace was used (the rows name its sizes), and its ranks are those of the full dense
+  // matrix: a study of one sample size is not a chain and takes the dense route.
   const details = JSON.parse(readFileSync(path.join(streamed.dir, 'details.json'), 'utf8')) as { ranks: Record<string, { method: string }> }[];
-  assert.ok(details.every((d) => /^sketch \d+$/.test(d.ranks.loss!.method)), JSON.stringify(details.map((d) => d.ranks.loss!.method)));
+  assert.ok(details.every((d) => /^subspace \d+$/.test(d.ranks.loss!.method)), JSON.stringify(details.map((d) => d.ranks.loss!.method)));
+  const row = (d: string, n: number) => JSON.parse(readFileSync(path.join(d, 'results.json'), 'utf8')).find((x: { samples: number }) => x.samples === n);
+  for (const n of [4, 24, 40]) {
+    const alone = writePipeline(dir, `a${n}`, body.replace('{from: 4, to: 40, step: 4}', `[${n}]`));
+    const one = await runStudy(alone, { cache: path.join(dir, `ca${n}`), results: path.join(dir, `ra${n}`), jobs: 2 });
+    const a = row(one.dir, n), b = row(streamed.dir, n);
+    for (const k of ['loss', 'outer', 'functional']) for (const c of ['rank', 'pos', 'neg']) assert.equal(a[`${c}_${k}`], b[`${c}_${k}`], `N=${n} ${c}_${k}`);
+  }
   const alone = writePipeline(dir, 'a', body.replace('{from: 4, to: 40, step: 4}', '[24]'));
   const one = await runStudy(alone, { cache: path.join(dir, 'ca'), results: path.join(dir, 'ra'), jobs: 2 });
-  const row = (d: string, n: number) => JSON.parse(readFileSync(path.join(d, 'results.json'), 'utf8')).find((x: { samples: number }) => x.samples === n);
-  const a = row(one.dir, 24), b = row(streamed.dir, 24);
-  for (const k of ['rank_loss', 'rank_outer', 'rank_functional']) assert.equal(a[k], b[k], k);
   const aloneDetails = JSON.parse(readFileSync(path.join(one.dir, 'details.json'), 'utf8')) as { ranks: Record<string, { method: string }> }[];
   assert.equal(aloneDetails[0]!.ranks.loss!.method, 'dense');
 });

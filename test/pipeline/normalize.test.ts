@@ -24,6 +24,7 @@ describe('defaults', () => {
       loss: 'mse',
       hessians: ['loss', 'outer', 'functional'],
       batch_size: null,
+      rank: { route: 'auto', rtol: null, atol: 0 },
     });
     assert.deepEqual(study.report, { plots: [], spectra: false });
     assert.deepEqual(study.sweep, { mode: 'grid', axes: [] });
@@ -41,6 +42,7 @@ describe('defaults', () => {
         'loss: cosh',
         'hessians: [functional, loss]',
         'batch_size: 5',
+        'rank: {route: dense, rtol: 1e-10, atol: 1e-30}',
         'sweep: {seed: [7, 8]}',
         'report: {plots: [{x: seed, normalize: params, title: Seeds}], spectra: true}',
       ),
@@ -53,6 +55,7 @@ describe('defaults', () => {
       loss: 'cosh',
       hessians: ['loss', 'functional'],
       batch_size: 5,
+      rank: { route: 'dense', rtol: 1e-10, atol: 1e-30 },
     });
     assert.deepEqual(study.report, { plots: [{ x: 'seed', normalize: 'params', title: 'Seeds' }], spectra: true });
   });
@@ -97,6 +100,10 @@ describe('defaults', () => {
     assert.equal(sweep['mode']?.['default'], DEFAULTS.mode);
     assert.equal(plot['normalize']?.['default'], DEFAULTS.normalize);
     assert.equal(report['spectra']?.['default'], DEFAULTS.spectra);
+    const rank = (defs['rank']?.['properties'] ?? {}) as Record<string, Record<string, unknown>>;
+    assert.equal(rank['route']?.['default'], DEFAULTS.route);
+    assert.equal(rank['rtol']?.['default'], DEFAULTS.rtol);
+    assert.equal(rank['atol']?.['default'], DEFAULTS.atol);
   });
 });
 

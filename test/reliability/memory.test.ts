@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/cli.js';
-import { estimatePlan, formatBytes, memoryLimit, parseSize, ranksStepBytes, type StepShape } from '../../src/engine/memory.js';
+import { estimatePlan, formatBytes, memoryLimit, parseSize, spectrumStepBytes, type StepShape } from '../../src/engine/memory.js';
 import { loadPlan } from '../../src/engine/study.js';
 import { captureIO, hasStack } from '../cli/helpers.js';
 import { STUDY } from './helpers.js';
@@ -19,7 +19,7 @@ const MiB = 1024 ** 2;
 
 const shape = (over: Partial<StepShape>): StepShape => ({
   params: 1000, samples: 100, inputDim: 64, outputs: 10, hidden: [10, 10], hessians: ['loss', 'outer', 'functional'],
-  linearNoBias: true, loss: 'mse', jobs: 2, ...over,
+  linear: true, bias: false, dense: false, jobs: 2, ...over,
 });
 
 test('sizes: --max-memory values and their display', () => {
@@ -35,27 +35,31 @@ test('sizes: --max-memory values and their display', () => {
   assert.equal(formatBytes(512), '512 B');
 });
 
-test('step estimates follow the routes: dense 2-3 P^2, chains (2h+1) P^2, sketch k^2 with k from the prediction or up to 0.8 P', () => {
+test('step estimates follow the routes: dense 2-3 P^2, chains, subspace k^2 with k bounded from the shapes, nonlinear dense', () => {
   const P = 1000;
   const P2 = 8 * P * P;
-  const dense = ranksStepBytes(shape({ params: P }));
+  const dense = spectrumStepBytes(shape({ params: P }));
   assert.ok(dense.bytes >= 3 * P2 && dense.bytes < 3 * P2 + 200 * MiB, formatBytes(dense.bytes));
   assert.match(dense.route, /^dense P 1000$/);
-  assert.ok(ranksStepBytes(shape({ params: P, hessians: ['outer'] })).bytes < dense.bytes, 'one Hessian: 2 P^2');
-  const chain = ranksStepBytes(shape({ params: P, chain: true }));
+  assert.ok(spectrumStepBytes(shape({ params: P, hessians: ['outer'] })).bytes < dense.bytes, 'one Hessian: 2 P^2');
+  const chain = spectrumStepBytes(shape({ params: P, chain: true, linear: false }));
   assert.ok(chain.bytes >= 7 * P2, formatBytes(chain.bytes));
-  // Sketch route: a linear network's sketch is sized by the predicted rank; a nonlinear one may need 0.8 P.
+  const linearChain = spectrumStepBytes(shape({ params: P, chain: true }));
+  assert.match(linearChain.route, /^prefix sums on a subspace k <= \d+ of P 1000$/);
+  // Subspace route: k is bounded from the shapes (width 56: 2,450 + a margin); nonlinear: dense.
   const big = 7280;
-  const linear = ranksStepBytes(shape({ params: big, hidden: [56, 56] }));
-  const tanh = ranksStepBytes(shape({ params: big, hidden: [56, 56], linearNoBias: false }));
-  assert.match(linear.route, /^sketch k \d+ of P 7280$/);
-  assert.match(tanh.route, /^sketch k 5824 \(or dense fallback\) of P 7280$/);
+  const linear = spectrumStepBytes(shape({ params: big, hidden: [56, 56] }));
+  const tanh = spectrumStepBytes(shape({ params: big, hidden: [56, 56], linear: false }));
+  const k = Number(/^subspace k <= (\d+) of P 7280$/.exec(linear.route)?.[1]);
+  assert.ok(k >= 2450 && k < 4000, linear.route);
+  assert.match(tanh.route, /^dense P 7280, gram 1000$/);
   assert.ok(tanh.bytes > linear.bytes);
-  assert.ok(tanh.bytes >= 2 * 4 * 5824 ** 2 * 8, 'two sketched Hessians of k = 0.8 P, four k x k each');
+  assert.ok(tanh.bytes >= 3 * 8 * big ** 2, 'dense H_L and H_F, one at a time plus one not yet collected');
+  assert.match(spectrumStepBytes(shape({ params: big, hidden: [56, 56], dense: true })).route, /^dense P 7280$/, 'rank.route: dense');
   // Monotone in the width.
   let last = 0;
   for (const w of [8, 16, 32, 64, 128]) {
-    const b = ranksStepBytes(shape({ params: 64 * w + w * w + w * 10, hidden: [w, w] })).bytes;
+    const b = spectrumStepBytes(shape({ params: 64 * w + w * w + w * 10, hidden: [w, w] })).bytes;
     assert.ok(b > last, `width ${w}`);
     last = b;
   }
@@ -73,7 +77,7 @@ test('a run counts --jobs steps at once: the largest ones still to compute', asy
     assert.equal(two.atOnce, 2);
     assert.ok(two.bytes > one.bytes);
     assert.equal(one.steps.length, plan.steps.length - 1, 'every step but collect');
-    assert.ok(one.steps[0]!.id.startsWith('ranks['), 'ranks steps are the largest');
+    assert.ok(one.steps[0]!.id.startsWith('spectrum['), 'spectrum steps are the largest');
     assert.equal(estimatePlan(plan, 2, new Set()).bytes, 0, 'nothing to compute, nothing needed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -104,7 +108,7 @@ test('hrank run refuses a study over the limit before any work: estimate, limit,
     const err = io.stderr();
     assert.equal(hasStack(err), false);
     assert.match(err, new RegExp(`^error: not enough memory: this study needs an estimated ${formatBytes(atTwo).replace('.', '\\.')}, over the limit of ${formatBytes(limit).replace('.', '\\.')} \\(--max-memory `, 'm'));
-    assert.match(err, /2 steps run at once \(--jobs 2\); the largest: ranks\[seed=\d\] [\d.]+ \w+ \(dense P \d+\)/);
+    assert.match(err, /2 steps run at once \(--jobs 2\); the largest: spectrum\[seed=\d\] [\d.]+ \w+ \(dense P \d+\)/);
     assert.match(err, /to change it: run fewer steps at once \(--jobs 1\), raise the limit if the machine can spare the memory \(--max-memory \d+[MG]\), or make the study smaller/);
     assert.equal(existsSync(cache), false, 'no work was done');
     assert.equal(existsSync(results), false);
@@ -127,7 +131,7 @@ test('a point that cannot fit at all (P ~ 4 x 10^8) is refused under the default
     const io = captureIO();
     assert.equal(await main(['run', file, '--cache', path.join(dir, 'cache'), '--results', path.join(dir, 'results')], io), 2);
     assert.match(io.stderr(), /not enough memory: this study needs an estimated [\d.]+ [PTE]iB, over the limit of [\d.]+ \w+ \(80% of the .* of this (machine|container)\)/);
-    assert.match(io.stderr(), /ranks .* \(sketch k \d+ \(or dense fallback\) of P 400\d+\)/);
+    assert.match(io.stderr(), /spectrum .* \(dense P 400\d+, gram \d+\)/);
     assert.doesNotMatch(io.stderr(), /fewer steps at once/, 'fewer jobs would not help: not offered');
     assert.doesNotMatch(io.stderr(), /raise the limit/, 'nor a limit beyond the machine');
     assert.match(io.stderr(), /that is more than the [\d.]+ GiB of this (machine|container)\n  to change it: make the study smaller/);
@@ -144,7 +148,7 @@ test('hrank plan shows the estimate and the limit (and says when run would refus
     const cache = path.join(dir, 'cache');
     const io = captureIO();
     assert.equal(await main(['plan', file, '--cache', cache], io), 0);
-    assert.match(io.stdout(), /^memory: an estimated [\d.]+ \w+ with \d steps? at once \(--jobs \d+\); largest step ranks\[seed=\d\] [\d.]+ \w+ \(dense P \d+\); limit [\d.]+ GiB \(80% of /m);
+    assert.match(io.stdout(), /^memory: an estimated [\d.]+ \w+ with \d steps? at once \(--jobs \d+\); largest step spectrum\[seed=\d\] [\d.]+ \w+ \(dense P \d+\); limit [\d.]+ GiB \(80% of /m);
     assert.doesNotMatch(io.stdout(), /OVER THE LIMIT/);
     const over = captureIO();
     assert.equal(await main(['plan', file, '--cache', cache, '--max-memory', '1M', '--json'], over), 0);
@@ -152,7 +156,7 @@ test('hrank plan shows the estimate and the limit (and says when run would refus
     assert.equal(report.memory.limit, 1024 * 1024);
     assert.equal(report.memory.fits, false);
     assert.ok(report.memory.bytes > report.memory.limit);
-    assert.equal(report.memory.steps.length, 30);
+    assert.equal(report.memory.steps.length, 36);
     assert.match(report.memory.summary, /OVER THE LIMIT: hrank run would refuse this study/);
     const bad = captureIO();
     assert.equal(await main(['plan', file, '--max-memory', 'lots'], bad), 2);

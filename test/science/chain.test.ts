@@ -1,32 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PrefixChain, acceptSketch, firstSketchSize, type RankHints } from '../../src/science/hessian/chain.js';
+import { PrefixChain, acceptProjection } from '../../src/science/hessian/chain.js';
 import { sliceSamples } from '../../src/science/hessian/accumulate.js';
-import { denseHessians, symmetrize } from '../../src/science/hessian/dense.js';
 import { HessianOperator } from '../../src/science/hessian/operator.js';
-import { DealtDirections } from '../../src/science/hessian/sketch.js';
 import { symmetricEigenvalues } from '../../src/science/linalg/eigen.js';
 import { getLoss } from '../../src/science/losses.js';
 import { initNetwork, networkSpec } from '../../src/science/network.js';
-import { predictRanks } from '../../src/science/predictions.js';
-import { hessianRanks, inputCovarianceRank } from '../../src/science/ranks.js';
-import type { Dataset, HessianKind, LossName, Network } from '../../src/science/types.js';
-import { gaussianData, maxAbs, maxAbsDiff } from './helpers.js';
+import { Rng } from '../../src/science/random.js';
+import { hessianRanks, rankSpectrum } from '../../src/science/ranks.js';
+import type { HessianKind, LossName } from '../../src/science/types.js';
+import { gaussianData, maxAbsDiff } from './helpers.js';
 
 const KINDS: HessianKind[] = ['loss', 'outer', 'functional'];
 const boundaries = [4, 8, 12, 16, 20, 24, 28, 32, 36, 40];
 
-function predicted(net: Network, data: Dataset, loss: LossName): RankHints {
-  const p = predictRanks({ inputRank: inputCovarianceRank(data).rank, outputs: data.k, hidden: net.sizes.slice(1, -1), loss, activation: net.activation, bias: net.bias });
-  return { loss: p.loss, outer: p.outer, functional: p.functional };
-}
-
 /** d 12, hidden [8, 8], K 5: P = 200; the Hessians' ranks grow with N, then stop at the formulas' plateau. */
-function setup(loss: LossName) {
+function setup() {
   const data = gaussianData(40, 12, 5, 31, { inputRank: 9 });
   const net = initNetwork(networkSpec(12, [8, 8], 5, 'linear', false), 'glorot', 6);
-  const hints = new Map(boundaries.map((n) => [n, predicted(net, sliceSamples(data, 0, n), loss)]));
-  return { data, net, hints };
+  return { data, net };
 }
 
 test('operator.accumulate adds exactly the products apply returns', () => {
@@ -34,9 +26,11 @@ test('operator.accumulate adds exactly the products apply returns', () => {
   const net = initNetwork(networkSpec(6, [5], 3, 'tanh', true), 'glorot', 3);
   const op = new HessianOperator(net, data, getLoss('cross-entropy'), { batchSize: 4 });
   const P = op.params;
-  const dirs = new DealtDirections(P, 8, 1, 20);
-  dirs.growTo(20);
-  const sparse = { kind: 'sparse' as const, ...dirs.view() };
+  const rng = new Rng(1, 'dirs');
+  const sparse = {
+    kind: 'sparse' as const, count: 20, nnz: 8,
+    index: Int32Array.from({ length: 160 }, () => rng.int(P)), value: Float64Array.from({ length: 160 }, () => rng.normal()),
+  };
   const prod = op.apply(sparse, 5, 12, { functional: true, outer: true });
   const F = new Float64Array(12 * P), O = new Float64Array(12 * P);
   op.accumulate(sparse, 5, 12, F, O);
@@ -50,106 +44,75 @@ test('operator.accumulate adds exactly the products apply returns', () => {
   assert.throws(() => op.accumulate(sparse, 0, 12, new Float64Array(P), undefined), /need/);
 });
 
-test('a chain sketch is Omega^T H Omega of the dense prefix Hessian', () => {
-  const { data, net, hints } = setup('mse');
-  const chain = new PrefixChain(net, data, getLoss('mse'), KINDS, boundaries, hints);
-  chain.advanceTo(24);
-  const sketches = chain.sketches(hints.get(24))!;
-  const P = chain.params;
-  const H = denseHessians(new HessianOperator(net, sliceSamples(data, 0, 24), getLoss('mse')), KINDS);
-  for (const { kind, k, packed } of sketches) {
-    assert.equal(k, firstSketchSize(hints.get(24)![kind], P), 'hint + 32, at most 0.9 P');
-    const h = H[kind]!;
-    symmetrize(h, P);
-    const dirs = new DealtDirections(P, 16, 0, k);
-    dirs.growTo(k);
-    const { index, value } = dirs.view();
-    const expected = new Float64Array(packed.length);
-    for (let g = 0, o = 0; g < k; g++) {
-      for (let c = 0; c <= g; c++, o++) {
-        let s = 0;
-        for (let a = 0; a < 16; a++) for (let b = 0; b < 16; b++) s += value[g * 16 + a] * value[c * 16 + b] * h[index[g * 16 + a] * P + index[c * 16 + b]];
-        expected[o] = s;
-      }
-    }
-    assert.ok(maxAbsDiff(packed, expected) <= 1e-12 * maxAbs(expected), `${kind}: ${maxAbsDiff(packed, expected)}`);
-  }
-});
-
-for (const loss of ['mse', 'cross-entropy'] as const) {
-  test(`a chain's ranks at every prefix are the dense route's (${loss})`, async () => {
-    const { data, net, hints } = setup(loss);
-    const chain = new PrefixChain(net, data, getLoss(loss), KINDS, boundaries, hints);
-    let grew = false;
+for (const loss of ['mse', 'cross-entropy', 'cosh'] as LossName[]) {
+  test(`a chain's spectra at every prefix are the dense route's: ranks, values, inertia (${loss})`, async () => {
+    const { data, net } = setup();
+    const chain = new PrefixChain(net, data, getLoss(loss), KINDS, boundaries, { batchSize: 3 });
+    assert.equal(chain.structured, true);
+    const seen = new Set<number>();
     for (const n of boundaries) {
       chain.advanceTo(n);
-      const r = chain.ranks(hints.get(n));
+      const s = chain.spectra();
       const dense = await hessianRanks(net, sliceSamples(data, 0, n), loss, KINDS, { route: 'dense' });
       for (const kind of KINDS) {
-        assert.equal(r[kind]!.rank, dense[kind]!.rank, `N=${n} ${kind} (${r[kind]!.method})`);
-        assert.match(r[kind]!.method, /^sketch \d+$/);
-        assert.equal(r[kind]!.rank, hints.get(n)![kind], `N=${n} ${kind}: the formula holds here`);
+        const r = rankSpectrum(s[kind]!), d = dense[kind]!;
+        assert.match(r.method, /^subspace \d+$/);
+        assert.deepEqual([r.rank, r.positive, r.negative], [d.rank, d.positive, d.negative], `N=${n} ${kind}`);
+        assert.ok(Math.abs(r.smax - d.smax) <= 1e-10 * d.smax);
+        for (let i = 0; i < d.rank; i++) assert.ok(Math.abs(r.values[i] - d.values[i]) <= 1e-9 * d.smax, `N=${n} ${kind} value ${i}`);
       }
-      if (n > 4 && hints.get(n)!.loss! > hints.get(4)!.loss!) grew = true;
+      seen.add(dense.loss!.rank);
     }
-    assert.ok(grew, 'the ranks grow along the chain');
+    assert.ok(seen.size >= 3, 'the ranks grow along the chain');
   });
 }
 
-test('a hint too small, or none, falls back to the dense sums and still gives the dense rank', async () => {
-  const { data, net, hints } = setup('mse');
-  const low = new Map([...hints].map(([n, h]) => [n, { ...h, loss: Math.floor(h.loss! / 2) }]));
-  const chain = new PrefixChain(net, data, getLoss('mse'), KINDS, boundaries, low);
-  for (const n of [8, 20, 40]) {
-    chain.advanceTo(n);
-    const r = chain.ranks(low.get(n));
-    const none = chain.ranks(undefined);
-    const dense = await hessianRanks(net, sliceSamples(data, 0, n), 'mse', KINDS, { route: 'dense' });
-    for (const kind of KINDS) {
-      assert.equal(r[kind]!.rank, dense[kind]!.rank, `N=${n} ${kind}`);
-      assert.equal(none[kind]!.rank, dense[kind]!.rank, `N=${n} ${kind}, no hint`);
-      assert.equal(none[kind]!.method, 'dense');
-    }
-    assert.match(r.loss!.method, /^dense sketch \d+$/, 'refused: the dense sums decide, from a grown sketch');
-    assert.match(r.outer!.method, /^sketch \d+$/, 'accepted: the chain sketch');
-    assert.equal(chain.sketches(undefined), undefined);
-  }
-  assert.throws(() => chain.advanceTo(30), /cannot grow from 40 to 30/);
-});
-
-test('a size gives the same bits whatever else the chain ranks, and split sketches give the ranks', () => {
-  const { data, net, hints } = setup('cross-entropy');
+test('projections eigensolved elsewhere give the same bits; a size does not depend on the other sizes', () => {
+  const { data, net } = setup();
   const loss = getLoss('cross-entropy');
-  // Alone, N = 4 keeps 148 sketch rows; with every size, 180 (so its products come in other chunks).
-  const alone = new PrefixChain(net, data, loss, KINDS, boundaries, new Map([[4, hints.get(4)]]));
-  alone.advanceTo(4);
-  const withAll = new PrefixChain(net, data, loss, KINDS, boundaries, hints);
-  withAll.advanceTo(4);
-  const a = alone.ranks(hints.get(4)), b = withAll.ranks(hints.get(4));
-  const split = alone.sketches(hints.get(4))!;
+  const all = new PrefixChain(net, data, loss, KINDS, boundaries);
+  const short = new PrefixChain(net, sliceSamples(data, 0, 12), loss, KINDS, boundaries.filter((b) => b <= 12));
+  all.advanceTo(12);
+  short.advanceTo(12);
+  const a = all.spectra(), projections = all.projections()!;
+  const b = short.spectra();
   for (const kind of KINDS) {
-    assert.deepEqual(Array.from(a[kind]!.values), Array.from(b[kind]!.values), `${kind} bit-identical`);
-    const sk = split.find((s) => s.kind === kind)!;
-    const r = acceptSketch(symmetricEigenvalues(sk.packed, sk.k, { overwrite: true, packed: true }), sk.k, alone.params)!;
-    assert.deepEqual(Array.from(r.values), Array.from(a[kind]!.values), `${kind}: eigensolved elsewhere, same bits`);
+    const pr = projections.find((p) => p.kind === kind)!;
+    const elsewhere = acceptProjection(symmetricEigenvalues(pr.packed, pr.n, { overwrite: true, packed: true }), pr, all.params)!;
+    assert.deepEqual(Array.from(elsewhere.eigenvalues), Array.from(a[kind]!.eigenvalues), `${kind}: same bits`);
+    // A chain built on the first 12 samples has a smaller subspace: same spectrum to rounding.
+    assert.equal(rankSpectrum(b[kind]!).rank, rankSpectrum(a[kind]!).rank, kind);
   }
-  // Sizes past the hinted ones get no sketch of their own: they are ranked from the dense sums.
-  alone.advanceTo(28);
-  assert.equal(alone.sketches(hints.get(28)), undefined);
-  withAll.advanceTo(28);
-  const past = alone.ranks(hints.get(28)), within = withAll.ranks(hints.get(28));
-  for (const kind of KINDS) assert.equal(past[kind]!.rank, within[kind]!.rank, kind);
-  assert.match(past.loss!.method, /^dense sketch \d+$/);
-  assert.throws(() => alone.advanceTo(30), /30 is not a boundary/);
+  assert.throws(() => all.advanceTo(8), /cannot grow from 12 to 8/);
+  assert.throws(() => all.advanceTo(30), /30 is not a boundary/);
 });
 
-test('first sketch sizes: hint + 32, at most 0.9 P, none without a hint', () => {
-  assert.equal(firstSketchSize(100, 840), 132);
-  assert.equal(firstSketchSize(0, 840), 32);
-  assert.equal(firstSketchSize(800, 840), 756);
-  assert.equal(firstSketchSize(undefined, 840), undefined);
-  assert.equal(firstSketchSize(5, 10), undefined, 'a matrix too small to sketch');
-  const eig = Float64Array.from({ length: 40 }, (_, i) => (i < 24 ? 1 + i : 1e-30));
-  assert.equal(acceptSketch(eig, 40, 100)!.rank, 24);
-  assert.equal(acceptSketch(eig, 39, 100), undefined, 'rank 24 > 39 - 16');
+test('a projection whose check fails is refused; the chain then ranks densely', () => {
+  const { data, net } = setup();
+  const chain = new PrefixChain(net, data, getLoss('mse'), KINDS, boundaries);
+  chain.advanceTo(20);
+  const pr = chain.projections()!.find((p) => p.kind === 'loss')!;
+  const ev = symmetricEigenvalues(pr.packed.slice(), pr.n, { packed: true });
+  assert.ok(acceptProjection(ev, pr, chain.params), 'the real reach passes');
+  assert.equal(acceptProjection(ev, { ...pr, reach: 1e-6 * Math.max(...ev.map(Math.abs)) }, chain.params), undefined, 'a reach of 1e-6 s_max does not');
+  const dense = chain.denseSpectra(['loss'], 'test');
+  assert.equal(dense.loss!.method, 'dense (test)');
+  assert.equal(rankSpectrum(dense.loss!).rank, rankSpectrum(acceptProjection(ev, pr, chain.params)!).rank);
+});
+
+test('nonlinear networks and rank.route dense chain through dense sums', async () => {
+  const data = gaussianData(16, 5, 3, 7);
+  for (const [act, dense] of [['tanh', false], ['linear', true]] as const) {
+    const net = initNetwork(networkSpec(5, [4], 3, act, false), 'glorot', 2);
+    const chain = new PrefixChain(net, data, getLoss('mse'), KINDS, [8, 16], { dense });
+    assert.equal(chain.structured, false);
+    assert.equal(chain.projections(), undefined);
+    chain.advanceTo(16);
+    const s = chain.spectra();
+    const direct = await hessianRanks(net, data, 'mse', KINDS, { route: 'dense' });
+    for (const kind of KINDS) {
+      assert.equal(s[kind]!.method, 'dense');
+      assert.equal(rankSpectrum(s[kind]!).rank, direct[kind]!.rank, `${act} ${kind}`);
+    }
+  }
 });

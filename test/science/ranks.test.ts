@@ -63,28 +63,41 @@ for (const c of grid) {
   });
 }
 
-async function routesAgree(act: Activation, loss: LossName, hidden: number[], n: number, d: number, k: number): void {
+async function routesAgree(act: Activation, loss: LossName, hidden: number[], n: number, d: number, k: number, bias = false): Promise<void> {
   const data = gaussianData(n, d, k, 21);
-  const net = initNetwork(networkSpec(d, hidden, k, act, false), 'glorot', 8);
+  const net = initNetwork(networkSpec(d, hidden, k, act, bias), 'glorot', 8);
   const P = paramCount(net);
   const dense = await hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { route: 'dense' });
   const fast = await hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { denseMaxParams: 0 });
   for (const kind of ['loss', 'outer', 'functional'] as const) {
-    assert.equal(fast[kind]!.rank, dense[kind]!.rank, `${kind}: ${fast[kind]!.method} vs dense`);
-    assert.equal(fast[kind]!.size, P);
+    const f = fast[kind]!, r = dense[kind]!;
+    assert.equal(f.rank, r.rank, `${kind}: ${f.method} vs dense`);
+    assert.equal(f.positive, r.positive, `${kind} inertia +`);
+    assert.equal(f.negative, r.negative, `${kind} inertia -`);
+    assert.equal(f.size, P);
+    assert.ok(Math.abs(f.smax - r.smax) <= 1e-10 * r.smax, `${kind}: s_max ${f.smax} vs ${r.smax}`);
+    // The kept eigenvalues are the Hessian's own, not a compression's.
+    for (let i = 0; i < r.rank; i++) assert.ok(Math.abs(f.values[i] - r.values[i]) <= 1e-9 * r.smax, `${kind} value ${i}`);
   }
-  assert.match(fast.outer!.method, n * k < P ? /^gram/ : /^dense/);
+  if (act === 'linear') assert.match(fast.loss!.method, /^subspace \d+$/);
+  else assert.equal(fast.loss!.method, 'dense');
+  assert.match(fast.outer!.method, /^(gram|subspace|dense)/);
 }
 
-test('Gram and sketch routes give the dense ranks: linear, low rank', async () => {
+test('Gram and subspace routes give the dense ranks, values and inertia: linear, low rank', async () => {
   await routesAgree('linear', 'mse', [12, 12], 12, 16, 6);
 });
 
-test('Gram and sketch routes give the dense ranks: cross-entropy, linear', async () => {
-  await routesAgree('linear', 'cross-entropy', [10, 14], 10, 12, 5);
+test('Gram and subspace routes give the dense ranks, values and inertia: cross-entropy, bias', async () => {
+  await routesAgree('linear', 'cross-entropy', [10, 14], 10, 12, 5, true);
 });
 
-test('a full-rank Hessian (tanh) falls back to dense and still agrees', async () => {
+test('Gram and subspace routes give the dense ranks, values and inertia: cosh, three hidden layers', async () => {
+  await routesAgree('linear', 'cosh', [7, 3, 9], 14, 8, 4);
+});
+
+test('nonlinear networks have no subspace: dense, and Gram for H_O', async () => {
+  await routesAgree('relu', 'mse', [6, 5], 6, 8, 3);
   const data = gaussianData(30, 5, 3, 2);
   const net = initNetwork(networkSpec(5, [6], 3, 'tanh', false), 'glorot', 1);
   const fast = await hessianRanks(net, data, 'mse', ['loss', 'functional'], { denseMaxParams: 0 });
@@ -92,7 +105,7 @@ test('a full-rank Hessian (tanh) falls back to dense and still agrees', async ()
   assert.equal(fast.loss!.rank, paramCount(net));
 });
 
-test('prefix sums over growing samples give the ranks of a direct computation', async () => {
+test('prefix sums over growing samples give the spectra of a direct computation', async () => {
   const { HessianAccumulator } = await import('../../src/science/hessian/accumulate.js');
   const { getLoss } = await import('../../src/science/losses.js');
   const data = gaussianData(24, 6, 4, 5);
@@ -100,47 +113,55 @@ test('prefix sums over growing samples give the ranks of a direct computation', 
   const acc = new HessianAccumulator(net, getLoss('cross-entropy'), ['loss', 'outer', 'functional']);
   for (const n of [3, 8, 16, 24]) {
     acc.addUpTo(data, n, 5);
-    const prefix = acc.ranks();
     const sub = { ...data, x: data.x.subarray(0, n * 6), y: data.y.subarray(0, n * 4), labels: data.labels.subarray(0, n), n };
     const direct = await hessianRanks(net, sub, 'cross-entropy', ['loss', 'outer', 'functional'], { route: 'dense' });
     for (const kind of ['loss', 'outer', 'functional'] as const) {
-      assert.equal(prefix[kind]!.rank, direct[kind]!.rank, `N=${n} ${kind}`);
-      assert.ok(Math.abs(prefix[kind]!.smax - direct[kind]!.smax) <= 1e-10 * direct[kind]!.smax);
+      const prefix = numericalRank(acc.eigenvalues(kind), net.theta.length);
+      assert.equal(prefix.rank, direct[kind]!.rank, `N=${n} ${kind}`);
+      assert.ok(Math.abs(prefix.smax - direct[kind]!.smax) <= 1e-10 * direct[kind]!.smax);
     }
   }
   assert.throws(() => acc.addUpTo(data, 10), /cannot grow from 24 to 10/);
 });
 
-test('a sketch of a dense matrix gives its rank, whatever the hint', async () => {
-  const { denseSketchRank } = await import('../../src/science/hessian/sketch.js');
-  const { symmetricEigenvalues } = await import('../../src/science/linalg/eigen.js');
-  const { Rng } = await import('../../src/science/random.js');
-  const rng = new Rng(4, 'lowrank');
-  const P = 300, r = 71;
-  const B = Float64Array.from({ length: P * r }, () => rng.normal());
-  const H = new Float64Array(P * P);
-  for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) { let s = 0; for (let t = 0; t < r; t++) s += B[i * r + t] * B[j * r + t] * (t % 2 ? 1 : -1); H[i * P + j] = s; }
-  const eigen = (a: Float64Array, n: number) => symmetricEigenvalues(a, n, { overwrite: true });
-  for (const initial of [undefined, 10, 90, 150]) {
-    const res = denseSketchRank(H, P, eigen, { initial });
-    assert.equal(res.rank, r, `initial ${initial}: ${res.method}`);
-    assert.match(res.method, /^dense sketch/);
-  }
-  // Full rank: the sketch cannot stop below k - margin and falls back to the full eigensolve.
-  const I = new Float64Array(P * P);
-  for (let i = 0; i < P; i++) I[i * P + i] = 1 + i;
-  const full = denseSketchRank(I, P, eigen, { initial: 50 });
-  assert.equal(full.rank, P);
-  assert.equal(full.method, 'dense');
-});
-
-test('sketch results do not depend on how the work is split', async () => {
+test('subspace results do not depend on how the work is split', async () => {
   const data = gaussianData(12, 16, 6, 21);
   const net = initNetwork(networkSpec(16, [12, 12], 6, 'linear', false), 'glorot', 8);
   const one = await hessianRanks(net, data, 'mse', ['loss', 'outer', 'functional'], { denseMaxParams: 0, parallel: 1 });
   const three = await hessianRanks(net, data, 'mse', ['loss', 'outer', 'functional'], { denseMaxParams: 0, parallel: 3 });
-  for (const kind of ['loss', 'functional'] as const) {
+  for (const kind of ['loss', 'outer', 'functional'] as const) {
     assert.equal(three[kind]!.rank, one[kind]!.rank);
     assert.deepEqual(Array.from(three[kind]!.values), Array.from(one[kind]!.values), `${kind} spectra bit-identical`);
   }
+});
+
+test('rank controls: rtol and atol as numpy.linalg.matrix_rank, inertia from the signs', () => {
+  const vals = [-4, 2, 1e-3, -1e-6, 1e-9, 1e-15];
+  const def = numericalRank(vals, 10);
+  assert.equal(def.tolerance, 4 * 10 * EPS);
+  assert.deepEqual([def.rank, def.positive, def.negative], [5, 3, 2]);
+  const r = numericalRank(vals, 10, 'dense', { rtol: 1e-8 });
+  assert.equal(r.tolerance, 4e-8);
+  assert.deepEqual([r.rank, r.positive, r.negative], [4, 2, 2]);
+  assert.equal(r.rtol, 1e-8);
+  const a = numericalRank(vals, 10, 'dense', { atol: 0.5 });
+  assert.equal(a.tolerance, 0.5, 'atol wins when larger');
+  assert.deepEqual([a.rank, a.positive, a.negative], [2, 1, 1]);
+  const both = numericalRank(vals, 10, 'dense', { rtol: 1e-2, atol: 1e-5 });
+  assert.equal(both.tolerance, 4e-2, 'rtol * s_max wins when larger');
+});
+
+test('dropped values at rounding level are not reported: the gap is the spectrum\'s own', () => {
+  const smax = 10, n = 1000;
+  const tol = smax * n * EPS;
+  // Kept 5 tol; dropped: 3 eps s_max (rounding) -> no dropped value, no gap.
+  const r = numericalRank([smax, 5 * tol, 3 * EPS * smax], n);
+  assert.equal(r.rank, 2);
+  assert.equal(r.largestDropped, null);
+  assert.equal(r.gap, null);
+  assert.equal(r.ambiguous, true, 'kept within 1 decade of the tolerance');
+  // A dropped value well above rounding is reported.
+  const real = numericalRank([smax, 1e4 * tol, 0.1 * tol], n);
+  assert.ok(Math.abs(real.gap! - 5) < 1e-9, `gap ${real.gap}`);
+  assert.equal(real.ambiguous, false);
 });

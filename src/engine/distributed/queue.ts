@@ -38,7 +38,7 @@ export interface StepJobResult {
 /** BullMQ priority (1 is first): bigger points first, as local runs do; other steps before all. */
 export function jobPriority(step: PlanStep, params: number): number {
   const MAX = 2_097_152; // BullMQ's largest priority
-  if (step.kind !== 'ranks') return 1;
+  if (step.kind !== 'spectrum') return 1;
   return Math.max(2, MAX - Math.min(params, MAX - 2));
 }
 

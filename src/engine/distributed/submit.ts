@@ -54,7 +54,7 @@ interface Waiter {
   started: boolean;
   settled: boolean;
   checking: boolean;
-  /** Parameter count (ranks steps), for the job's priority. */
+  /** Parameter count (spectrum steps), for the job's priority. */
   params: number;
 }
 
@@ -157,7 +157,7 @@ export class RedisSubmitter implements RemoteExecutor {
       (async () => {
         for (const [role, key] of Object.entries(step.parts.inputs)) await this.#upload(key, inputs.get(role), step.inputs[role] ?? role);
         if (!this.#reuse) await this.#store.forget(step.key);
-        w.params = step.kind === 'ranks' ? (inputs.get('network') as Network | undefined)?.theta.length ?? 0 : 0;
+        w.params = step.kind === 'spectrum' ? (inputs.get('network') as Network | undefined)?.theta.length ?? 0 : 0;
         if (w.settled) return;
         this.#waiters.set(step.key, w);
         await this.#enqueue(w);

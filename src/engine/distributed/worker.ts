@@ -13,7 +13,7 @@ import { CacheStore } from '../cache.js';
 import { hashFile } from '../keys.js';
 import { computeStep } from '../step.js';
 import { datasetFiles } from '../steps.js';
-import { inlineBackend, usesDenseRoute, type Network, type RanksBackend } from '../../science/index.js';
+import { inlineBackend, taskBackend, usesDenseRoute, type Network, type RanksBackend } from '../../science/index.js';
 import { QUEUE_NAME, QUEUE_PREFIX, stepProblem, type StepJobData, type StepJobResult } from './queue.js';
 import { SharedStore, VALUE_PREFIX } from './redis-cache.js';
 import { RedisWatchdog, closeWithin, connectChecked, connectionOptions, parseRedisUrl, plainClient, redisTimeoutMs, type RedisUnavailableError } from './redis.js';
@@ -70,12 +70,7 @@ export async function startWorker(opts: WorkerOptions): Promise<StepWorker> {
   const pool = new Piscina({ ...threadOptions(), maxThreads: jobs, minThreads: 0, idleTimeout: 60_000 });
   pool.on('error', (e: unknown) => log(`warning: worker thread error: ${e instanceof Error ? e.message : String(e)}`));
   const inThread = <T>(task: ThreadTask): Promise<T> => pool.run(task) as Promise<T>;
-  const backend: RanksBackend = {
-    sketchRows: (problem, which, dirs, c0, kc, k) => inThread({ kind: 'sketch-rows', problem, which, dirs, c0, kc, k }),
-    eigenvalues: (a, n) => inThread({ kind: 'eigen', a, n }),
-    outerGramEigenvalues: (problem) => inThread({ kind: 'outer-gram', problem }),
-    denseEigenvalues: (problem, hessian) => inThread({ kind: 'dense-eigen', problem, hessian }),
-  };
+  const backend: RanksBackend = taskBackend((task) => inThread(task));
 
   let running = 0;
   const processStep = async (job: Job<StepJobData, StepJobResult>): Promise<StepJobResult> => {
@@ -103,11 +98,11 @@ export async function startWorker(opts: WorkerOptions): Promise<StepWorker> {
     const t0 = performance.now();
     let value: unknown;
     try {
-      if (step.kind !== 'ranks') {
+      if (step.kind !== 'spectrum') {
         value = await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1 });
       } else {
         const P = (inputs.get('network') as Network).theta.length;
-        value = step.chain || usesDenseRoute(P)
+        value = step.chain || usesDenseRoute(P, { route: step.config.rank.route })
           ? await inThread({ kind: 'step', step, inputs })
           : await computeStep(step, inputs, { backend, parallel: jobs });
       }

@@ -1,5 +1,5 @@
 /**
- * The heavy pieces of a rank computation, behind one interface so a caller can run them
+ * The heavy pieces of a spectrum computation, behind one interface so a caller can run them
  * elsewhere (the engine runs them in worker threads, several at once); `inlineBackend` runs them
  * here. Every piece is a pure function of plain data, so any backend gives the same numbers.
  */
@@ -9,14 +9,12 @@ import type { Dataset, HessianKind, LossName, Network } from '../types.js';
 import { denseHessians, symmetrize } from './dense.js';
 import { outerGram } from './gram.js';
 import { HessianOperator } from './operator.js';
-import { projectSketchRows } from './sketch.js';
+import { SubspaceOperator } from './rotated.js';
+import { subspaceRows, type SubspaceRows, type SubspaceWhich } from './structured.js';
+import { linearHessianSubspace, subspaceIndex, type HessianSubspace, type SubspaceIndex } from './subspace.js';
+import { probeOutside } from './probe.js';
 
-export interface SketchWhich {
-  readonly loss: boolean;
-  readonly functional: boolean;
-}
-
-/** Everything a backend needs to rebuild the operator: plain data, cheap to send to a worker. */
+/** Everything a backend needs to rebuild the operators: plain data, cheap to send to a worker. */
 export interface RankProblem {
   readonly net: Network;
   readonly data: Dataset;
@@ -24,29 +22,11 @@ export interface RankProblem {
   readonly batchSize?: number;
 }
 
-/** Sketch directions: `count` rows of `nnz` (index, value) pairs. */
-export interface SketchDirections {
-  readonly count: number;
-  readonly nnz: number;
-  readonly index: Int32Array;
-  readonly value: Float64Array;
-}
-
-/**
- * Rows [c0, c0 + kc) of a sketch's packed lower triangle: row g holds omega_h . (H omega_g) for
- * h = 0..g, rows one after another, so the block is the slice [c0(c0+1)/2, (c0+kc)(c0+kc+1)/2)
- * of the packed sketch.
- */
-export interface SketchRows {
-  /** For H_F, when asked for. */
-  readonly functional?: Float64Array;
-  /** For H_L, when asked for. */
-  readonly loss?: Float64Array;
-}
-
 export interface RanksBackend {
-  /** Sketch rows [c0, c0 + kc) against the first k directions, for the Hessians asked for. */
-  sketchRows(p: RankProblem, which: SketchWhich, dirs: SketchDirections, c0: number, kc: number, k: number): Promise<SketchRows>;
+  /** Rows [c0, c0 + kc) of the subspace route's packed triangles (see structured.ts). */
+  subspaceRows(p: RankProblem, which: SubspaceWhich, c0: number, kc: number): Promise<SubspaceRows>;
+  /** Largest |H v| / |v| per kind over random v outside the subspace (zero in exact arithmetic). */
+  subspaceProbe(p: RankProblem, which: SubspaceWhich): Promise<Partial<Record<HessianKind, number>>>;
   /** Eigenvalues (ascending) of a symmetric n x n matrix given as its packed lower triangle (row i at i(i+1)/2); it may be consumed. */
   eigenvalues(a: Float64Array, n: number): Promise<Float64Array>;
   /** Nonzero spectrum of H_O from its N*K x N*K Gram matrix. */
@@ -60,27 +40,22 @@ export function operatorFor(p: RankProblem): { op: HessianOperator; loss: Loss }
   return { op: new HessianOperator(p.net, p.data, loss, { batchSize: p.batchSize }), loss };
 }
 
-/**
- * Sketch rows of directions [c0, c0 + kc) (see SketchRows: one triangle, packed; the sketch is
- * mirrored from it), from exact products. H_L's rows come from its own products (functional +
- * outer), not from H_F's plus a Gram of J Omega: the extra backward pass costs less than that
- * k x k x N*K product.
- */
-export function computeSketchRows(op: HessianOperator, which: SketchWhich, dirs: SketchDirections, c0: number, kc: number, k: number, chunk = 64): SketchRows {
-  if (c0 < 0 || kc < 0 || c0 + kc > k || k > dirs.count) throw new RangeError(`sketch rows ${c0}..${c0 + kc} outside 0..${k} (directions: ${dirs.count})`);
-  const P = op.params;
-  const base = (c0 * (c0 + 1)) / 2;
-  const len = ((c0 + kc) * (c0 + kc + 1)) / 2 - base;
-  const out: { functional?: Float64Array; loss?: Float64Array } = {};
-  if (which.functional) out.functional = new Float64Array(len);
-  if (which.loss) out.loss = new Float64Array(len);
-  for (let a = 0; a < kc; a += chunk) {
-    const kk = Math.min(chunk, kc - a);
-    const prod = op.apply({ kind: 'sparse', ...dirs }, c0 + a, kk, { functional: which.functional, loss: which.loss });
-    if (out.functional) projectSketchRows(prod.functional!, P, dirs, c0 + a, kk, out.functional, base);
-    if (out.loss) projectSketchRows(prod.loss!, P, dirs, c0 + a, kk, out.loss, base);
-  }
-  return out;
+/** The subspace of a linear network's Hessians, its index and its operator (undefined for other networks). */
+export interface SubspaceContext {
+  readonly subspace: HessianSubspace;
+  readonly index: SubspaceIndex;
+  readonly op: SubspaceOperator;
+}
+
+export function subspaceFor(p: RankProblem): SubspaceContext | undefined {
+  const loss = getLoss(p.loss);
+  const subspace = linearHessianSubspace(p.net, p.data, loss);
+  if (!subspace) return undefined;
+  return { subspace, index: subspaceIndex(subspace), op: new SubspaceOperator(p.net, p.data, loss, subspace, { batchSize: p.batchSize }) };
+}
+
+export function subspaceRowsOf(ctx: SubspaceContext, which: SubspaceWhich, c0: number, kc: number): SubspaceRows {
+  return subspaceRows(ctx.op, ctx.subspace, ctx.index, which, c0, kc);
 }
 
 export function denseEigenvaluesOf(p: RankProblem, kind: HessianKind): Float64Array {
@@ -95,16 +70,54 @@ export function outerGramEigenvaluesOf(p: RankProblem): Float64Array {
   return symmetricEigenvalues(gram, size, { overwrite: true });
 }
 
+/** The backend's pieces as plain-data tasks (structured-clone safe), for running them elsewhere. */
+export type BackendTask =
+  | { readonly kind: 'subspace-rows'; readonly problem: RankProblem; readonly which: SubspaceWhich; readonly c0: number; readonly kc: number }
+  | { readonly kind: 'subspace-probe'; readonly problem: RankProblem; readonly which: SubspaceWhich }
+  /** Eigenvalues of a symmetric matrix given as its packed lower triangle (consumed). */
+  | { readonly kind: 'eigen'; readonly a: Float64Array; readonly n: number }
+  | { readonly kind: 'outer-gram'; readonly problem: RankProblem }
+  | { readonly kind: 'dense-eigen'; readonly problem: RankProblem; readonly hessian: HessianKind };
+
+export type BackendResult = SubspaceRows | Partial<Record<HessianKind, number>> | Float64Array;
+
+/** Runs one task here. A subspace context is reused while the same problem object comes back. */
+export function runBackendTask(task: BackendTask): BackendResult {
+  switch (task.kind) {
+    case 'subspace-rows': return subspaceRowsOf(contextOf(task.problem), task.which, task.c0, task.kc);
+    case 'subspace-probe': return probeOutside(operatorFor(task.problem).op, contextOf(task.problem).subspace, contextOf(task.problem).index, task.which);
+    case 'eigen': return symmetricEigenvalues(task.a, task.n, { overwrite: true, packed: true });
+    case 'outer-gram': return outerGramEigenvaluesOf(task.problem);
+    case 'dense-eigen': return denseEigenvaluesOf(task.problem, task.hessian);
+  }
+}
+
+let lastContext: { p: RankProblem; ctx: SubspaceContext } | undefined;
+function contextOf(p: RankProblem): SubspaceContext {
+  if (!lastContext || lastContext.p !== p) {
+    const ctx = subspaceFor(p);
+    if (!ctx) throw new RangeError('subspace route: linear networks only');
+    lastContext = { p, ctx };
+  }
+  return lastContext.ctx;
+}
+
+/**
+ * A backend whose pieces are tasks handed to `run` (a worker pool, a thread): the one table of
+ * pieces that the inline backend, the engine's pool and the cluster worker all use. `run` gets
+ * the matrix an eigen task may consume, to move it rather than copy it.
+ */
+export function taskBackend(run: (task: BackendTask, consumed?: Float64Array) => Promise<BackendResult>): RanksBackend {
+  return {
+    subspaceRows: (problem, which, c0, kc) => run({ kind: 'subspace-rows', problem, which, c0, kc }) as Promise<SubspaceRows>,
+    subspaceProbe: (problem, which) => run({ kind: 'subspace-probe', problem, which }) as Promise<Partial<Record<HessianKind, number>>>,
+    eigenvalues: (a, n) => run({ kind: 'eigen', a, n }, a) as Promise<Float64Array>,
+    outerGramEigenvalues: (problem) => run({ kind: 'outer-gram', problem }) as Promise<Float64Array>,
+    denseEigenvalues: (problem, hessian) => run({ kind: 'dense-eigen', problem, hessian }) as Promise<Float64Array>,
+  };
+}
+
 /** Runs every piece here, on this thread. */
 export function inlineBackend(): RanksBackend {
-  let cached: { p: RankProblem; op: HessianOperator } | undefined;
-  return {
-    async sketchRows(p, which, dirs, c0, kc, k) {
-      if (!cached || cached.p !== p) cached = { p, op: operatorFor(p).op };
-      return computeSketchRows(cached.op, which, dirs, c0, kc, k);
-    },
-    async eigenvalues(a, n) { return symmetricEigenvalues(a, n, { overwrite: true, packed: true }); },
-    async outerGramEigenvalues(p) { return outerGramEigenvaluesOf(p); },
-    async denseEigenvalues(p, kind) { return denseEigenvaluesOf(p, kind); },
-  };
+  return taskBackend(async (task) => runBackendTask(task));
 }
