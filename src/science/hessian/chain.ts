@@ -21,7 +21,11 @@ import { HessianOperator } from './operator.js';
 import { probeDirections, probeNorms } from './probe.js';
 import { SubspaceOperator } from './rotated.js';
 import { SUBSPACE_CHUNK } from './structured.js';
-import { linearHessianSubspace, prefixSets, subspaceIndex, type HessianSubspace, type SubspaceIndex } from './subspace.js';
+import { prefixFunctional } from './functional.js';
+import { linearHessianSubspace, prefixSets, prefixXCounts, subspaceIndex, type HessianSubspace, type SubspaceIndex } from './subspace.js';
+
+/** Rows of the summed products checked per size (see `reach`). */
+const CHECKED_ROWS = 32;
 
 /** A size's projected Hessian, ready for an eigensolve anywhere. */
 export interface ChainProjection {
@@ -131,27 +135,62 @@ export class PrefixChain {
     const which = { loss: this.which.includes('loss'), outer: this.which.includes('outer'), functional: this.which.includes('functional') };
     const probe = this.probes ? probeNorms(this.probeF, this.probeO, this.probes.length / P, P, which) : {};
     const F = this.sumF, O = this.sumO;
-    const value = (kind: HessianKind, row: number, t: number): number =>
-      kind === 'functional' ? F![row * P + t] : kind === 'outer' ? O![row * P + t] : F![row * P + t] + O![row * P + t];
-    return this.which.map((kind) => {
+    // The check on the chain's subspace at this size: every row of Z vanishes outside it (rows of
+    // basis vectors outside it vanish entirely), and so does H on the probes.
+    const reach = this.reach(sets);
+    const out: ChainProjection[] = [];
+    for (const kind of this.which) {
+      if (kind === 'functional') {
+        // H_F on the prefix's own, smaller subspace (functional.ts).
+        const f = prefixFunctional(this.net, sliceSamples(this.data, 0, this.samples), this.loss, sub, idx, F!, prefixXCounts(sub, this.samples));
+        if (f) {
+          out.push({ kind, n: f.n, packed: f.packed, reach: Math.max(f.reach, reach.functional, probe.functional ?? 0) });
+          continue;
+        }
+      }
       const list = sets[kind], n = list.length;
       const packed = new Float64Array((n * (n + 1)) / 2);
       for (let i = 0, at = 0; i < n; i++) {
-        const g = list[i];
-        for (let j = 0; j <= i; j++) packed[at++] = value(kind, g, idx.coord[list[j]]);
+        const g = list[i], fo = g * P;
+        if (kind === 'functional') for (let j = 0; j <= i; j++) packed[at++] = F![fo + idx.coord[list[j]]];
+        else if (kind === 'outer') for (let j = 0; j <= i; j++) packed[at++] = O![fo + idx.coord[list[j]]];
+        else for (let j = 0; j <= i; j++) { const t = fo + idx.coord[list[j]]; packed[at++] = F![t] + O![t]; }
       }
-      // The check: every row of Z vanishes outside this size's subspace (rows of basis vectors
-      // outside it vanish entirely), and so does H on the probes.
-      const inside = new Uint8Array(P);
-      for (const g of list) inside[idx.coord[g]] = 1;
-      let reach = probe[kind] ?? 0;
-      for (let g = 0; g < sub.size; g++) {
-        let s = 0;
-        for (let t = 0; t < P; t++) if (inside[t] === 0) { const v = value(kind, g, t); s += v * v; }
-        reach = Math.max(reach, Math.sqrt(s));
+      out.push({ kind, n, packed, reach: Math.max(reach[kind], probe[kind] ?? 0) });
+    }
+    return out;
+  }
+
+  /**
+   * Per kind, the largest norm of a row of Z outside the kind's coordinates at the current size,
+   * over CHECKED_ROWS rows spread over the basis: the subspace holds the range by construction,
+   * and a construction that missed part of it would show in most rows.
+   */
+  private reach(sets: Record<HessianKind, Int32Array>): Record<HessianKind, number> {
+    const sub = this.sub!, idx = this.idx!, P = this.params;
+    const F = this.sumF, O = this.sumO;
+    const inside = (list: Int32Array): Uint8Array => {
+      const m = new Uint8Array(P);
+      for (const g of list) m[idx.coord[g]] = 1;
+      return m;
+    };
+    const mF = inside(sets.functional), mO = inside(sets.outer), mL = inside(sets.loss);
+    const out: Record<HessianKind, number> = { loss: 0, outer: 0, functional: 0 };
+    const step = Math.max(1, Math.floor(sub.size / CHECKED_ROWS));
+    for (let g = 0; g < sub.size; g += step) {
+      let sF = 0, sO = 0, sL = 0;
+      const o = g * P;
+      for (let t = 0; t < P; t++) {
+        const f = F ? F[o + t] : 0, h = O ? O[o + t] : 0;
+        if (mF[t] === 0) sF += f * f;
+        if (mO[t] === 0) sO += h * h;
+        if (mL[t] === 0) sL += (f + h) * (f + h);
       }
-      return { kind, n, packed, reach };
-    });
+      out.functional = Math.max(out.functional, Math.sqrt(sF));
+      out.outer = Math.max(out.outer, Math.sqrt(sO));
+      out.loss = Math.max(out.loss, Math.sqrt(sL));
+    }
+    return out;
   }
 
   /**

@@ -80,15 +80,18 @@ export function pairKinds(bl: SubspaceBlock, a: number, b: number): { functional
   return { functional, outer };
 }
 
-/**
- * The subspace of a linear network's Hessians at (net, data, loss); undefined for other
- * activations (their Hessians have no such structure).
- *
- * `superset`: a subspace that holds the ranges of the Hessians of every prefix of the samples
- * (sample-size chains): U is widened to O and V to X (both data-free or nested), and X is built
- * sample by sample, so a prefix's subspace is a coordinate subset (see `prefixCounts`).
- */
-export function linearHessianSubspace(net: Network, data: Dataset, loss: Loss, opts: { readonly superset?: boolean } = {}): HessianSubspace | undefined {
+/** The small matrices the subspaces are built from, at (net, data, loss). */
+export interface LinearStructure {
+  readonly layers: readonly LayerLayout[];
+  /** Augmented activations a~_{l-1} (n x c_l) per block. */
+  readonly act: readonly Float64Array[];
+  /** N_l = sum_i a~_{l-1,i} g_i^T (c_l x K) per block. */
+  readonly N: readonly Float64Array[];
+  /** A_{>l} = W_L ... W_{l+1} (K x M_l) per block. */
+  readonly after: readonly Float64Array[];
+}
+
+export function linearStructure(net: Network, data: Dataset, loss: Loss): LinearStructure | undefined {
   if (net.activation !== 'linear') return undefined;
   const layers = layerLayout(net);
   const L = layers.length, K = data.k, n = data.n;
@@ -96,11 +99,9 @@ export function linearHessianSubspace(net: Network, data: Dataset, loss: Loss, o
   const out = fp.a[L];
   const g = new Float64Array(n * K);
   for (let i = 0; i < n; i++) loss.valueAndGrad(out, data.y, i * K, K, g);
-
-  // Augmented activations a~_{l-1} (n x c_l) and N_l = sum_i a~_i g_i^T (c_l x K).
   const act: Float64Array[] = [], Nl: Float64Array[] = [];
   for (let l = 0; l < L; l++) {
-    const { rows: _rows, cols, b } = layers[l];
+    const { cols, b } = layers[l];
     const c = cols + (b >= 0 ? 1 : 0);
     const a0 = fp.a[l];
     const A = new Float64Array(n * c);
@@ -128,6 +129,57 @@ export function linearHessianSubspace(net: Network, data: Dataset, loss: Loss, o
     }
     after[l] = out2;
   }
+  return { layers, act, N: Nl, after };
+}
+
+/**
+ * Orthonormal bases of U_l and V_l per block (vector-major; empty where the block has none):
+ * V_l = range(N_l) for blocks with a later layer, U_l = A_{>l}^T (span of the rows of N_{l'},
+ * l' < l) for blocks with an earlier one. range(H_F) lies in the sum of R^{M_l} (x) V_l and
+ * U_l (x) R^{c_l}.
+ */
+export function functionalSpans(st: LinearStructure, K: number): { U: Float64Array[][]; V: Float64Array[][] } {
+  const L = st.layers.length;
+  const U: Float64Array[][] = [], V: Float64Array[][] = [];
+  const earlier = new Span(K);
+  for (let l = 0; l < L; l++) {
+    const layout = st.layers[l];
+    const rows = layout.rows, cols = layout.cols + (layout.b >= 0 ? 1 : 0);
+    const u = new Span(rows), v = new Span(cols);
+    if (l > 0) for (const r of earlier.vectors()) u.add(mulTransposed(st.after[l], K, rows, r));
+    if (l < L - 1) for (let k = 0; k < K; k++) v.add(column(st.N[l], cols, K, k));
+    U.push([...u.vectors()]);
+    V.push([...v.vectors()]);
+    for (let j = 0; j < cols; j++) earlier.add(row(st.N[l], K, j));
+  }
+  return { U, V };
+}
+
+/**
+ * An orthonormal basis of `vecs`' span completed to the whole space (vector-major, dim x dim):
+ * the first vectors span `vecs`, the rest its complement.
+ */
+export function completedBasis(vecs: readonly ArrayLike<number>[], dim: number): { basis: Float64Array; count: number } {
+  const s = new Span(dim);
+  for (const v of vecs) s.add(v);
+  const count = s.size;
+  s.complete();
+  return { basis: s.matrix(), count };
+}
+
+/**
+ * The subspace of a linear network's Hessians at (net, data, loss); undefined for other
+ * activations (their Hessians have no such structure).
+ *
+ * `superset`: a subspace that holds the ranges of the Hessians of every prefix of the samples
+ * (sample-size chains): U is widened to O and V to X (both data-free or nested), and X is built
+ * sample by sample, so a prefix's subspace is a coordinate subset (see `prefixCounts`).
+ */
+export function linearHessianSubspace(net: Network, data: Dataset, loss: Loss, opts: { readonly superset?: boolean } = {}): HessianSubspace | undefined {
+  const st = linearStructure(net, data, loss);
+  if (!st) return undefined;
+  const { layers, act, N: Nl, after } = st;
+  const L = layers.length, K = data.k, n = data.n;
   // R_g(l) = span of the columns of N_{l'}^T (in R^K) over earlier layers l' < l.
   const blocks: SubspaceBlock[] = [];
   const xFrom: Int32Array[] = [];
@@ -311,14 +363,19 @@ export function subspaceIndex(sub: HessianSubspace): SubspaceIndex {
   };
 }
 
+/** Per block, how many of a superset-mode subspace's X vectors come from the first `n` samples. */
+export function prefixXCounts(sub: HessianSubspace, n: number): number[] {
+  if (!sub.xFrom) throw new RangeError('prefix sets: the subspace was not built in superset mode');
+  return sub.xFrom.map((from) => { let c = 0; while (c < from.length && from[c] < n) c++; return c; });
+}
+
 /**
  * The basis vectors (positions, ascending) whose span holds each Hessian's range at the first
  * `n` samples, for a superset-mode subspace built on at least n samples: the pairs of the
  * general rule with V = X(n), U = O.
  */
 export function prefixSets(sub: HessianSubspace, n: number): { loss: Int32Array; functional: Int32Array; outer: Int32Array } {
-  if (!sub.xFrom) throw new RangeError('prefixSets: the subspace was not built in superset mode');
-  const nx = sub.xFrom.map((from) => { let c = 0; while (c < from.length && from[c] < n) c++; return c; });
+  const nx = prefixXCounts(sub, n);
   const loss: number[] = [], functional: number[] = [], outer: number[] = [];
   for (let i = 0; i < sub.size; i++) {
     const l = sub.block[i], bl = sub.blocks[l], a = sub.a[i], b = sub.b[i];
