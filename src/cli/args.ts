@@ -28,7 +28,8 @@ function toOption(spec: OptionSpec): Option {
   if (spec.default !== undefined) option.default(spec.default, spec.defaultDescription);
   if (spec.parse) {
     const parse = spec.parse;
-    option.argParser((raw: string) => parse(raw));
+    // commander hands repeated options their previous value (see `collect`).
+    option.argParser((raw: string, previous: unknown) => parse(raw, previous));
   }
   return option;
 }

@@ -97,6 +97,20 @@ export interface DiffOptions {
   readonly exitCode: boolean;
 }
 
+export interface ExportOptions {
+  readonly file: string;
+  /** Point ids; empty: every point. */
+  readonly points: readonly string[];
+  /** Parts to write; undefined: every part (Hessians where they fit). */
+  readonly what?: readonly ('weights' | 'data' | 'hessians' | 'spectra')[];
+  /** Folder for the `<point id>/` folders; undefined: export/<study name>. */
+  readonly out?: string;
+  readonly cache: string;
+  readonly noCache: boolean;
+  readonly maxMemory?: number;
+  readonly json: boolean;
+}
+
 export interface InitOptions {
   /** The study name; the file is `<name>.yaml`. */
   readonly name: string;
@@ -113,6 +127,7 @@ export type ParsedCommand =
   | { readonly command: 'show'; readonly options: ShowOptions }
   | { readonly command: 'status'; readonly options: StatusOptions }
   | { readonly command: 'diff'; readonly options: DiffOptions }
+  | { readonly command: 'export'; readonly options: ExportOptions }
   | { readonly command: 'init'; readonly options: InitOptions }
   | { readonly command: 'worker'; readonly options: WorkerOptions };
 
@@ -151,6 +166,22 @@ export function parseMaxMemory(raw: string): number {
   return bytes;
 }
 
+/** Parts of `hrank export --what`: a comma-separated list of weights, data, hessians, spectra. */
+export function parseWhat(raw: string): string[] {
+  const allowed = ['weights', 'data', 'hessians', 'spectra'];
+  const parts = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const bad = parts.filter((p) => !allowed.includes(p));
+  if (parts.length === 0 || bad.length > 0) {
+    throw new InvalidArgumentError(`--what takes a comma-separated list of ${allowed.join(', ')}; got '${raw}'.`);
+  }
+  return [...new Set(parts)];
+}
+
+/** A repeatable option's values, in order. */
+function collect(raw: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), raw];
+}
+
 /** A non-empty folder path. */
 export function parseDir(name: string): (raw: string) => string {
   return (raw) => {
@@ -171,7 +202,7 @@ export interface OptionSpec {
   /** The default in words, for the help (when it is not a fixed value). */
   readonly defaultDescription?: string;
   /** Turns the raw text into a value; throws `InvalidArgumentError` for a bad one. */
-  readonly parse?: (raw: string) => unknown;
+  readonly parse?: (raw: string, previous?: unknown) => unknown;
 }
 
 export const OPTIONS = {
@@ -248,6 +279,22 @@ export const OPTIONS = {
   exitCode: {
     flags: '--exit-code',
     description: 'exit 1 when the results differ (as git diff --exit-code)',
+  },
+  point: {
+    flags: '--point <id>',
+    description: 'a point id, as in results.csv and `hrank plan` (repeatable; default: every point)',
+    parse: (raw: string, previous?: unknown) => collect(raw, Array.isArray(previous) ? (previous as string[]) : undefined),
+  },
+  what: {
+    flags: '--what <parts>',
+    description: 'what to write: weights, data, hessians, spectra (comma-separated; default: all, Hessians only where they fit the memory limit)',
+    parse: parseWhat,
+  },
+  out: {
+    flags: '--out <dir>',
+    description: 'folder for the <point id>/ folders',
+    defaultDescription: 'export/<study name>',
+    parse: parseDir('--out'),
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -380,6 +427,26 @@ export const COMMANDS: readonly CommandSpec[] = [
     build: (args, raw) => ({
       command: 'diff',
       options: { targets: args.filter((a): a is string => typeof a === 'string'), json: bool(raw, 'json'), exitCode: bool(raw, 'exitCode') },
+    }),
+  },
+  {
+    name: 'export',
+    args: [{ syntax: '<file>', description: 'pipeline file (YAML)' }],
+    summary: "write a study's points as NumPy .npy files (weights, data, dense Hessians, eigenvalues) with a manifest.json, computing what the cache lacks",
+    options: ['point', 'what', 'out', 'cache', 'noCache', 'maxMemory', 'json'],
+    examples: ['hrank export pipelines/quickstart.yaml --point model.width=8', 'hrank export study.yaml --what weights,data --out /tmp/study-npy'],
+    build: (args, raw) => ({
+      command: 'export',
+      options: {
+        file: args[0] as string,
+        points: Array.isArray(raw.point) ? (raw.point as string[]) : [],
+        ...(Array.isArray(raw.what) ? { what: raw.what as ExportOptions['what'] } : {}),
+        ...(typeof raw.out === 'string' ? { out: raw.out } : {}),
+        cache: str(raw, 'cache', OPTIONS.cache.default),
+        noCache: raw.cache === false,
+        ...(typeof raw.maxMemory === 'number' ? { maxMemory: raw.maxMemory } : {}),
+        json: bool(raw, 'json'),
+      },
     }),
   },
   {

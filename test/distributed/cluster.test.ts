@@ -10,6 +10,7 @@ import path from 'node:path';
 import { CacheStore } from '../../src/engine/cache.js';
 import { loadPlan, runStudy } from '../../src/engine/study.js';
 import { exitOf, freePort, hrank, killChildren, redisServerBinary, skipLoudly, startRedis, tempDir, testRedis, type Child, type TestRedis } from './helpers.js';
+import { KNIFE } from '../engine/helpers.js';
 
 /** Dense points and two prefix-sum chains (sample sizes 10, 15, 20 per width). */
 const SMALL = `version: 1
@@ -126,10 +127,19 @@ test('two worker processes give byte-identical results to the local run; resubmi
   assertSame(local, again.dir);
   const elsewhere = await runStudy(file, opts('small-elsewhere'));
   assert.ok(elsewhere.run.ok);
-  assert.deepEqual(elsewhere.run.computed, ['collect']);
+  // Ranks are derived from the spectra (never stored): read here, as collect is.
+  assert.deepEqual(elsewhere.run.computed.filter((id) => !id.startsWith('ranks[')), ['collect']);
   assertSame(local, elsewhere.dir);
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(starts(), before, 'no worker computed anything');
+});
+
+test('knife-edge points through Redis workers: the bytes of the local run (whose ranks are the dense route\'s, test/engine/routes.test.ts)', async (t) => {
+  if (typeof redis === 'string') return skipLoudly(t, redis);
+  const file = write('knife', `version: 1\nname: knife\nseed: 3\n${KNIFE}`);
+  const [{ url }, local] = await Promise.all([sharedWorkers(redis), localRun(file, 'knife')]);
+  const remote = await submit(file, url, 'knife');
+  assertSame(local, remote.summary.results);
 });
 
 test('kill -9 of a worker mid-step: the step goes to the other worker and the results stay identical', async (t) => {
@@ -193,10 +203,10 @@ test('Redis going away mid-run: run and worker exit 1 with a clear error; finish
     assert.equal(await exitOf(worker, 30_000), 1, worker.stderr());
     assert.match(worker.stderr(), /error: lost the connection to Redis/);
 
-    // Every step reported done is in the submitter's cache.
+    // Every step reported done is in the submitter's cache (but the derived ranks, never stored).
     const plan = await loadPlan(file);
     const cache = new CacheStore(cacheDir);
-    const done = [...run.stderr().matchAll(/^done (\S+) /gm)].map((m) => m[1]);
+    const done = [...run.stderr().matchAll(/^done (\S+) /gm)].map((m) => m[1]).filter((id) => !id.startsWith('ranks['));
     assert.ok(done.some((id) => id.startsWith('prediction[')));
     for (const id of done) assert.ok(await cache.has(plan.byId.get(id)!.key), `${id} in the cache`);
   } finally {
