@@ -44,6 +44,9 @@ export interface Spectrum {
   readonly tolerance: number;
   readonly rank: number;
   readonly method: string;
+  /** Kept eigenvalues that are positive / negative (absent for singular values). */
+  readonly positive?: number;
+  readonly negative?: number;
 }
 
 /** Spectra of one point, by Hessian. */

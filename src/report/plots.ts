@@ -287,6 +287,12 @@ export function spectrumFigure(study: Study, results: Results, row: number, spec
     }
     rules.push({ kind: k, hessian: HESSIAN_LABEL[k], tolerance: s.tolerance, rank: s.rank, method: s.method });
   }
+  // The predicted count of nonzero eigenvalues, as a vertical rule after that many values.
+  const column = (name: string): number => results.columns.indexOf(name);
+  const predicted = kinds.flatMap((k) => {
+    const v = results.rows[row]?.[column(`pred_${k}`)];
+    return typeof v === 'number' ? [{ kind: k, hessian: HESSIAN_LABEL[k], predicted: v, at: v + 0.5 }] : [];
+  });
   const color = { field: 'hessian', type: 'nominal' as const, title: 'Hessian', scale: colorScale(kinds), legend: { order: 0 } };
   const dash = { field: 'line', type: 'nominal' as const, title: null, scale: { domain: ['sorted |eigenvalues|', 'tolerance'], range: [[1, 0], [DASH, DASH]] }, legend: { symbolType: 'stroke', symbolStrokeColor: '#444', symbolSize: 300, order: 1 } };
   const y = { field: 'value', type: 'quantitative' as const, title: '|eigenvalue|', scale: { type: 'log' as const }, axis: { format: '.0e', tickCount: 8 } };
@@ -314,6 +320,15 @@ export function spectrumFigure(study: Study, results: Results, row: number, spec
         } : {}),
       },
     })),
+    ...predicted.map((p, j) => ({
+      name: `predicted_${p.kind}`,
+      data: { values: [p] },
+      mark: { type: 'rule' as const, strokeWidth: 1.4, strokeDash: [2, 3], strokeDashOffset: -j * 2 },
+      encoding: {
+        x: { field: 'at', type: 'quantitative' as const }, color,
+        ...(interactive ? { tooltip: [{ field: 'hessian', type: 'nominal' as const, title: 'Hessian' }, { field: 'predicted', type: 'quantitative' as const, title: 'predicted rank' }] } : {}),
+      },
+    })),
     ...(interactive ? [{
       name: 'hover',
       data: { values },
@@ -328,8 +343,12 @@ export function spectrumFigure(study: Study, results: Results, row: number, spec
     }] : []),
   ];
   const title = `Spectrum at ${point}`;
-  const ranks = kinds.map((k) => `${HESSIAN_LABEL[k].split(' ')[0]} rank ${spectra[k]!.rank} (${spectra[k]!.method})`).join(', ');
-  const subtitle = [`${study.name}: values above the dashed tolerance of their Hessian count`, ranks];
+  const ranks = kinds.map((k) => {
+    const s = spectra[k]!;
+    const inertia = s.positive !== undefined && s.negative !== undefined ? ` = ${s.positive} positive + ${s.negative} negative` : '';
+    return `${HESSIAN_LABEL[k].split(' ')[0]} rank ${s.rank}${inertia} (${s.method})`;
+  }).join(', ');
+  const subtitle = [`${study.name}: values above the dashed tolerance of their Hessian count${predicted.length > 0 ? '; dotted: the predicted rank' : ''}`, ranks];
   if (dropped > 0) subtitle.push(`${dropped} values exactly 0 are not drawn (log axis)`);
   const spec = (interactive: boolean): TopLevelSpec => ({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -340,7 +359,7 @@ export function spectrumFigure(study: Study, results: Results, row: number, spec
   }) as TopLevelSpec;
   return {
     id: `spectrum-${stem(point)}`, kind: 'spectrum', title,
-    caption: `${title}: sorted |eigenvalues| of each Hessian (log axis), dashed: its tolerance s_max * P * eps.`,
+    caption: `${title}: sorted |eigenvalues| of each Hessian (log axis), dashed: its tolerance (s_max * P * eps unless rank.rtol / rank.atol say otherwise)${predicted.length > 0 ? ', dotted vertical: the predicted rank' : ''}.`,
     static: spec(false), interactive: spec(true),
     expected: { lines: kinds.length, dots: 0 },
   };

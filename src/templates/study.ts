@@ -33,6 +33,13 @@ model:
 loss: mse                   # mse | cross-entropy | cosh (summed over samples)
 hessians: [loss, outer, functional]   # H_L, the outer-product (Gauss-Newton) H_O, the functional H_F
 
+# How ranks are read from each Hessian's eigenvalues (numpy.linalg.matrix_rank's rule). Every
+# route computes the Hessian's own eigenvalues, so the route never changes a rank.
+rank:
+  route: auto               # auto (fastest exact route) | dense (P x P matrices: the reference)
+  rtol: null                # relative tolerance; null: NumPy's default, P * eps (at least 1e-14)
+  atol: 0                   # absolute floor: tolerance = max(atol, rtol * s_max)
+
 # Each sweep key is a dotted path into this file; each value a list or {from, to, step}.
 # Several axes make a grid of every combination (mode: zip pairs them element-wise).
 sweep:

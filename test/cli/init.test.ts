@@ -23,7 +23,7 @@ describe('hrank init', () => {
     assert.match(text, /^name: my-study\s+# /m);
     // Every line that sets a value says what it does.
     const settings = text.split('\n').filter((l) => /^\s*(- )?[a-z_.]+: \S/.test(l));
-    assert.equal(settings.length, 18);
+    assert.equal(settings.length, 21);
     for (const line of settings) assert.match(line, /\s# \S/, line);
     const study = await loadStudy(file);
     assert.equal(study.name, 'my-study');

@@ -97,6 +97,10 @@ describe('spectrum figures', () => {
     }
     assert.match(svg, />\|eigenvalue\|</);
     assert.match(svg, />tolerance</);
+    // The predicted counts (a linear network without bias: every Hessian has one) as vertical rules.
+    for (const k of ['loss', 'outer', 'functional']) assert.equal(markGroups(svg, 'rule', `predicted_${k}_marks`).length, 1, `${k}: predicted rank`);
+    assert.match(svg, /dotted: the predicted rank/);
+    assert.match(svg, /rank \d+ = \d+ positive \+ \d+ negative/, 'the inertia in the subtitle');
   });
 
   test('long spectra are thinned but keep both ends and the values around the cut', () => {
