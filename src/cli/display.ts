@@ -6,21 +6,12 @@
  * a file, CI): one plain line per finished step on stderr, e.g. `done ranks[model.width=8] 3.21s`,
  * `cached collect`, `FAILED ranks[model.width=8] <message>`.
  */
-import type { EngineEvent } from '../engine/events.js';
-import type { Plan } from '../engine/plan.js';
-import type { RunResult } from '../engine/run.js';
-import { formatSeconds, plural } from './format.js';
+import type { EngineEvent } from '../engine/exec/events.js';
+import type { RunResult } from '../engine/exec/run.js';
+import { formatSeconds } from './format.js';
+import { firstLine, planLine, type Display } from './progress.js';
 
-export interface Display {
-  /** The engine's event listener. */
-  readonly onEvent: (event: EngineEvent) => void;
-  /** The first Ctrl-C: the run is stopping. */
-  interrupting(): void;
-  /** The run is over (`result` undefined when it threw). Await it before printing anything else. */
-  finish(result?: RunResult): Promise<void>;
-  /** Stop at once and give the terminal back (a second Ctrl-C; the process exits next). */
-  dispose(): void;
-}
+export type { Display };
 
 export interface DisplayOptions {
   /** Plain lines go here. */
@@ -39,16 +30,6 @@ export async function createDisplay(opts: DisplayOptions): Promise<Display> {
   // listr2 takes ~50 ms to load: only a terminal pays for it.
   const { TerminalDisplay } = await import('./terminalDisplay.js');
   return new TerminalDisplay(opts.terminal, opts.other ?? process.stdout, opts.write);
-}
-
-/** The first line of a message (a step's error can span lines). */
-export function firstLine(message: string): string {
-  const line = message.split('\n', 1)[0] ?? '';
-  return line.length > 300 ? `${line.slice(0, 300)}...` : line;
-}
-
-export function planLine(plan: Plan): string {
-  return `${plan.study.name}: ${plural(plan.points.length, 'point')}, ${plural(plan.steps.length, 'step')}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /** Small text helpers of the CLI: durations, counts and aligned tables. */
-import type { Cell, Results } from '../engine/collect.js';
+import type { Cell, Results } from '../engine/kinds/collect.js';
 
 /** `0.42s`, `12.3s`, `2m05s`. */
 export function formatSeconds(s: number): string {

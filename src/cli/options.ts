@@ -9,7 +9,7 @@
 import os from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { parseRedisUrl } from '../engine/distributed/url.js';
-import { DEFAULT_MEMORY_FRACTION, parseSize } from '../engine/size.js';
+import { DEFAULT_MEMORY_FRACTION, parseSize } from '../engine/kinds/size.js';
 
 // ---------------------------------------------------------------------------------------------
 // Typed options of each command.

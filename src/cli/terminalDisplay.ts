@@ -3,10 +3,10 @@
  * kind under a header with the overall count. Loaded only when there is a terminal to draw on.
  */
 import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrDefaultRendererLogLevels, type ListrTaskWrapper } from 'listr2';
-import type { EngineEvent } from '../engine/events.js';
-import type { Plan, PlanStep } from '../engine/plan.js';
-import type { RunResult } from '../engine/run.js';
-import { firstLine, planLine, type Display } from './display.js';
+import type { EngineEvent } from '../engine/exec/events.js';
+import type { Plan, PlanStep } from '../engine/kinds/plan.js';
+import type { RunResult } from '../engine/exec/run.js';
+import { firstLine, planLine, type Display } from './progress.js';
 import { formatSeconds } from './format.js';
 
 /** listr2's default renderer, also when stdout is not a terminal (we draw on stderr). */

@@ -10,8 +10,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJson } from '../engine/canonical.js';
-import { FIXED_COLUMNS, type Cell } from '../engine/collect.js';
+import { canonicalJson } from '../engine/store/canonical.js';
+import { FIXED_COLUMNS, type Cell } from '../engine/kinds/collect.js';
 import { formatValue } from '../pipeline/expand.js';
 import type { SweepValue } from '../pipeline/types.js';
 import { LockError, type LockFile } from './lockfile.js';

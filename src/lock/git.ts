@@ -1,6 +1,6 @@
 /**
- * The little of git that `hrank diff` needs: check a revision, read a file at a revision, list
- * the lock files that differ between two revisions. Runs the `git` executable; every failure a
+ * The one runner of git: what `hrank diff` needs (check a revision, read a file at a revision,
+ * list the lock files that differ between two revisions) and a file's commit for provenance. Runs the `git` executable; every failure a
  * user can cause (not a repository, no such revision) is a `GitError` with git's own words.
  */
 import { execFile } from 'node:child_process';
@@ -68,4 +68,17 @@ export async function changedLockFiles(cwd: string, revA: string, revB: string |
   const changed = (await git(cwd, ['diff', '--name-only', '--relative', ...range, '--', '*.lock.json'])).split('\n');
   const untracked = revB === null ? (await git(cwd, ['ls-files', '--others', '--exclude-standard', '--', '*.lock.json'])).split('\n') : [];
   return [...new Set([...changed, ...untracked].filter((l) => l.trim() !== ''))].sort();
+}
+
+/** The last commit of a file and whether it has changes since; null outside git (or without git). */
+export async function gitInfo(file: string): Promise<{ commit: string; dirty: boolean } | null> {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    const commit = (await git(dir, ['log', '-1', '--format=%H', '--', path.resolve(file)])).trim();
+    if (!commit) return null;
+    const status = await git(dir, ['status', '--porcelain', '--', path.resolve(file)]);
+    return { commit, dirty: status.trim() !== '' };
+  } catch {
+    return null;
+  }
 }

@@ -23,13 +23,13 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Cell, Results } from '../engine/collect.js';
-import { canonicalJson, isPlainObject } from '../engine/canonical.js';
-import { ENGINE_VERSION, KEY_SALT } from '../engine/keys.js';
-import type { Plan } from '../engine/plan.js';
-import { KIND_VERSIONS } from '../engine/steps.js';
+import type { Cell, Results } from '../engine/kinds/collect.js';
+import { canonicalJson, isPlainObject } from '../engine/store/canonical.js';
+import { ENGINE_VERSION, KEY_SALT } from '../engine/store/keys.js';
+import type { Plan } from '../engine/kinds/plan.js';
+import { KIND_VERSIONS } from '../engine/kinds/kinds.js';
 import type { Config, Study } from '../pipeline/types.js';
-import { writeFileAtomic } from '../report/files.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { HRANK_VERSION } from '../version.js';
 
 /** Version of the lock file format. */

@@ -5,11 +5,11 @@
  * what the lock recorded: the engine's versions, the dataset files' hashes, the point's
  * settings and its sample-size chain.
  */
-import { canonicalJson } from '../engine/canonical.js';
-import { FIXED_COLUMNS } from '../engine/collect.js';
-import { ENGINE_VERSION, KEY_SALT } from '../engine/keys.js';
-import type { Plan } from '../engine/plan.js';
-import { KIND_VERSIONS } from '../engine/steps.js';
+import { canonicalJson } from '../engine/store/canonical.js';
+import { FIXED_COLUMNS } from '../engine/kinds/collect.js';
+import { ENGINE_VERSION, KEY_SALT } from '../engine/store/keys.js';
+import type { Plan } from '../engine/kinds/plan.js';
+import { KIND_VERSIONS } from '../engine/kinds/kinds.js';
 import { formatValue } from '../pipeline/expand.js';
 import type { SweepValue } from '../pipeline/types.js';
 import { pointKeys, settingsOf, pipelineHash, type LockFile, type LockPoint, type SettingValue } from './lockfile.js';

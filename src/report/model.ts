@@ -3,7 +3,7 @@
  * per-Hessian comparison with the prediction, the names and colours of the Hessians, and the
  * spectra (sorted |eigenvalues| and tolerance) a spectrum plot draws.
  */
-import type { Cell, Results } from '../engine/collect.js';
+import type { Cell, Results } from '../engine/kinds/collect.js';
 import { formatValue } from '../pipeline/expand.js';
 import type { HessianKind, Study, SweepValue } from '../pipeline/types.js';
 import type { Provenance } from './results.js';

@@ -15,7 +15,7 @@
  * `tolerance_<hessian>_marks`, hover targets `hover_marks`.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { Results } from '../engine/collect.js';
+import type { Results } from '../engine/kinds/collect.js';
 import type { HessianKind, PlotSpec, Study } from '../pipeline/types.js';
 import { FONT_FAMILY } from './fonts.js';
 import {

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Study } from '../pipeline/types.js';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { reportHtml, type PageFigure } from './html.js';
 import type { ReportInput } from './model.js';
 import { reportFigures, type Figure } from './plots.js';

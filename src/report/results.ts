@@ -4,17 +4,14 @@
  * reruns), `details.json` (routes, margins, ambiguity per rank), `provenance.json` and
  * `timings.json` (the only files that change between identical runs).
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import type { Cell, Results } from '../engine/collect.js';
+import type { Cell, Results } from '../engine/kinds/collect.js';
 import { formatValue } from '../pipeline/expand.js';
 import type { Study, SweepValue } from '../pipeline/types.js';
 import { HRANK_VERSION } from '../version.js';
-import { writeFileAtomic } from './files.js';
-
-const run = promisify(execFile);
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { gitInfo } from '../lock/git.js';
 
 function csvCell(c: Cell): string {
   if (c === null) return '';
@@ -38,20 +35,6 @@ export interface Provenance {
   readonly node: string;
   readonly started: string;
   readonly finished: string;
-}
-
-/** The last commit touching the pipeline file, and whether the file differs from it; null outside git. */
-export async function gitInfo(file: string): Promise<Provenance['git']> {
-  const dir = path.dirname(path.resolve(file));
-  try {
-    const { stdout } = await run('git', ['-C', dir, 'log', '-1', '--format=%H', '--', path.resolve(file)]);
-    const commit = stdout.trim();
-    if (!commit) return null;
-    const status = await run('git', ['-C', dir, 'status', '--porcelain', '--', path.resolve(file)]);
-    return { commit, dirty: status.stdout.trim() !== '' };
-  } catch {
-    return null;
-  }
 }
 
 export function resultsDir(resultsRoot: string, study: Study): string {

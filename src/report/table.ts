@@ -3,7 +3,7 @@
  * prediction, the gap and a check column (`=`, `differs`, `ambiguous`, `n/a`). One row per
  * results row. `table.md` is its Markdown form; report.html shows the same table.
  */
-import type { Results } from '../engine/collect.js';
+import type { Results } from '../engine/kinds/collect.js';
 import type { HessianKind, Study } from '../pipeline/types.js';
 import {
   CHECK_MEANING, HESSIAN_SYMBOL, axisPaths, cellOf, cellText, checkCounts, checkOf, checkSummary, presentKinds, type Check,

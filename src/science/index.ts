@@ -10,7 +10,7 @@ export { initNetwork, networkSpec, paramCount, layerLayout, lossAndGradient, for
 export { HessianOperator, unitDirections, type Directions, type ProductRequest, type Products } from './hessian/operator.js';
 export { denseHessians, symmetrize } from './hessian/dense.js';
 export { outerGram } from './hessian/gram.js';
-export { PrefixChain, acceptProjection, type ChainProjection } from './hessian/chain.js';
+export { PrefixChain, acceptProjection, chainSpectra, sumChain, type ChainJob, type ChainProjection } from './hessian/chain.js';
 export { linearHessianSubspace, prefixSets, subspaceIndex, type HessianSubspace, type SubspaceBlock, type SubspaceIndex } from './hessian/subspace.js';
 export { SubspaceOperator } from './hessian/rotated.js';
 export { subspaceRows, type SubspaceRows, type SubspaceWhich } from './hessian/structured.js';

@@ -17,7 +17,7 @@ import { symmetricEigenvalues } from './linalg/eigen.js';
 import { gemmTN } from './linalg/gemm.js';
 import { paramCount } from './network.js';
 import { numericalRank, type RankControls, type RankResult } from './rank.js';
-import { subspaceSpectrum, type Spectrum } from './spectrum.js';
+import { subspaceSpectrum, type PointSpectra, type Spectrum } from './spectrum.js';
 import { symmetrize } from './hessian/dense.js';
 import { inlineBackend, subspaceFor, type RankProblem, type RanksBackend } from './hessian/backend.js';
 import type { SubspaceRows } from './hessian/structured.js';
@@ -39,16 +39,8 @@ export interface SpectrumOptions {
   readonly parallel?: number;
 }
 
-export type { Spectrum };
+export type { PointSpectra, Spectrum };
 
-export interface PointSpectra {
-  readonly params: number;
-  readonly loss?: Spectrum;
-  readonly outer?: Spectrum;
-  readonly functional?: Spectrum;
-  /** Seconds spent per phase, for timings.json. */
-  readonly seconds: Record<string, number>;
-}
 
 export interface PointRanks {
   readonly params: number;

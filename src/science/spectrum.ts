@@ -16,6 +16,15 @@ export interface Spectrum {
   readonly outside?: number;
 }
 
+export interface PointSpectra {
+  readonly params: number;
+  readonly loss?: Spectrum;
+  readonly outer?: Spectrum;
+  readonly functional?: Spectrum;
+  /** Seconds spent per phase, for timings.json. */
+  readonly seconds: Record<string, number>;
+}
+
 /**
  * The subspace route's check passes when H reaches out of the subspace by at most this fraction
  * of s_max: an eighth of the smallest tolerance hrank accepts (MIN_RTOL * s_max), so what the

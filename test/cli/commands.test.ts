@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { unsafeToRemove } from '../../src/cli/commands/clean.js';
 import { stepStatuses } from '../../src/cli/commands/plan.js';
-import type { Plan, PlanStep } from '../../src/engine/plan.js';
+import type { Plan, PlanStep } from '../../src/engine/kinds/plan.js';
 
 /** dataset -> network -> ranks[a], ranks[b] -> collect (inputs by id). */
 function chainPlan(): Plan {

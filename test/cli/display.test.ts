@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { PlainDisplay, createDisplay } from '../../src/cli/display.js';
 import { TerminalDisplay } from '../../src/cli/terminalDisplay.js';
-import type { EngineEvent } from '../../src/engine/events.js';
-import type { Plan, PlanStep } from '../../src/engine/plan.js';
-import type { RunResult } from '../../src/engine/run.js';
+import type { EngineEvent } from '../../src/engine/exec/events.js';
+import type { Plan, PlanStep } from '../../src/engine/kinds/plan.js';
+import type { RunResult } from '../../src/engine/exec/run.js';
 
 /** A plan-shaped object with the given steps (only what the display reads). */
 function fakePlan(ids: [string, string][], points = 2): Plan {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EXIT_FAILED, EXIT_INPUT, InputError, reportError } from '../../src/cli/errors.js';
-import { CacheError } from '../../src/engine/cache.js';
+import { CacheError } from '../../src/engine/store/cache.js';
 import { PipelineError } from '../../src/pipeline/errors.js';
 import { DatasetError, fileReadError } from '../../src/science/datasets/errors.js';
 import { captureIO, hasStack } from './helpers.js';

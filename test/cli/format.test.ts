@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatSeconds, plural, resultsTable, textTable } from '../../src/cli/format.js';
-import type { Results } from '../../src/engine/collect.js';
+import type { Results } from '../../src/engine/kinds/collect.js';
 
 test('formatSeconds', () => {
   assert.equal(formatSeconds(0.421), '0.42s');

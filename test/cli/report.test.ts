@@ -30,7 +30,7 @@ describe('hrank report and hrank show', () => {
     assert.equal(await main(['report', file, '--cache', cache, '--results', results], io), 1);
     assert.equal(io.stdout(), '');
     assert.match(io.stderr(), /^error: tiny: the report needs \d+ steps that the cache .* does not hold:$/m);
-    for (const id of ['input-rank[seed=1]', 'prediction[seed=2]', 'ranks[seed=1]', 'ranks[seed=2]']) assert.match(io.stderr(), new RegExp(`^  ${id.replace(/[[\]]/g, '\\$&')}$`, 'm'));
+    for (const id of ['input-rank[seed=1]', 'prediction[seed=2]', 'spectrum[seed=1]', 'spectrum[seed=2]']) assert.match(io.stderr(), new RegExp(`^  ${id.replace(/[[\]]/g, '\\$&')}$`, 'm'));
     assert.match(io.stderr(), /hrank run .*tiny\.yaml` computes them/);
     assert.ok(!existsSync(path.join(results, 'tiny')), 'nothing written');
   });

@@ -37,7 +37,7 @@ describe('run, plan and clean on a tiny study', () => {
     assert.match(r.stderr, /^done ranks\[seed=1\] \d+\.\d\ds$/m);
     assert.match(r.stderr, /^done collect \d+\.\d\ds$/m);
     // The summary and a small table on stdout.
-    assert.match(r.stdout, /^tiny: computed 13, cached 0, /m);
+    assert.match(r.stdout, /^tiny: computed 11, cached 0, /m);
     assert.ok(r.stdout.includes(`results: ${path.join(results, 'tiny')} (results.csv, results.json`));
     assert.match(r.stdout, /^\s+seed\s+params\s+rank_loss/m);
     const csv = await readFile(path.join(results, 'tiny', 'results.csv'), 'utf8');
@@ -45,7 +45,7 @@ describe('run, plan and clean on a tiny study', () => {
     assert.equal(csv.trim().split('\n').length, 3);
     const json = JSON.parse(await readFile(path.join(results, 'tiny', 'results.json'), 'utf8')) as unknown[];
     assert.equal(json.length, 2);
-    assert.equal((await entries(cache)).length, 13);
+    assert.equal((await entries(cache)).length, 11, "every step but the derived ranks");
   });
 
   test('a second run computes nothing (--json: only JSON on stdout)', async () => {
@@ -140,7 +140,7 @@ describe('run, plan and clean on a tiny study', () => {
   test('clean empties the cache; plan then shows every step to run', async () => {
     const r = await hrank(['clean', '--cache', cache]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, `cache: removed 13 entries from ${cache}\n`);
+    assert.equal(r.stdout, `cache: removed 11 entries from ${cache}\n`);
     assert.deepEqual(await entries(cache), []);
     assert.ok(existsSync(path.join(results, 'tiny', 'results.csv')), 'results are kept without --all');
 
@@ -171,7 +171,7 @@ describe('run, plan and clean on a tiny study', () => {
     const nocache = path.join(dir, 'unused-cache');
     assert.equal(await main(['run', file, '--cache', nocache, '--results', results, '--no-cache', '--json'], io), 0);
     const s = JSON.parse(io.stdout()) as RunSummary;
-    assert.deepEqual([s.computed, s.cached], [13, 0]);
+    assert.deepEqual([s.computed, s.cached], [11, 0]);
     assert.equal(existsSync(nocache), false);
   });
 });

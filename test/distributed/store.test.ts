@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { CacheStore } from '../../src/engine/cache.js';
+import { CacheStore } from '../../src/engine/store/cache.js';
 import { jobPriority, stepProblem, JOB_FORMAT } from '../../src/engine/distributed/queue.js';
 import { SharedStore, VALUE_PREFIX, ValueTooLargeError } from '../../src/engine/distributed/redis-cache.js';
 import { parseRedisUrl, RedisUrlError } from '../../src/engine/distributed/url.js';
-import { loadPlan } from '../../src/engine/study.js';
+import { loadPlan } from '../../src/study/study.js';
 import { skipLoudly, tempDir, testRedis, type TestRedis } from './helpers.js';
 import { writePipeline, SMALL_DATA } from '../engine/helpers.js';
 

@@ -5,7 +5,7 @@ import * as fsp from 'node:fs/promises';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CacheError, CacheStore, type CacheStoreOptions } from '../../src/engine/cache.js';
+import { CacheError, CacheStore, type CacheStoreOptions } from '../../src/engine/store/cache.js';
 
 const key = (s: string) => createHash('sha256').update(s).digest('hex');
 const K1 = key('one');

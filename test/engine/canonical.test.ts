@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { canonicalJson, CanonicalJsonError } from '../../src/engine/canonical.js';
+import { canonicalJson, CanonicalJsonError } from '../../src/engine/store/canonical.js';
 
 test('keys are sorted at every depth; arrays keep their order', () => {
   const a = canonicalJson({ b: 1, a: { d: [3, 1, 2], c: null } });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CodecError, decode, encode, encodeChunks } from '../../src/engine/codec.js';
+import { CodecError, decode, encode, encodeChunks } from '../../src/engine/store/codec.js';
 
 /**
  * Bit-exact equality: numbers by Object.is (so -0 !== 0 and NaN === NaN), typed arrays by type

@@ -5,8 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { canonicalJson } from '../../src/engine/canonical.js';
-import { diffKeyParts, ENGINE_VERSION, explainKey, hashFile, KEY_SALT, stepKey, type KeyParts } from '../../src/engine/keys.js';
+import { canonicalJson } from '../../src/engine/store/canonical.js';
+import { diffKeyParts, ENGINE_VERSION, explainKey, hashFile, KEY_SALT, stepKey, type KeyParts } from '../../src/engine/store/keys.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);

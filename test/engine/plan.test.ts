@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandSweep, loadStudy } from '../../src/pipeline/index.js';
-import { planStudy } from '../../src/engine/plan.js';
+import { planStudy } from '../../src/engine/kinds/plan.js';
 import { SMALL_DATA, tempDir, writePipeline } from './helpers.js';
 
 async function planOf(body: string) {

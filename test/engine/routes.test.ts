@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runStudy } from '../../src/engine/study.js';
+import { runStudy } from '../../src/study/study.js';
 import { KNIFE, tempDir, writePipeline } from './helpers.js';
 
 type Row = Record<string, number | string | null>;

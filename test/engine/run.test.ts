@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runStudy } from '../../src/engine/study.js';
-import type { EngineEvent } from '../../src/engine/events.js';
+import { runStudy } from '../../src/study/study.js';
+import type { EngineEvent } from '../../src/engine/exec/events.js';
 import { resultsCsv } from '../../src/report/results.js';
 import { SMALL_DATA, tempDir, writePipeline } from './helpers.js';
 
@@ -19,8 +19,9 @@ test('a rerun computes nothing; results are byte-identical cold, warm and withou
   const cold = await runStudy(file, opts);
   assert.ok(cold.run.ok);
   assert.equal(cold.run.cached.length, 0);
-  // dataset, input-rank, 3 x (network, prediction, spectrum, ranks), collect
-  assert.equal(cold.run.computed.length, 2 + 3 * 4 + 1);
+  // dataset, input-rank, 3 x (network, prediction, spectrum), collect (ranks are derived)
+  assert.equal(cold.run.computed.length, 2 + 3 * 3 + 1);
+  assert.equal(cold.run.derived.length, 3, 'the ranks, derived from the spectra');
   const csv = readFileSync(path.join(cold.dir, 'results.csv'), 'utf8');
   const json = readFileSync(path.join(cold.dir, 'results.json'), 'utf8');
   assert.equal(csv.split('\n')[0], 'model.width,samples,input_dim,classes,params,rank_input_cov,rank_loss,rank_outer,rank_functional,pred_loss,pred_outer,pred_functional,gap_loss,gap_outer,gap_functional,pos_loss,neg_loss,pos_outer,neg_outer,pos_functional,neg_functional');
@@ -47,7 +48,10 @@ test('changing one axis value recomputes only the steps it reaches', async () =>
   await runStudy(file, opts);
   writeFileSync(file, readFileSync(file, 'utf8').replace('[2, 3, 4]', '[2, 3, 5]'));
   const again = await runStudy(file, opts);
-  assert.deepEqual([...again.run.computed].sort(), ['collect', 'network[model.width=5]', 'prediction[model.width=5]', 'ranks[model.width=5]', 'spectrum[model.width=5]']);
+  // Every stored step but those of the new point comes from the cache; ranks are derived (read
+  // again from the cached spectra whenever the results are collected anew).
+  assert.deepEqual([...again.run.computed].filter((id) => !id.startsWith('ranks[')).sort(), ['collect', 'network[model.width=5]', 'prediction[model.width=5]', 'spectrum[model.width=5]']);
+  assert.ok(again.run.cached.includes('spectrum[model.width=2]'));
 });
 
 test('an interrupted run keeps finished steps and the rerun resumes', async () => {
@@ -98,7 +102,7 @@ sweep:
 });
 
 test('chain parts: consecutive sample sizes, every member once, small sizes in bigger parts, balanced by the cost model', async () => {
-  const { chainParts, SUM_COST } = await import('../../src/engine/run.js');
+  const { chainParts, SUM_COST } = await import('../../src/engine/exec/run.js');
   const members = Array.from({ length: 40 }, (_, i) => ({ config: { dataset: { samples: 10 * (i + 1) } } }));
   for (const parts of [1, 2, 3, 8, 40, 50]) {
     const split = chainParts(members, parts);

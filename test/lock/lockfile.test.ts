@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { interpretDiffArgs } from '../../src/cli/commands/diff.js';
 import { InputError } from '../../src/cli/errors.js';
-import type { Cell } from '../../src/engine/collect.js';
+import type { Cell } from '../../src/engine/kinds/collect.js';
 import {
   LOCK_VERSION, LockError, diffPointSets, isLockPath, lockPathFor, parseLock, pipelineHash, rowId, serializeLock, settingsOf, showSetting,
   type LockFile, type PointSet,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { DiffReport } from '../../src/cli/commands/diff.js';
 import type { StatusReport } from '../../src/cli/commands/status.js';
 import { lockPathFor, parseLock, serializeLock } from '../../src/lock/index.js';
-import { ENGINE_VERSION } from '../../src/engine/keys.js';
+import { ENGINE_VERSION } from '../../src/engine/store/keys.js';
 import { SMALL, commit, git, gitInit, hrankIn, idxFiles, runIn, tempDir, write } from './helpers.js';
 
 async function status(file: string): Promise<{ code: number; report: StatusReport; text: string }> {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadPlan, runStudy } from '../../src/engine/study.js';
+import { loadPlan, runStudy } from '../../src/study/study.js';
 import { hasStack } from '../cli/helpers.js';
 import { allFiles, entryKeys, snapshot, spawnHrank, STUDY, verifyCache } from './helpers.js';
 
@@ -32,11 +32,11 @@ test('damaged cache entries are detected, warned about, recomputed, never read a
 
     // Truncated (a write cut short), bit-flipped (a bad disk), padded, and hand-edited readable
     // text (the entry's own record of when it was written: same length, still valid JSON).
-    truncateSync(entryPath(cache, key('ranks[seed=2]')), 200);
+    truncateSync(entryPath(cache, key('spectrum[seed=2]')), 200);
     const flipped = readFileSync(entryPath(cache, key('prediction[seed=3]')));
     flipped[Math.floor(flipped.length / 2)]! ^= 0x10;
     writeFileSync(entryPath(cache, key('prediction[seed=3]')), flipped);
-    appendFileSync(entryPath(cache, key('ranks[seed=4]')), Buffer.from([0]));
+    appendFileSync(entryPath(cache, key('spectrum[seed=4]')), Buffer.from([0]));
     const edited = readFileSync(entryPath(cache, key('collect')), 'latin1');
     const at = edited.lastIndexOf('"created":"') + '"created":"'.length;
     writeFileSync(entryPath(cache, key('collect')), `${edited.slice(0, at)}1999${edited.slice(at + 4)}`, 'latin1');
@@ -48,7 +48,7 @@ test('damaged cache entries are detected, warned about, recomputed, never read a
     assert.equal(summary.computed, 4, 'exactly the four damaged steps are computed again');
     const warnings = out.stderr.split('\n').filter((l) => /^warning: cache: entry .* is corrupt/.test(l));
     assert.equal(warnings.length, 4, out.stderr);
-    for (const [id, why] of [['ranks[seed=2]', /truncated/], ['prediction[seed=3]', /checksum mismatch/], ['ranks[seed=4]', /too long/], ['collect', /checksum mismatch/]] as const) {
+    for (const [id, why] of [['spectrum[seed=2]', /truncated/], ['prediction[seed=3]', /checksum mismatch/], ['spectrum[seed=4]', /too long/], ['collect', /checksum mismatch/]] as const) {
       const line = warnings.find((w) => w.includes(entryPath(cache, key(id))));
       assert.ok(line, `no warning names ${id}`);
       assert.match(line, why);
@@ -101,7 +101,7 @@ test('a disk that fills up (ENOSPC) or refuses writes (EACCES): exit 1, the path
     // Space again: the rerun finishes the study, computing only what is missing.
     const rerun = await runStudy(file, { cache, results, jobs: 1 });
     assert.ok(rerun.run.ok);
-    assert.equal(entryKeys(cache).size, plan.steps.length + 1, 'every step of the grown study, and the old collect');
+    assert.equal(entryKeys(cache).size, plan.steps.filter((s) => s.kind !== 'ranks').length + 1, 'every stored step of the grown study, and the old collect');
     assert.equal(rerun.run.results?.rows.length, 7);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -109,7 +109,7 @@ test('a disk that fills up (ENOSPC) or refuses writes (EACCES): exit 1, the path
 });
 
 test('HRANK_FAULT that is not understood is an error, not silently ignored', async () => {
-  const { faultFs } = await import('../../src/engine/cache.js');
+  const { faultFs } = await import('../../src/engine/store/cache.js');
   assert.equal(faultFs(undefined), undefined);
   assert.equal(faultFs(''), undefined);
   assert.throws(() => faultFs('enospc'), /HRANK_FAULT="enospc" is not understood; use enospc-after:N or eacces-after:N/);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CacheStore } from '../../src/engine/cache.js';
+import { CacheStore } from '../../src/engine/store/cache.js';
 import { MAIN, ROOT } from '../cli/helpers.js';
 
 /** mulberry32: a small seeded PRNG in [0, 1). */

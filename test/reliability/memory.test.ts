@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/cli.js';
-import { estimatePlan, formatBytes, memoryLimit, parseSize, spectrumStepBytes, type StepShape } from '../../src/engine/memory.js';
-import { loadPlan } from '../../src/engine/study.js';
+import { estimatePlan, formatBytes, memoryLimit, parseSize, spectrumStepBytes, type StepShape } from '../../src/engine/kinds/memory.js';
+import { loadPlan } from '../../src/study/study.js';
 import { captureIO, hasStack } from '../cli/helpers.js';
 import { STUDY } from './helpers.js';
 

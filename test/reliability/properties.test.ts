@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { planStudy } from '../../src/engine/plan.js';
+import { planStudy } from '../../src/engine/kinds/plan.js';
 import { parsePipeline } from '../../src/pipeline/load.js';
 
 const FILE = '/work/studies/prop.yaml';

@@ -1,6 +1,6 @@
 /** A tiny study run once per test file (gaussian mixture, 4 points, about a second), for the report tests. */
 import path from 'node:path';
-import { runStudy, type StudyRun } from '../../src/engine/study.js';
+import { runStudy, type StudyRun } from '../../src/study/study.js';
 import { tempDir, writePipeline } from '../engine/helpers.js';
 
 /** loss x width grid with spectra; the listed plot is normalised by #params. */

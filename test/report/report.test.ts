@@ -2,8 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Cell, Results } from '../../src/engine/collect.js';
-import { NotCachedError, loadPlan, openCache, reportFromCache, resultsFromCache } from '../../src/engine/study.js';
+import type { Cell, Results } from '../../src/engine/kinds/collect.js';
+import { NotCachedError, loadPlan, openCache, reportFromCache, resultsFromCache } from '../../src/study/study.js';
 import { resultsCsv } from '../../src/report/results.js';
 import { checkOf } from '../../src/report/model.js';
 import { escapeHtml, scriptJson } from '../../src/report/html.js';
@@ -117,7 +117,7 @@ describe('hrank report: rebuilt from the cache', () => {
 
   test('a step missing from the cache: NotCachedError names it, nothing is written', async () => {
     const plan = await loadPlan(fx.file);
-    const step = plan.byId.get('ranks[loss=cross-entropy,model.width=3]')!;
+    const step = plan.byId.get('spectrum[loss=cross-entropy,model.width=3]')!;
     const cache = openCache(fx.cache);
     const entry = cache.entryPath(step.key);
     const saved = readFileSync(entry);
@@ -127,7 +127,7 @@ describe('hrank report: rebuilt from the cache', () => {
       await assert.rejects(reportFromCache(fx.file, { cache: fx.cache, results: fx.results }), (err: unknown) => {
         assert.ok(err instanceof NotCachedError);
         assert.deepEqual(err.missing, [step.id]);
-        assert.match(err.message, /1 step is not in the cache .*ranks\[loss=cross-entropy,model.width=3\]/);
+        assert.match(err.message, /1 step is not in the cache .*spectrum\[loss=cross-entropy,model.width=3\]/);
         return true;
       });
       assert.deepEqual(readFileSync(path.join(fx.run.dir, 'report.html')), mtime, 'report untouched');

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CacheStore } from '../../engine/cache.js';
+import { CacheStore } from '../../engine/store/cache.js';
 import { EXIT_OK, InputError } from '../errors.js';
 import { plural } from '../format.js';
 import type { CliIO } from '../io.js';

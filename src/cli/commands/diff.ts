@@ -8,7 +8,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Cell } from '../../engine/collect.js';
+import type { Cell } from '../../engine/kinds/collect.js';
 import {
   GitError, LockError, changedLockFiles, diffPointSets, isLockPath, lockPathFor, lockPoints, parseLock, readLock, resolveRevision,
   resultsFolderPoints, showAtRevision, type PointDiff, type ResultsDiff,

@@ -6,10 +6,10 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { describeEstimate, estimatePlan, memoryLimit, type StepEstimate } from '../../engine/memory.js';
-import { explainKey, type KeyParts } from '../../engine/keys.js';
-import type { Plan } from '../../engine/plan.js';
-import { cachedSteps, loadPlan } from '../../engine/study.js';
+import { describeEstimate, estimatePlan, memoryLimit, type StepEstimate } from '../../engine/kinds/memory.js';
+import { explainKey, type KeyParts } from '../../engine/store/keys.js';
+import type { Plan } from '../../engine/kinds/plan.js';
+import { cachedSteps, loadPlan } from '../../study/study.js';
 import { loadCheckedStudy } from '../datafiles.js';
 import { EXIT_OK } from '../errors.js';
 import { plural, textTable } from '../format.js';

@@ -4,7 +4,7 @@
  * step and exits 1 (`hrank run` computes them).
  */
 import path from 'node:path';
-import { NotCachedError, reportFromCache } from '../../engine/study.js';
+import { NotCachedError, reportFromCache } from '../../study/study.js';
 import { loadCheckedStudy } from '../datafiles.js';
 import { EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { plural } from '../format.js';

@@ -6,12 +6,11 @@
  * already cached, and the command exits 130. A second Ctrl-C exits at once.
  */
 import path from 'node:path';
-import type { RunResult } from '../../engine/run.js';
-import { runStudy, type StudyOptions, type StudyRun } from '../../engine/study.js';
+import type { RunResult } from '../../engine/exec/run.js';
+import { runStudy, type StudyOptions, type StudyRun } from '../../study/study.js';
 import { loadCheckedStudy } from '../datafiles.js';
 import { createDisplay, type Display } from '../display.js';
-import { cacheWriteHint } from '../../engine/cache.js';
-import { MemoryLimitError } from '../../engine/memory.js';
+import { MemoryLimitError } from '../../engine/kinds/memory.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, InputError } from '../errors.js';
 import { formatSeconds, plural, resultsTable } from '../format.js';
 import type { CliIO } from '../io.js';
@@ -34,7 +33,7 @@ export interface RunSummary {
   readonly computed: number;
   readonly cached: number;
   readonly failed: number;
-  readonly failures: readonly { readonly step: string; readonly message: string }[];
+  readonly failures: readonly { readonly step: string; readonly message: string; readonly code: string }[];
   /** Wall-clock seconds of the command's run. */
   readonly seconds: number;
 }
@@ -54,9 +53,24 @@ export function runSummary(file: string, outcome: StudyRun, seconds: number): Ru
     computed: run.computed.length,
     cached: run.cached.length,
     failed: run.failed.length,
-    failures: run.failed.map((f) => ({ step: f.id, message: f.message })),
+    failures: run.failed.map((f) => ({ step: f.id, message: f.message, code: f.code })),
     seconds: Math.round(seconds * 1000) / 1000,
   };
+}
+
+/** What to do about a failed step, from its failure code (engine/exec/run.ts `FailureCode`); undefined when there is nothing to say. */
+export function failureHint(code: string): string | undefined {
+  switch (code) {
+    case 'cache:ENOSPC':
+    case 'cache:EDQUOT':
+      return 'the disk is full: free some space, or point --cache at another disk; entries already written stay valid, a rerun resumes';
+    case 'cache:EACCES':
+    case 'cache:EPERM':
+    case 'cache:EROFS':
+      return 'the cache folder cannot be written: fix its permissions, or point --cache elsewhere';
+    default:
+      return undefined;
+  }
 }
 
 export const INTERRUPTED_MESSAGE = 'interrupted: finished steps are cached; rerun to resume';
@@ -125,7 +139,7 @@ async function runAndReport(opts: RunOptions, loaded: StudyOptions['loaded'], io
     if (run.failed.length > 0) {
       lines.push(`failed: ${plural(run.failed.length, 'step')}${opts.keepGoing ? '' : ' (stopped at the first failure; --keep-going finishes what it can)'}`);
       for (const f of run.failed) lines.push(`  ${f.id}: ${f.message.replace(/\n/g, '\n    ')}`);
-      for (const hint of new Set(run.failed.map((f) => cacheWriteHint(f.message)))) if (hint) lines.push(`hint: ${hint}`);
+      for (const hint of new Set(run.failed.map((f) => failureHint(f.code)))) if (hint) lines.push(`hint: ${hint}`);
     } else {
       lines.push('error: the run did not finish');
     }

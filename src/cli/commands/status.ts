@@ -7,7 +7,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { loadPlan } from '../../engine/study.js';
+import { loadPlan } from '../../study/study.js';
 import { LockError, lockPathFor, readLock, studyStatus, type StudyStatus } from '../../lock/index.js';
 import { PipelineError, formatProblem } from '../../pipeline/errors.js';
 import { DatasetError } from '../../science/datasets/errors.js';

@@ -3,9 +3,9 @@
  * and what a finished job returns. A job's id is the step's cache key, so the same step asked
  * for twice (two points, two submitters) is one job.
  */
-import { ENGINE_VERSION, KEY_SALT, stepKey } from '../keys.js';
-import type { PlanStep } from '../plan.js';
-import { KIND_VERSIONS } from '../steps.js';
+import { ENGINE_VERSION, KEY_SALT, stepKey } from '../store/keys.js';
+import type { PlanStep } from '../kinds/plan.js';
+import { KIND_VERSIONS } from '../kinds/kinds.js';
 
 /** Queue name and key prefix: Redis keys `hrank:steps:*`. */
 export const QUEUE_NAME = 'steps';

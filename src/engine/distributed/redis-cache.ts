@@ -13,8 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { CacheStore, PutMeta } from '../cache.js';
-import { decode, encode } from '../codec.js';
+import type { CacheStore, PutMeta } from '../store/cache.js';
+import { decode, encode } from '../store/codec.js';
 
 export const VALUE_PREFIX = 'hrank:value:';
 const MAGIC = Buffer.from('HRKV', 'latin1');

@@ -14,23 +14,16 @@
 import os from 'node:os';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { CacheStore } from '../cache.js';
-import type { PlanStep } from '../plan.js';
+import type { CacheStore } from '../store/cache.js';
+import type { PlanStep } from '../kinds/plan.js';
 import type { Network } from '../../science/index.js';
+import type { RemoteExecutor } from '../exec/run.js';
 import { JOB_FORMAT, QUEUE_NAME, QUEUE_PREFIX, jobPriority, type StepJobData, type StepJobResult } from './queue.js';
 import { SharedStore, ValueTooLargeError } from './redis-cache.js';
 import {
   RedisUnavailableError, RedisWatchdog, closeWithin, connectChecked, connectionOptions, parseRedisUrl, plainClient, redisTimeoutMs,
   type RedisTarget,
 } from './redis.js';
-
-/** What `runPlan` needs of a remote executor (`RunOptions.remote`). */
-export interface RemoteExecutor {
-  /** The value of a step already in the shared store, or undefined. */
-  lookup(step: PlanStep): Promise<unknown>;
-  /** Computes `step` elsewhere from its input values (by role); `onStart` when a worker takes it. */
-  compute(step: PlanStep, inputs: ReadonlyMap<string, unknown>, ctx: { readonly signal: AbortSignal; readonly onStart: () => void }): Promise<unknown>;
-}
 
 export interface SubmitterOptions {
   /** `redis://host:port[/db]`. */

@@ -9,15 +9,15 @@
 import os from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import { Piscina } from 'piscina';
-import { CacheStore } from '../cache.js';
-import { hashFile } from '../keys.js';
-import { computeStep } from '../step.js';
-import { datasetFiles } from '../steps.js';
+import { CacheStore } from '../store/cache.js';
+import { hashFile } from '../store/keys.js';
+import { computeStep } from '../kinds/compute-step.js';
+import { datasetFiles } from '../kinds/kinds.js';
 import { inlineBackend, taskBackend, usesDenseRoute, type Network, type RanksBackend } from '../../science/index.js';
 import { QUEUE_NAME, QUEUE_PREFIX, stepProblem, type StepJobData, type StepJobResult } from './queue.js';
 import { SharedStore, VALUE_PREFIX } from './redis-cache.js';
 import { RedisWatchdog, closeWithin, connectChecked, connectionOptions, parseRedisUrl, plainClient, redisTimeoutMs, type RedisUnavailableError } from './redis.js';
-import type { ThreadTask } from './thread.js';
+import type { ThreadTask } from './worker-thread.js';
 
 export interface WorkerOptions {
   /** `redis://host:port[/db]`. */
@@ -49,7 +49,7 @@ export interface StepWorker {
 function threadOptions(): { filename: string; execArgv: string[] } {
   const self = import.meta.url;
   const ts = self.endsWith('.ts');
-  return { filename: new URL(ts ? './thread.ts' : './thread.js', self).href, execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [] };
+  return { filename: new URL(ts ? './worker-thread.ts' : './worker-thread.js', self).href, execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [] };
 }
 
 const fmt = (s: number): string => (s < 10 ? s.toFixed(2) : s.toFixed(1));

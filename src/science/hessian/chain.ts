@@ -13,9 +13,9 @@
  * ranks, or on how a caller splits the work.
  */
 import { symmetricEigenvalues } from '../linalg/eigen.js';
-import type { Loss } from '../losses.js';
-import { subspaceSpectrum, type Spectrum } from '../spectrum.js';
-import type { Dataset, HessianKind, Network } from '../types.js';
+import { getLoss, type Loss } from '../losses.js';
+import { subspaceSpectrum, type PointSpectra, type Spectrum } from '../spectrum.js';
+import type { Dataset, HessianKind, LossName, Network } from '../types.js';
 import { HessianAccumulator, sliceSamples } from './accumulate.js';
 import { HessianOperator } from './operator.js';
 import { probeDirections, probeNorms } from './probe.js';
@@ -223,4 +223,41 @@ export class PrefixChain {
     for (const kind of kinds) out[kind] = { eigenvalues: this.dense.eigenvalues(kind), size: this.params, method: why ? `dense (${why})` : 'dense' };
     return out;
   }
+}
+
+/** The sizes of one chain to compute: the problem holds the largest wanted size's samples. */
+export interface ChainJob {
+  readonly problem: { readonly net: Network; readonly data: Dataset; readonly loss: LossName; readonly batchSize?: number };
+  readonly which: readonly HessianKind[];
+  readonly boundaries: readonly number[];
+  readonly wanted: readonly number[];
+  /** 'dense': rank every size from dense sums (the reference route). */
+  readonly route: 'auto' | 'dense';
+}
+
+/**
+ * Sums a chain through its boundaries up to its largest wanted size; at each wanted size calls
+ * `at` with the chain, the size and the seconds spent summing since the previous wanted size.
+ */
+export function sumChain(job: ChainJob, at: (chain: PrefixChain, n: number, products: number) => void): void {
+  const { net, data, loss, batchSize } = job.problem;
+  const sizes = [...new Set(job.wanted)].sort((a, b) => a - b);
+  const chain = new PrefixChain(net, data, getLoss(loss), job.which, job.boundaries, { batchSize, dense: job.route === 'dense' });
+  for (const n of sizes) {
+    const t0 = performance.now();
+    chain.advanceTo(n);
+    at(chain, n, (performance.now() - t0) / 1000);
+  }
+}
+
+/** Spectra of the wanted sample sizes of a chain, summing once through its boundaries (also one size alone). */
+export function chainSpectra(job: ChainJob): PointSpectra[] {
+  const index = new Map(job.wanted.map((n, i) => [n, i]));
+  const out: PointSpectra[] = new Array(job.wanted.length);
+  sumChain(job, (chain, n, products) => {
+    const t1 = performance.now();
+    const s = chain.spectra();
+    out[index.get(n)!] = { params: chain.params, ...s, seconds: { products, eigen: (performance.now() - t1) / 1000 } };
+  });
+  return out;
 }

@@ -8,14 +8,14 @@
  * tolerance sweep reuses the eigenvalues.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical.js';
-import { ENGINE_VERSION, KEY_SALT, hashFile, stepKey, type KeyParts } from './keys.js';
+import { canonicalJson } from '../store/canonical.js';
+import { ENGINE_VERSION, KEY_SALT, hashFile, stepKey, type KeyParts } from '../store/keys.js';
 import {
   DENSE_MAX_PARAMS, HEAVY_KINDS, KIND_VERSIONS, chainable, datasetFiles, datasetParams, layerSizes, outputCount, paramCountOf,
   type StepKind,
-} from './steps.js';
-import { formatValue } from '../pipeline/expand.js';
-import type { Config, Point, Study } from '../pipeline/types.js';
+} from './kinds.js';
+import { formatValue } from '../../pipeline/expand.js';
+import type { Config, Point, Study } from '../../pipeline/types.js';
 
 export interface ChainInfo {
   /** Identifies the chain (points equal but for dataset.samples). */

@@ -3,10 +3,10 @@
  * Each kind is a pure function of its parameters and inputs, so its cache key is the hash of
  * (kind, kind version, canonical parameters, input keys, file hashes, engine version).
  */
-import type { Config, DatasetConfig } from '../pipeline/types.js';
-import type { DatasetSpec } from '../science/datasets/index.js';
-import { inspectIdx } from '../science/datasets/index.js';
-import { DENSE_MAX_PARAMS } from '../science/ranks.js';
+import type { Config, DatasetConfig } from '../../pipeline/types.js';
+import type { DatasetSpec } from '../../science/datasets/index.js';
+import { inspectIdx } from '../../science/datasets/index.js';
+import { DENSE_MAX_PARAMS } from '../../science/ranks.js';
 
 export { DENSE_MAX_PARAMS };
 

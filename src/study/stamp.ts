@@ -13,9 +13,9 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Study } from '../pipeline/types.js';
 import { HRANK_VERSION } from '../version.js';
-import type { Results } from '../engine/collect.js';
-import { writeFileAtomic } from './files.js';
-import { resultsJson, type Provenance } from './results.js';
+import type { Results } from '../engine/kinds/collect.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { resultsJson, type Provenance } from '../report/results.js';
 
 export const STAMP_FILE = '.hrank-stamp.json';
 

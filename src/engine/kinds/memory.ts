@@ -23,9 +23,9 @@
  */
 import os from 'node:os';
 import type { Plan, PlanStep } from './plan.js';
-import { DENSE_MAX_PARAMS, outputCount } from './steps.js';
-import { subspaceSizeBound } from '../science/hessian/subspace.js';
-import { DENSE_CHUNK } from '../science/hessian/dense.js';
+import { DENSE_MAX_PARAMS, outputCount } from './kinds.js';
+import { subspaceSizeBound } from '../../science/hessian/subspace.js';
+import { DENSE_CHUNK } from '../../science/hessian/dense.js';
 import { DEFAULT_MEMORY_FRACTION, formatBytes } from './size.js';
 
 export { DEFAULT_MEMORY_FRACTION, formatBytes, parseSize } from './size.js';

@@ -4,13 +4,13 @@
  * so the caller decides where the heavy pieces run.
  */
 import { collectResults, type CollectParams } from './collect.js';
-import { chainSpectra, computeDataset, computeInputRank, computeNetwork, computePrediction } from './compute.js';
+import { computeDataset, computeInputRank, computeNetwork, computePrediction } from './values.js';
 import type { PlanStep } from './plan.js';
-import { outputCount } from './steps.js';
+import { outputCount } from './kinds.js';
 import {
-  hessianSpectra, rankSpectra, type Dataset, type Network, type PointRanks, type PointSpectra,
+  chainSpectra, hessianSpectra, rankSpectra, type Dataset, type Network, type PointRanks, type PointSpectra,
   type Prediction, type RankResult, type RanksBackend,
-} from '../science/index.js';
+} from '../../science/index.js';
 
 export interface StepContext {
   /** Where the heavy pieces of a rank computation run. */

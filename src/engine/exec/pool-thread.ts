@@ -1,6 +1,6 @@
 /** Worker-thread entry (piscina): runs CPU-heavy pieces of steps off the main thread. */
 import { Piscina } from 'piscina';
-import { runTask, type WorkerTask } from './compute.js';
+import { runTask, type WorkerTask } from './tasks.js';
 
 export default async function run(task: WorkerTask) {
   const result = await runTask(task);

@@ -1,11 +1,11 @@
 /**
  * Worker-thread entry of `hrank worker` (piscina): a whole step through `computeStep` (dense
  * points, prefix-sum chain members), or one heavy piece of a larger point (the same tasks as
- * local runs, `compute.ts`).
+ * local runs, `exec/tasks.ts`).
  */
-import { runTask, type WorkerTask } from '../compute.js';
-import type { PlanStep } from '../plan.js';
-import { computeStep } from '../step.js';
+import { runTask, type WorkerTask } from '../exec/tasks.js';
+import type { PlanStep } from '../kinds/plan.js';
+import { computeStep } from '../kinds/compute-step.js';
 import { inlineBackend } from '../../science/index.js';
 
 export type ThreadTask = WorkerTask | { readonly kind: 'step'; readonly step: PlanStep; readonly inputs: ReadonlyMap<string, unknown> };

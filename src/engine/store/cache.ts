@@ -31,9 +31,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import { allocateBlob, assemble, CodecError, encodeChunks, fromLittleEndian, headerBytes, parseLayout, type Layout, type TypedArray } from './codec.js';
 import { isSha256Hex } from './keys.js';
-import { StepLocks } from './locks.js';
+import { StepLocks } from './step-locks.js';
 
 export const ENTRY_FORMAT_VERSION = 1;
 const MAGIC = Buffer.from('HRKCACHE', 'latin1');
@@ -106,25 +107,6 @@ export class CacheError extends Error {
     const why = cause instanceof Error ? cause.message : String(cause);
     super(`cache: ${message} ${path}: ${why}`, { cause });
     this.code = code;
-  }
-}
-
-/**
- * What to do about a failed cache write, from its message (`cache: cannot write entry <path>:
- * ENOSPC: ...`), for the CLI's summary of failed steps; undefined for other failures.
- */
-export function cacheWriteHint(message: string): string | undefined {
-  const m = /^cache: cannot (?:write entry|create directory) .*?: (E[A-Z]+)\b/.exec(message);
-  switch (m?.[1]) {
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return 'the disk is full: free some space, or point --cache at another disk; entries already written stay valid, a rerun resumes';
-    case 'EACCES':
-    case 'EPERM':
-    case 'EROFS':
-      return 'the cache folder cannot be written: fix its permissions, or point --cache elsewhere';
-    default:
-      return undefined;
   }
 }
 
@@ -423,30 +405,10 @@ export class CacheStore {
       throw new CacheError('cannot create directory', dir, err);
     }
     const temp = join(dir, `.${key}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    let fh: fsp.FileHandle | undefined;
     try {
-      fh = await this.#fs.open(temp, 'wx');
-      let position = 0;
-      for (const chunk of [head, ...chunks, metaBytes]) {
-        await writeFully(fh, chunk, position);
-        position += chunk.byteLength;
-      }
-      await fh.sync();
-      const closing = fh;
-      fh = undefined;
-      await closing.close();
-      await this.#fs.rename(temp, path);
+      await writeFileAtomic(path, [head, ...chunks, metaBytes], { fs: this.#fs, temp });
     } catch (err) {
-      await fh?.close().catch(() => undefined);
-      await this.#fs.unlink(temp).catch(() => undefined);
       throw new CacheError('cannot write entry', path, err);
-    }
-    // Make the rename itself durable; best effort (not every platform can fsync a directory).
-    try {
-      const d = await this.#fs.open(dir, 'r');
-      await d.sync().finally(() => d.close());
-    } catch {
-      // ignored
     }
     this.#writes++;
   }
@@ -554,10 +516,3 @@ async function readFully(fh: fsp.FileHandle, into: Uint8Array, position: number)
   }
 }
 
-async function writeFully(fh: fsp.FileHandle, chunk: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < chunk.byteLength) {
-    const { bytesWritten } = await fh.write(chunk, done, chunk.byteLength - done, position + done);
-    done += bytesWritten;
-  }
-}

@@ -7,19 +7,20 @@
 import os from 'node:os';
 import path from 'node:path';
 import { expandSweep, loadStudy, type Point, type Study } from '../pipeline/index.js';
-import { gitInfo, resultsDir, writeResults } from '../report/results.js';
-import { removeStamp, resultsStamp, upToDateFiles, writeStamp } from '../report/stamp.js';
+import { resultsDir, writeResults } from '../report/results.js';
+import { gitInfo } from '../lock/git.js';
+import { removeStamp, resultsStamp, upToDateFiles, writeStamp } from './stamp.js';
 import type { PointSpectra } from '../report/model.js';
 import { inlineBackend, type PointRanks, type PointSpectra as PointSpectraValue, type Prediction, type RankResult } from '../science/index.js';
-import { CacheStore } from './cache.js';
-import { collectResults, type CollectParams, type Results } from './collect.js';
-import type { EngineEvent } from './events.js';
-import { planStudy, type Plan } from './plan.js';
-import { computeStep } from './step.js';
-import { DERIVED_KINDS } from './steps.js';
-import { runPlan, type RunResult } from './run.js';
+import { CacheStore } from '../engine/store/cache.js';
+import { collectResults, type CollectParams, type Results } from '../engine/kinds/collect.js';
+import type { EngineEvent } from '../engine/exec/events.js';
+import { planStudy, type Plan } from '../engine/kinds/plan.js';
+import { computeStep } from '../engine/kinds/compute-step.js';
+import { DERIVED_KINDS } from '../engine/kinds/kinds.js';
+import { runPlan, type RunResult } from '../engine/exec/run.js';
 import { writeLock } from '../lock/lockfile.js';
-import { checkMemory, estimatePlan, memoryLimit, type MemoryEstimate } from './memory.js';
+import { checkMemory, estimatePlan, memoryLimit, type MemoryEstimate } from '../engine/kinds/memory.js';
 
 export interface StudyOptions {
   /** Folder that holds `<name>/` result folders (default `results`). */
@@ -139,7 +140,7 @@ function assertInside(root: string, dir: string): void {
 
 /** The executor of `--redis` runs (loaded only then: local runs need no Redis client). */
 async function openRemote(url: string, cache: CacheStore | null, opts: StudyOptions) {
-  const { RedisSubmitter } = await import('./distributed/submit.js');
+  const { RedisSubmitter } = await import('../engine/distributed/submit.js');
   return RedisSubmitter.open({
     redis: url, cache, reuse: !opts.noCache,
     onWarning: (message) => opts.onEvent?.({ type: 'warning', message }),

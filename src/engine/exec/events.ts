@@ -1,5 +1,5 @@
 /** Typed events the engine emits; the terminal display is one subscriber among others. */
-import type { Plan, PlanStep } from './plan.js';
+import type { Plan, PlanStep } from '../kinds/plan.js';
 
 export type EngineEvent =
   | { readonly type: 'plan'; readonly plan: Plan }

@@ -2,8 +2,8 @@
  * The collect step: one results row per point, columns in the contract's order, plus details
  * (route, margins, ambiguity) that the results table does not carry.
  */
-import type { HessianKind, PointRanks, Prediction, RankResult } from '../science/index.js';
-import type { SweepValue } from '../pipeline/types.js';
+import type { HessianKind, PointRanks, Prediction, RankResult } from '../../science/index.js';
+import type { SweepValue } from '../../pipeline/types.js';
 
 export const FIXED_COLUMNS = [
   'samples', 'input_dim', 'classes', 'params', 'rank_input_cov',

@@ -1,0 +1,74 @@
+/**
+ * The worker threads of a run: a p-queue bounds the tasks in flight to `jobs` (bigger points first:
+ * priority = P, so a sweep's longest points do not end up alone at the tail), piscina runs them
+ * in `pool-thread.ts`. Matrices a task consumes and message ports move to the thread uncopied.
+ */
+import PQueue from 'p-queue';
+import { Piscina } from 'piscina';
+import { MessagePort } from 'node:worker_threads';
+import { taskBackend, type BackendResult, type RanksBackend } from '../../science/index.js';
+import type { WorkerTask } from './tasks.js';
+import type { RunControl } from './control.js';
+
+/** The thread file next to this module: .ts under tsx (tests, dev), .js once built. */
+function threadOptions(): { filename: string; execArgv: string[] } {
+  const self = import.meta.url;
+  const ts = self.endsWith('.ts');
+  // tsx is resolved from here, not from the working directory, so source runs work from any folder.
+  return { filename: new URL(ts ? './pool-thread.ts' : './pool-thread.js', self).href, execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [] };
+}
+
+export class WorkerPool {
+  private readonly queue: PQueue;
+  private pool?: Piscina;
+  /** Start every thread with the pool (they take ~0.2 s to load): set when heavy steps are due. */
+  private warmed = false;
+
+  constructor(private readonly jobs: number, private readonly control: RunControl, private readonly warn: (message: string) => void) {
+    this.queue = new PQueue({ concurrency: jobs });
+  }
+
+  /** Starts every thread now. */
+  warm(): void {
+    this.warmed = true;
+    this.threads();
+  }
+
+  private threads(): Piscina {
+    if (!this.pool) {
+      this.pool = new Piscina({ ...threadOptions(), maxThreads: this.jobs, minThreads: this.warmed ? this.jobs : 0, idleTimeout: 1000 });
+      // A thread that cannot start fails its task; the pool-level event must not crash the process.
+      this.pool.on('error', (e: unknown) => this.warn(`worker error: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    return this.pool;
+  }
+
+  /** Runs a task in a thread once a queue slot is free; `onStart` when it leaves the queue. */
+  run<T>(task: WorkerTask, priority: number, onStart?: () => void, transfer?: Float64Array | MessagePort): Promise<T> {
+    return this.queue.add(async () => {
+      this.control.check();
+      onStart?.();
+      // A matrix the caller hands over (RanksBackend.eigenvalues may consume it) moves, uncopied.
+      const transferList = transfer instanceof MessagePort ? [transfer]
+        : transfer && transfer.buffer instanceof ArrayBuffer && transfer.byteOffset === 0 && transfer.byteLength === transfer.buffer.byteLength
+          ? [transfer.buffer] : undefined;
+      return (await this.threads().run(task, { signal: this.control.signal, ...(transferList ? { transferList } : {}) })) as T;
+    }, { priority }) as Promise<T>;
+  }
+
+  /** The science library's heavy pieces, each a task at this priority. */
+  backend(priority: number): RanksBackend {
+    return taskBackend((task, consumed) => this.run<BackendResult>(task, priority, undefined, consumed));
+  }
+
+  /** Drops the tasks still queued (the run is over). */
+  clearQueue(): void {
+    this.queue.clear();
+  }
+
+  /** Ends the threads. */
+  async close(): Promise<void> {
+    this.queue.clear();
+    if (this.pool) await this.pool.destroy();
+  }
+}

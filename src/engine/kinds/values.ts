@@ -1,0 +1,26 @@
+/**
+ * What the light step kinds compute, as plain functions of input values (no cache, no I/O beyond
+ * reading dataset files). The heavy spectrum step: compute-step.ts and exec/tasks.ts.
+ */
+import {
+  initNetwork, inputCovarianceRank, loadDataset, predictRanks, type Dataset, type Network, type Prediction, type RankResult,
+} from '../../science/index.js';
+import type { Config } from '../../pipeline/types.js';
+import { datasetSpec, layerSizes } from './kinds.js';
+
+export function computeDataset(cfg: Config): Dataset {
+  return loadDataset(datasetSpec(cfg));
+}
+
+export function computeNetwork(cfg: Config): Network {
+  const sizes = layerSizes(cfg);
+  return initNetwork({ sizes, activation: cfg.model.activation, bias: cfg.model.bias }, cfg.model.init, cfg.seed);
+}
+
+export function computeInputRank(data: Dataset): RankResult {
+  return inputCovarianceRank(data);
+}
+
+export function computePrediction(cfg: Config, inputRank: RankResult, outputs: number): Prediction {
+  return predictRanks({ inputRank: inputRank.rank, outputs, hidden: cfg.model.hidden, loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias });
+}
