@@ -1,6 +1,6 @@
 /** Sweep expansion: the points of a study, their ids and their settings. */
 import { normalizeConfig } from './normalize.js';
-import { setInPlace, withPath, without } from './paths.js';
+import { setInPlace, without } from './paths.js';
 import type { Axis, PipelineDocument, Point, Study, SweepMode, SweepValue } from './types.js';
 
 /**
@@ -43,15 +43,6 @@ export function countPoints(axes: readonly Pick<Axis, 'values'>[], mode: SweepMo
   if (axes.length === 0) return 1;
   if (mode === 'zip') return Math.min(...axes.map((a) => a.values.length));
   return axes.reduce((n, a) => n * a.values.length, 1);
-}
-
-/** The document of one point: the file with the point's values substituted (no sweep, no report). */
-export function pointDocument(document: unknown, axes: readonly Pick<Axis, 'segments'>[], values: readonly SweepValue[]): unknown {
-  let doc = without(document, ['sweep', 'report']);
-  axes.forEach((axis, i) => {
-    doc = withPath(doc, axis.segments, values[i]);
-  });
-  return doc;
 }
 
 /** Every point of the study, in expansion order, each with its full settings. */

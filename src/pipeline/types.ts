@@ -55,12 +55,6 @@ export const MAX_POINTS = 100_000;
 // ---------------------------------------------------------------------------------------------
 // The file as written (after schema validation; optional keys may be absent).
 
-export interface RangeDocument {
-  readonly from: number;
-  readonly to: number;
-  readonly step?: number;
-}
-
 export interface PipelineDocument {
   readonly $schema?: string;
   readonly version: 1;

@@ -97,6 +97,22 @@ function crossEntropy(): Loss {
   };
 }
 
+/**
+ * Per sample i of outputs `out` (n x K) and targets `y` (n x K): g = dl/df (n x K) and the output
+ * Hessian A_i = d^2 l / df^2 (n x K x K), what every Hessian product starts from.
+ */
+export function outputDerivatives(loss: Loss, out: Float64Array, y: Float64Array, n: number, K: number): { g: Float64Array; outHess: Float64Array } {
+  const g = new Float64Array(n * K);
+  const outHess = new Float64Array(n * K * K);
+  const tmp = new Float64Array(K * K);
+  for (let i = 0; i < n; i++) {
+    loss.valueAndGrad(out, y, i * K, K, g);
+    loss.outputHessian(out, y, i * K, K, tmp);
+    outHess.set(tmp, i * K * K);
+  }
+  return { g, outHess };
+}
+
 function identity(k: number, out: Float64Array): void {
   out.fill(0, 0, k * k);
   for (let i = 0; i < k; i++) out[i * k + i] = 1;

@@ -66,6 +66,15 @@ export function usesDenseRoute(params: number, opts: SpectrumOptions = {}): bool
   return opts.route === 'dense' || params <= (opts.denseMaxParams ?? DENSE_MAX_PARAMS);
 }
 
+/**
+ * Whether the points of a sample-size sweep should share prefix sums (chain.ts): linear networks
+ * on the automatic route sum k x P subspace products; others sum dense P x P matrices, affordable
+ * only on the dense route's sizes.
+ */
+export function sharesPrefixSums(params: number, activation: string, route: Route = 'auto'): boolean {
+  return (activation === 'linear' && route === 'auto') || params <= DENSE_MAX_PARAMS;
+}
+
 /** A spectrum's rank, gap, margins and inertia under the given tolerance. */
 export function rankSpectrum(s: Spectrum, controls: RankControls = {}): RankResult {
   return numericalRank(s.eigenvalues, s.size, s.method, controls);

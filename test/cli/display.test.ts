@@ -30,7 +30,7 @@ const PLAN = fakePlan([
 const step = (id: string): PlanStep => PLAN.byId.get(id)!;
 
 function result(over: Partial<RunResult> = {}): RunResult {
-  return { ok: true, interrupted: false, computed: [], cached: [], failed: [], seconds: {}, ...over };
+  return { ok: true, interrupted: false, computed: [], derived: [], cached: [], failed: [], seconds: {}, ...over };
 }
 
 test('plain display: one line per finished step, on the given writer', async () => {

@@ -79,7 +79,7 @@ describe('hrank report and hrank show', () => {
     const opts = { file, results, open: true };
     const io = captureIO({ DISPLAY: ':0' });
     assert.equal(await showCommand(opts, io, { platform: 'linux', open: async (o) => { calls.push(o); return { ok: true }; } }), 0);
-    assert.deepEqual(calls, [{ command: 'xdg-open', args: [report] }]);
+    assert.deepEqual([...calls], [{ command: 'xdg-open', args: [report] }]); // (a copy: deepEqual narrows its argument's type)
     assert.equal(io.stderr(), '');
 
     const failing = captureIO({ WAYLAND_DISPLAY: 'wayland-0' });

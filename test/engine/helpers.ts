@@ -23,11 +23,10 @@ export const SMALL_DATA = `dataset:
 /**
  * Knife-edge points (test/engine/routes.test.ts, test/distributed/cluster.test.ts): P = 1,260 (the
  * subspace route); tiny spreads put a few Hessian eigenvalues within a decade of the tolerance;
- * two sample-size chains.
+ * a sample-size chain.
  */
 export const KNIFE = `dataset: {source: gaussian-mixture, dim: 8, samples: 40, classes: 4, spread: 3e-6}
 model: {hidden: [30, 30]}
 sweep:
-  dataset.spread: [1e-5, 3e-6]
   dataset.samples: [20, 40]
 `;

@@ -55,3 +55,19 @@ export function markGroups(svg: string, type: string, name: string): string[] {
 export function paths(text: string): number {
   return (text.match(/<path\b/g) ?? []).length;
 }
+
+/** Width and height of a PNG from its IHDR chunk; throws when the bytes are not a PNG. */
+export function pngSize(png: Uint8Array): { width: number; height: number } {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (png.length < 24 || signature.some((b, i) => png[i] !== b)) throw new Error('not a PNG: bad signature');
+  const v = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  if (String.fromCharCode(png[12]!, png[13]!, png[14]!, png[15]!) !== 'IHDR') throw new Error('not a PNG: first chunk is not IHDR');
+  return { width: v.getUint32(16), height: v.getUint32(20) };
+}
+
+/** Width and height of an SVG document from its root element. */
+export function svgSize(svg: string): { width: number; height: number } {
+  const m = /<svg\b[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"/.exec(svg);
+  if (!m) throw new Error('SVG without width and height');
+  return { width: Number(m[1]), height: Number(m[2]) };
+}

@@ -8,8 +8,8 @@ import type { Study } from '../../src/pipeline/types.js';
 import { readFontMetrics, fontDir, textWidth } from '../../src/report/fonts.js';
 import type { PointSpectra } from '../../src/report/model.js';
 import { plotList, rankFigure, reportFigures, spectrumFigure, spectrumIndices } from '../../src/report/plots.js';
-import { compileSpec, pngSize, renderSvg, svgSize, svgToPng, PNG_SCALE } from '../../src/report/render.js';
-import { markGroups, paths, runFixture, type Fixture } from './helpers.js';
+import { compileSpec, renderSvg, svgToPng, PNG_SCALE } from '../../src/report/render.js';
+import { markGroups, paths, pngSize, runFixture, svgSize, type Fixture } from './helpers.js';
 
 let fx: Fixture;
 let study: Study;

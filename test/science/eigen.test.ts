@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/science/random.js';
-import { FOUR_ROW_BLOCKS_FROM, fusedBlocks2, fusedBlocks4, jacobiEigenvalues, symmetricEigenvalues, wasmKernelAvailable, type SymmetricEigenOptions } from '../../src/science/linalg/eigen.js';
+import { symmetricEigenvalues, type SymmetricEigenOptions } from '../../src/science/linalg/eigen.js';
+import { FOUR_ROW_BLOCKS_FROM, fusedBlocks2, fusedBlocks4, wasmKernelAvailable } from '../../src/science/linalg/kernel.js';
+import { jacobiEigenvalues } from './jacobi.js';
 
 const EPS = 2.220446049250313e-16;
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/science/random.js';
-import { gemmNN, gemmNT, gemmTN, syrk } from '../../src/science/linalg/gemm.js';
+import { gemmNN, gemmNT, gemmTN } from '../../src/science/linalg/gemm.js';
 
 /** Random values with some exact zeros (the kernels skip all-zero multipliers). */
 function randomArray(len: number, rng: Rng, zeros = 0.2): Float64Array {
@@ -54,14 +54,3 @@ test('gemmNN, gemmTN and gemmNT accumulate alpha op(A) op(B) into C at offsets, 
   }
 });
 
-test('syrk writes A A^T, both triangles, exactly symmetric', () => {
-  const rng = new Rng(22, 'syrk');
-  const m = 9, p = 7;
-  const a = randomArray(m * p, rng);
-  const c = new Float64Array(m * m).fill(42);
-  syrk(m, p, a, c);
-  const ref = new Float64Array(m * m);
-  naive(m, m, p, 1, (i, t) => a[i * p + t], (t, j) => a[j * p + t], ref, 0);
-  close(c, ref, 'syrk');
-  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) assert.equal(c[i * m + j], c[j * m + i]);
-});

@@ -10,14 +10,15 @@ import { predictRanks } from '../../src/science/predictions.js';
 import { hessianRanks, inputCovarianceRank } from '../../src/science/ranks.js';
 import type { LossName } from '../../src/science/types.js';
 
-async function checkPoint(label: string, samples: number, resize: number, hidden: number[], loss: LossName): void {
+async function checkPoint(label: string, samples: number, resize: number, hidden: number[], loss: LossName): Promise<void> {
   const data = loadDataset({ source: 'mnist', samples, resize, classes: 10 });
   const net = initNetwork(networkSpec(data.d, hidden, data.k, 'linear', false), 'glorot', 1);
   const r = inputCovarianceRank(data).rank;
   const pred = predictRanks({ inputRank: r, outputs: data.k, hidden, loss, activation: 'linear', bias: false });
   assert.ok(pred.applicable);
-  // The prediction seeds the sketch size, as the pipeline does; the stopping rule decides the rank.
-  const ranks = await hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { sketchHint: { loss: pred.loss, functional: pred.functional } });
+  // Past 1,200 parameters (the depth and width points here: no), the subspace route; forced here
+  // for every point (denseMaxParams 0), so its ranks meet the paper's formulas too.
+  const ranks = await hessianRanks(net, data, loss, ['loss', 'outer', 'functional'], { denseMaxParams: 0 });
   for (const kind of ['loss', 'outer', 'functional'] as const) {
     const got = ranks[kind]!;
     assert.ok(got.rank === pred[kind] || got.ambiguous,

@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import { CacheStore } from '../store/cache.js';
 import { hashFile } from '../store/keys.js';
 import { computeStep } from '../kinds/compute-step.js';
-import { datasetFiles } from '../kinds/kinds.js';
+import { datasetFiles } from '../kinds/settings.js';
 import { inlineBackend, taskBackend, usesDenseRoute, type Network, type RanksBackend } from '../../science/index.js';
 import { QUEUE_NAME, QUEUE_PREFIX, stepProblem, type StepJobData, type StepJobResult } from './queue.js';
 import { SharedStore, VALUE_PREFIX } from './redis-cache.js';

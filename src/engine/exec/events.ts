@@ -9,4 +9,3 @@ export type EngineEvent =
   | { readonly type: 'failed'; readonly step: PlanStep; readonly error: Error }
   | { readonly type: 'warning'; readonly message: string };
 
-export type EventListener = (event: EngineEvent) => void;

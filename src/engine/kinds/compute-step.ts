@@ -6,7 +6,7 @@
 import { collectResults, type CollectParams } from './collect.js';
 import { computeDataset, computeInputRank, computeNetwork, computePrediction } from './values.js';
 import type { PlanStep } from './plan.js';
-import { outputCount } from './kinds.js';
+import { outputCount } from './settings.js';
 import {
   chainSpectra, hessianSpectra, rankSpectra, type Dataset, type Network, type PointRanks, type PointSpectra,
   type Prediction, type RankResult, type RanksBackend,

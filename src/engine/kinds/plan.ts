@@ -10,12 +10,11 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../store/canonical.js';
 import { ENGINE_VERSION, KEY_SALT, hashFile, stepKey, type KeyParts } from '../store/keys.js';
-import {
-  DENSE_MAX_PARAMS, HEAVY_KINDS, KIND_VERSIONS, chainable, datasetFiles, datasetParams, layerSizes, outputCount, paramCountOf,
-  type StepKind,
-} from './kinds.js';
+import { HEAVY_KINDS, KIND_VERSIONS, type StepKind } from './kinds.js';
+import { chainable, datasetFiles, datasetParams, layerSizes, outputCount, paramCountOf } from './settings.js';
 import { formatValue } from '../../pipeline/expand.js';
 import type { Config, Point, Study } from '../../pipeline/types.js';
+import { DENSE_MAX_PARAMS } from '../../science/ranks.js';
 
 export interface ChainInfo {
   /** Identifies the chain (points equal but for dataset.samples). */

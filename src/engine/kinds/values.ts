@@ -6,7 +6,7 @@ import {
   initNetwork, inputCovarianceRank, loadDataset, predictRanks, type Dataset, type Network, type Prediction, type RankResult,
 } from '../../science/index.js';
 import type { Config } from '../../pipeline/types.js';
-import { datasetSpec, layerSizes } from './kinds.js';
+import { datasetSpec, layerSizes } from './settings.js';
 
 export function computeDataset(cfg: Config): Dataset {
   return loadDataset(datasetSpec(cfg));

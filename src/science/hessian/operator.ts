@@ -10,7 +10,7 @@
  */
 import { scratch } from '../linalg/scratch.js';
 import { gemmNN, gemmNT, gemmTN } from '../linalg/gemm.js';
-import type { Loss } from '../losses.js';
+import { outputDerivatives, type Loss } from '../losses.js';
 import { checkShapes, forward, layerLayout, paramCount, type ForwardPass, type LayerLayout } from '../network.js';
 import type { Dataset, Network } from '../types.js';
 
@@ -76,15 +76,7 @@ export class HessianOperator {
     const K = data.k, L = layers.length;
     const fp = forward(net, data.x, start, n);
     const out = fp.a[L];
-    const g = new Float64Array(n * K);
-    const yb = data.y.subarray(start * K, (start + n) * K);
-    const outHess = new Float64Array(n * K * K);
-    const tmp = new Float64Array(K * K);
-    for (let i = 0; i < n; i++) {
-      loss.valueAndGrad(out, yb, i * K, K, g);
-      loss.outputHessian(out, yb, i * K, K, tmp);
-      outHess.set(tmp, i * K * K);
-    }
+    const { g, outHess } = outputDerivatives(loss, out, data.y.subarray(start * K, (start + n) * K), n, K);
     const delta: Float64Array[] = new Array(L + 1);
     const e: Float64Array[] = new Array(L + 1);
     delta[L] = g;

@@ -14,7 +14,7 @@
  */
 import { gemmNN, gemmNT, gemmTN } from '../linalg/gemm.js';
 import { scratch } from '../linalg/scratch.js';
-import type { Loss } from '../losses.js';
+import { outputDerivatives, type Loss } from '../losses.js';
 import { checkShapes, forward, layerLayout, type LayerLayout } from '../network.js';
 import type { Dataset, Network } from '../types.js';
 import type { HessianSubspace, SubspaceBlock } from './subspace.js';
@@ -69,15 +69,7 @@ export class SubspaceOperator {
     const K = data.k, L = blocks.length;
     const fp = forward(net, data.x, start, n);
     const out = fp.a[L];
-    const yb = data.y.subarray(start * K, (start + n) * K);
-    const g = new Float64Array(n * K);
-    const outHess = new Float64Array(n * K * K);
-    const tmp = new Float64Array(K * K);
-    for (let i = 0; i < n; i++) {
-      loss.valueAndGrad(out, yb, i * K, K, g);
-      loss.outputHessian(out, yb, i * K, K, tmp);
-      outHess.set(tmp, i * K * K);
-    }
+    const { g, outHess } = outputDerivatives(loss, out, data.y.subarray(start * K, (start + n) * K), n, K);
     const inRot: Float64Array[] = [], delta: Float64Array[] = new Array(L), deltaRot: Float64Array[] = new Array(L);
     for (let l = 0; l < L; l++) {
       const bl = blocks[l];
@@ -124,6 +116,10 @@ export class SubspaceOperator {
     }
   }
 
+  private backward(batch: Batch, z: Float64Array, from: number, kc: number, out: Float64Array, outOff: number, name: string): void {
+    backwardInto(this.blocks, this.net.theta, batch, z, from, kc, out, outOff, this.params, name);
+  }
+
   private applyRun(batch: Batch, l0: number, s0: number, kc: number, F: Float64Array | undefined, O: Float64Array | undefined, outOff: number): void {
     const { blocks, params: P, net } = this;
     const theta = net.theta;
@@ -163,7 +159,7 @@ export class SubspaceOperator {
       }
       // Layers below l0: R{delta_l} a~_{l-1}^T, with R{delta_{l0-1}} = delta_l0 dW_l0[:, :cols].
       if (l0 > 0) {
-        let rd = scratch(`rot.rd.${l0 - 1}`, kn * b0.cols, { zero: false });
+        const rd = scratch(`rot.rd.${l0 - 1}`, kn * b0.cols, { zero: false });
         const dr = batch.deltaRot[l0];
         for (let c = 0; c < kc; c++) {
           const a = sub.a[s0 + c], b = sub.b[s0 + c], to = b * b0.cols;
@@ -172,21 +168,13 @@ export class SubspaceOperator {
             for (let j = 0; j < b0.cols; j++) rd[o + j] = s * b0.rightTop[to + j];
           }
         }
-        for (let l = l0 - 1; l >= 0; l--) {
-          const bl = blocks[l];
-          const rdl = bl.left ? rotateInto(rd, kn, bl.rows, bl.left, 'rot.rdl') : rd;
-          for (let c = 0; c < kc; c++) gemmTN(bl.rows, bl.c, n, 1, rdl, c * n * bl.rows, batch.inRot[l], 0, F, outOff + c * P + bl.layout.w);
-          if (l === 0) break;
-          const next = scratch(`rot.rd.${l - 1}`, kn * bl.cols);
-          gemmNN(kn, bl.cols, bl.rows, 1, rd, 0, theta, bl.layout.w, next, 0);
-          rd = next;
-        }
+        this.backward(batch, rd, l0 - 1, kc, F, outOff, 'rot.rd');
       }
     }
 
     if (O) {
       // u_L = A (J v); u_{l-1} = u_l W_l[:, :cols]; block l gets (u_l left)^T (a~_{l-1} right).
-      let u = scratch('rot.u', kn * K, { zero: false });
+      const u = scratch('rot.u.top', kn * K, { zero: false });
       const A = batch.outHess, jv = Rz[L - 1];
       for (let c = 0; c < kc; c++) {
         for (let i = 0; i < n; i++) {
@@ -198,16 +186,30 @@ export class SubspaceOperator {
           }
         }
       }
-      for (let l = L - 1; l >= 0; l--) {
-        const bl = blocks[l];
-        const ul = bl.left ? rotateInto(u, kn, bl.rows, bl.left, 'rot.ul') : u;
-        for (let c = 0; c < kc; c++) gemmTN(bl.rows, bl.c, n, 1, ul, c * n * bl.rows, batch.inRot[l], 0, O, outOff + c * P + bl.layout.w);
-        if (l === 0) break;
-        const next = scratch(`rot.u.${l - 1}`, kn * bl.cols);
-        gemmNN(kn, bl.cols, bl.rows, 1, u, 0, theta, bl.layout.w, next, 0);
-        u = next;
-      }
+      this.backward(batch, u, L - 1, kc, O, outOff, 'rot.u');
     }
+  }
+}
+
+/**
+ * A linear network's backward pass of per-sample cotangents Z_l (kc x n x M_l, at layer `from`)
+ * down to the first layer, Z_{l-1} = Z_l W_l[:, :cols]: each layer's block of `out` gets
+ * (Z_l left)^T (a~_{l-1} right), per direction. Serves R{delta} (H_F below the direction's layer)
+ * and the outer part's u = A J v alike.
+ */
+function backwardInto(
+  blocks: readonly RotatedBlock[], theta: Float64Array, batch: Batch, z: Float64Array, from: number, kc: number, out: Float64Array, outOff: number, P: number, name: string,
+): void {
+  const n = batch.n, kn = kc * n;
+  let zl = z;
+  for (let l = from; l >= 0; l--) {
+    const bl = blocks[l];
+    const rotated = bl.left ? rotateInto(zl, kn, bl.rows, bl.left, `${name}.rot`) : zl;
+    for (let c = 0; c < kc; c++) gemmTN(bl.rows, bl.c, n, 1, rotated, c * n * bl.rows, batch.inRot[l], 0, out, outOff + c * P + bl.layout.w);
+    if (l === 0) break;
+    const next = scratch(`${name}.${l - 1}`, kn * bl.cols);
+    gemmNN(kn, bl.cols, bl.rows, 1, zl, 0, theta, bl.layout.w, next, 0);
+    zl = next;
   }
 }
 

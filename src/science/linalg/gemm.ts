@@ -137,18 +137,3 @@ function rowPair1(n: number, b: Float64Array, bt: number, x: number, c: Float64A
     for (let j = 0; j < n; j++) c[ck + j] += y * b[bt + j];
   }
 }
-
-/** C[m x m] = A[m x p] * A^T (symmetric; both triangles written). Overwrites C. */
-export function syrk(m: number, p: number, a: Float64Array, c: Float64Array): void {
-  c.fill(0, 0, m * m);
-  for (let i = 0; i < m; i++) {
-    const ai = i * p;
-    for (let j = 0; j <= i; j++) {
-      const aj = j * p;
-      let s = 0;
-      for (let t = 0; t < p; t++) s += a[ai + t] * a[aj + t];
-      c[i * m + j] = s;
-      c[j * m + i] = s;
-    }
-  }
-}
