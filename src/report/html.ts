@@ -2,7 +2,9 @@
  * `report.html`: one self-contained page (no network: every script and style is inline, and a
  * Content-Security-Policy forbids fetching anything). It holds the interactive plots (vega's
  * UMD build, inlined, draws the vega specs compiled in Node; hovering a point shows its values),
- * the results table, the pipeline file and the provenance.
+ * the results table, the pipeline file and the provenance. It follows the reader's light or dark
+ * preference, fits its table to a laptop screen (short headers, scrolling in its own box), and
+ * prints whole: figures, legend, table and pipeline file fit the page.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,9 +12,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as vega from 'vega';
 import { HRANK_VERSION } from '../version.js';
-import { CHECK_MEANING, HESSIAN_SYMBOL, checkCounts, checkSummary, presentKinds, type Check, type ReportInput } from './model.js';
+import { CHECK_MEANING, HESSIAN_LABEL, HESSIAN_SYMBOL, checkCounts, checkSummary, presentKinds, type Check, type ReportInput } from './model.js';
 import type { Figure } from './plots.js';
-import { reportTable } from './table.js';
+import { reportTable, type ReportTable, type TableColumn } from './table.js';
 
 /** A figure as the page receives it: compiled to vega in Node. */
 export interface PageFigure {
@@ -54,45 +56,125 @@ const CSP = [
 
 const CHECK_CLASS: Readonly<Record<Check, string>> = { '=': 'eq', differs: 'differs', ambiguous: 'ambiguous', 'n/a': 'na' };
 
+type PaletteKey =
+  | 'bg' | 'fg' | 'muted' | 'line' | 'accent' | 'card' | 'head' | 'stripe' | 'hover'
+  | 'eq' | 'differs' | 'differs-bg' | 'ambiguous' | 'ambiguous-bg' | 'na' | 'tip-bg' | 'tip-line';
+
+/**
+ * The page's colours, as CSS custom properties. The dark palette keeps the light one's contrast
+ * (text at least 4.5:1 on its background: a test computes it). Printing always uses the light one:
+ * paper is white, whatever the screen prefers.
+ */
+export const PALETTE: Readonly<Record<'light' | 'dark', Readonly<Record<PaletteKey, string>>>> = {
+  light: {
+    bg: '#fafafa', fg: '#1d1d1f', muted: '#5f6368', line: '#e3e3e3', accent: '#1f77b4', card: '#ffffff', head: '#f3f4f6',
+    stripe: '#f7f8fa', hover: '#eaf2fd', eq: '#1a7f37', differs: '#c62828', 'differs-bg': '#fdecec', ambiguous: '#8a5a00',
+    'ambiguous-bg': '#fff4d6', na: '#6b7075', 'tip-bg': '#ffffff', 'tip-line': '#bbbbbb',
+  },
+  dark: {
+    bg: '#16181b', fg: '#e4e6e9', muted: '#a5abb3', line: '#3a3f45', accent: '#7ab8f5', card: '#1f2226', head: '#2a2e33',
+    stripe: '#24282c', hover: '#2c3440', eq: '#5fd17a', differs: '#ff8a80', 'differs-bg': '#4a1f1f', ambiguous: '#f2c15a',
+    'ambiguous-bg': '#43360f', na: '#9aa0a6', 'tip-bg': '#25292e', 'tip-line': '#555b62',
+  },
+};
+
+const cssVariables = (palette: Readonly<Record<PaletteKey, string>>): string =>
+  Object.entries(palette).map(([k, v]) => `--${k}: ${v};`).join(' ');
+
+/**
+ * The figures keep their white card in dark mode: they are the same drawings as the SVG and PNG
+ * files (one spec, one palette chosen for white paper), so the page shows what a paper or a
+ * slide will. A second, dark vega config would double every spec in the page and let the
+ * screen and the files disagree.
+ */
+const FIGURE_CARD = 'background: #ffffff; color: #5f6368; border-color: #d0d4d9;';
+
 const STYLE = `
-:root { color-scheme: light; --fg: #1d1d1f; --muted: #5f6368; --line: #e3e3e3; --accent: #1f77b4; }
+:root { color-scheme: light; ${cssVariables(PALETTE.light)} }
+@media (prefers-color-scheme: dark) {
+  :root { color-scheme: dark; ${cssVariables(PALETTE.dark)} }
+}
 * { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 "DejaVu Sans", Verdana, Arial, sans-serif; color: var(--fg); background: #fafafa; }
+body { margin: 0; font: 15px/1.5 "DejaVu Sans", Verdana, Arial, sans-serif; color: var(--fg); background: var(--bg); }
 main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 64px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 36px 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 16px; margin: 24px 0 8px; }
 p.lead { margin: 0 0 6px; color: var(--muted); }
+a { color: var(--accent); }
+code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.9em; }
 nav { margin: 14px 0 0; display: flex; gap: 18px; flex-wrap: wrap; }
-nav a { color: var(--accent); text-decoration: none; }
+nav a { text-decoration: none; }
 nav a:hover { text-decoration: underline; }
 .plots { display: flex; flex-wrap: wrap; gap: 20px; }
-figure.plot { margin: 0; background: white; border: 1px solid var(--line); border-radius: 6px; padding: 10px; max-width: 100%; overflow-x: auto; }
-figure.plot figcaption { font-size: 13px; color: var(--muted); margin-top: 6px; max-width: 640px; }
+figure.plot { margin: 0; border: 1px solid; border-radius: 6px; padding: 10px; min-width: 0; max-width: 100%; ${FIGURE_CARD} }
+/* vega draws at its own size; a figure wider than the page shrinks to fit (the SVG has a viewBox). */
+figure.plot .vega svg { display: block; max-width: 100%; height: auto; }
+figure.plot figcaption { font-size: 13px; margin-top: 6px; max-width: 640px; }
 details.spectra > summary { cursor: pointer; color: var(--accent); margin-bottom: 12px; }
 .note { color: var(--muted); font-size: 14px; }
-.table-wrap { overflow-x: auto; background: white; border: 1px solid var(--line); border-radius: 6px; }
+/* The table scrolls inside its own box (both ways), never the page; header and first column stay in view. */
+.table-wrap { overflow: auto; max-width: 100%; max-height: 80vh; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
 table { border-collapse: collapse; font-size: 13px; }
-table.results th, table.results td { padding: 4px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
-table.results thead th { position: sticky; top: 0; background: #f3f4f6; text-align: left; font-weight: 600; }
+table.results { border-collapse: separate; border-spacing: 0; }
+table.results th, table.results td { padding: 3px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+table.results thead { position: sticky; top: 0; z-index: 2; }
+table.results thead th { background: var(--head); text-align: left; font-weight: 600; vertical-align: bottom; }
+table.results thead th[title] { cursor: help; }
+table.results th.group { text-align: center; }
+table.results .group, table.results .first { border-left: 1px solid var(--line); }
 table.results td.num, table.results th.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.results tbody tr:hover { background: #f5f9ff; }
+table.results tbody tr { background: var(--card); }
+table.results tbody tr:nth-child(even) { background: var(--stripe); }
+table.results tbody tr:hover { background: var(--hover); }
+table.results .key { position: sticky; left: 0; z-index: 1; box-shadow: inset -1px 0 var(--line); }
+table.results thead .key { z-index: 3; }
+table.results tbody .key { background: inherit; }
 td.check { font-weight: 600; text-align: center; }
-td.check.eq { color: #1a7f37; }
-td.check.differs { color: #c62828; background: #fdecec; }
-td.check.ambiguous { color: #8a5a00; background: #fff4d6; }
-td.check.na { color: #80868b; font-weight: normal; }
+table.results th.check { text-align: center; }
+td.check.eq { color: var(--eq); }
+td.check.differs { color: var(--differs); background: var(--differs-bg); }
+td.check.ambiguous { color: var(--ambiguous); background: var(--ambiguous-bg); }
+td.check.na { color: var(--na); font-weight: normal; }
 ul.counts { margin: 6px 0 14px; padding-left: 20px; }
 dl.legend { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; font-size: 13px; color: var(--muted); margin: 12px 0 0; }
 dl.legend dt { font-weight: 600; }
 dl.legend dd { margin: 0; }
-pre.pipeline { background: white; border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; overflow-x: auto; font: 13px/1.45 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+pre.pipeline { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; overflow-x: auto; font: 13px/1.45 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 table.provenance th { text-align: left; padding: 3px 16px 3px 0; color: var(--muted); font-weight: normal; vertical-align: top; }
 table.provenance td { padding: 3px 0; font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 13px; word-break: break-all; }
-#hrank-tooltip { position: fixed; z-index: 10; pointer-events: none; background: rgba(255,255,255,0.97); border: 1px solid #bbb; border-radius: 5px; box-shadow: 0 2px 8px rgba(0,0,0,0.15); padding: 6px 9px; font-size: 12px; max-width: 420px; }
+#hrank-tooltip { position: fixed; z-index: 10; pointer-events: none; color: var(--fg); background: var(--tip-bg); border: 1px solid var(--tip-line); border-radius: 5px; box-shadow: 0 2px 8px rgba(0,0,0,0.25); padding: 6px 9px; font-size: 12px; max-width: 420px; }
 #hrank-tooltip table td { padding: 1px 6px 1px 0; }
 #hrank-tooltip table td:first-child { color: var(--muted); }
 #hrank-tooltip table td:last-child { font-weight: 600; }
+/*
+ * Paper: the light palette whatever the screen prefers; nothing scrolls or is clipped (figures
+ * shrink to the page width, the table and the pipeline file wrap); figures and the legend are
+ * not split across pages; the table's header rows repeat on every page; the controls that only
+ * work on a screen (navigation, the spectra toggle, the hover hint, the tooltip) are left out.
+ */
+@media print {
+  :root { color-scheme: light; ${cssVariables(PALETTE.light)} }
+  @page { margin: 12mm; }
+  body { background: #ffffff; font-size: 10pt; }
+  main { max-width: none; margin: 0; padding: 0; }
+  nav, .screen-only, details > summary, #hrank-tooltip { display: none !important; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  .plots { display: block; }
+  figure.plot { display: block; width: auto; max-width: 100%; overflow: visible; border: none; padding: 0; margin: 0 0 12pt; break-inside: avoid; page-break-inside: avoid; }
+  figure.plot .vega svg { max-width: 100%; height: auto; }
+  .table-wrap { overflow: visible; max-height: none; border: none; border-radius: 0; }
+  table.results { width: 100%; font-size: 7.5pt; }
+  table.results th, table.results td { white-space: normal; overflow-wrap: anywhere; padding: 1pt 3pt; }
+  table.results thead { position: static; display: table-header-group; }
+  table.results .key { position: static; box-shadow: none; }
+  table.results tr { break-inside: avoid; page-break-inside: avoid; }
+  td.check, table.results thead th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  ul.counts, dl.legend { break-inside: avoid; page-break-inside: avoid; }
+  pre.pipeline { overflow: visible; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 8.5pt; }
+  table.provenance td { white-space: normal; }
+  a { color: inherit; text-decoration: none; }
+}
 `;
 
 /** The page's own script: draws each figure with vega and shows tooltips. Plain ES2017, no imports. */
@@ -138,6 +220,16 @@ const BOOT = `
     }
   });
   window.hrankViews = views;
+  // A closed <details> prints as its summary only: open them for the print, close them after.
+  var opened = [];
+  window.addEventListener('beforeprint', function () {
+    opened = Array.prototype.slice.call(document.querySelectorAll('details:not([open])'));
+    opened.forEach(function (d) { d.open = true; });
+  });
+  window.addEventListener('afterprint', function () {
+    opened.forEach(function (d) { d.open = false; });
+    opened = [];
+  });
   Promise.all(pending).then(function () {
     document.body.setAttribute('data-plots-rendered', String(pending.length));
   }, function (err) {
@@ -146,6 +238,71 @@ const BOOT = `
   });
 })();
 `;
+
+/**
+ * A long number as the table shows it (`0.30000000000000004` -> `0.3`, `1.23456789e-7` ->
+ * `1.235e-7`); the cell's tooltip keeps the full text. Integers and short numbers stay as they are.
+ */
+export function compactNumber(text: string): string {
+  const v = Number(text);
+  if (text.length <= 7 || text.trim() === '' || !Number.isFinite(v) || Number.isInteger(v)) return text;
+  const short = String(Number(v.toPrecision(4)));
+  return short.length < text.length ? short : text;
+}
+
+/**
+ * The results table: two header rows (the sizes and axes, then each Hessian's group of rank,
+ * prediction, gap and check under short labels), every header explaining itself in its `title`.
+ * The first column (`key`) stays in view when the table scrolls sideways.
+ */
+function resultsTableHtml(table: ReportTable): string {
+  const e = escapeHtml;
+  const grouped = table.columns.some((c) => c.hessian !== undefined);
+  const classes = (...names: (string | false)[]): string => {
+    const list = names.filter((n): n is string => n !== false && n !== '');
+    return list.length > 0 ? ` class="${list.join(' ')}"` : '';
+  };
+  const firstOfGroup = (j: number): boolean => {
+    const h = table.columns[j]!.hessian;
+    return h !== undefined && table.columns[j - 1]?.hessian !== h;
+  };
+  const head = (c: TableColumn, j: number, rowspan: boolean): string =>
+    `<th scope="col"${rowspan ? ' rowspan="2"' : ''}${classes(j === 0 && 'key', c.numeric && 'num', c.check !== undefined && 'check', firstOfGroup(j) && 'first')} title="${e(c.description)}">${e(c.label)}</th>`;
+  const top: string[] = [];
+  const sub: string[] = [];
+  table.columns.forEach((c, j) => {
+    if (!grouped || c.hessian === undefined) {
+      top.push(head(c, j, grouped));
+      return;
+    }
+    if (firstOfGroup(j)) {
+      const span = table.columns.filter((d) => d.hessian === c.hessian).length;
+      top.push(`<th scope="colgroup" colspan="${span}" class="group" title="${e(`${HESSIAN_LABEL[c.hessian]}: ${table.columns.filter((d) => d.hessian === c.hessian).map((d) => d.name).join(', ')}`)}">${e(HESSIAN_LABEL[c.hessian])}</th>`);
+    }
+    sub.push(head(c, j, false));
+  });
+  const rows = table.rows.map((row) => {
+    const cells = row.map((text, j) => {
+      const col = table.columns[j]!;
+      const first = j === 0 && 'key';
+      const group = firstOfGroup(j) && 'first';
+      if (col.check) {
+        return `<td${classes('check', text !== '' && CHECK_CLASS[text as Check], first, group)} data-check="${e(text)}">${e(text)}</td>`;
+      }
+      const shown = col.numeric ? compactNumber(text) : text;
+      return `<td${classes(col.numeric && 'num', first, group)}${shown === text ? '' : ` title="${e(text)}"`}>${e(shown)}</td>`;
+    });
+    return `<tr>${cells.join('')}</tr>`;
+  });
+  return [
+    '<div class="table-wrap"><table class="results"><thead>',
+    `<tr>${top.join('')}</tr>`,
+    ...(grouped ? [`<tr>${sub.join('')}</tr>`] : []),
+    '</thead><tbody>',
+    ...rows,
+    '</tbody></table></div>',
+  ].join('\n');
+}
 
 function provenanceRows(input: ReportInput): [string, string][] {
   const p = input.provenance;
@@ -203,7 +360,7 @@ export function reportHtml(input: ReportInput, figures: readonly PageFigure[], n
   } else if (notes.spectra) {
     parts.push('<h3>Spectra</h3>', `<p class="note">${e(notes.spectra)}</p>`);
   }
-  parts.push('<p class="note">Hover a point for its values. The same plots are in <code>plots/</code> as SVG and PNG.</p></section>');
+  parts.push('<p class="note screen-only">Hover a point for its values. The same plots are in <code>plots/</code> as SVG and PNG.</p></section>');
 
   parts.push('<section id="table"><h2>Table</h2>');
   if (kinds.length > 0) {
@@ -213,25 +370,15 @@ export function reportHtml(input: ReportInput, figures: readonly PageFigure[], n
     }
     parts.push('</ul>');
   }
-  parts.push('<div class="table-wrap"><table class="results"><thead><tr>');
-  parts.push(table.columns.map((c) => `<th${c.numeric ? ' class="num"' : ''}>${e(c.name)}</th>`).join(''));
-  parts.push('</tr></thead><tbody>');
-  for (const row of table.rows) {
-    const cells = row.map((text, j) => {
-      const col = table.columns[j]!;
-      if (col.check) {
-        const cls = text === '' ? '' : ` ${CHECK_CLASS[text as Check]}`;
-        return `<td class="check${cls}" data-check="${e(text)}">${e(text)}</td>`;
-      }
-      return `<td${col.numeric ? ' class="num"' : ''}>${e(text)}</td>`;
-    });
-    parts.push(`<tr>${cells.join('')}</tr>`);
+  parts.push(resultsTableHtml(table));
+  parts.push('<dl class="legend">');
+  for (const c of table.columns.filter((col) => col.hessian === undefined && col.label !== col.name)) {
+    parts.push(`<dt>${e(c.label)}</dt><dd>${e(c.description)}</dd>`);
   }
-  parts.push('</tbody></table></div>');
-  parts.push('<dl class="legend">',
-    '<dt>rank_*</dt><dd>empirical rank (numpy.linalg.matrix_rank rule)</dd>',
-    '<dt>pred_*</dt><dd>predicted rank (empty where no prediction applies)</dd>',
-    '<dt>gap_*</dt><dd>log10(smallest kept / largest dropped value), in decades; empty: nothing dropped, or the dropped values are exactly 0</dd>');
+  parts.push(
+    '<dt>rank</dt><dd>empirical rank (numpy.linalg.matrix_rank rule; rank_* in results.csv)</dd>',
+    '<dt>pred</dt><dd>predicted rank (empty where no prediction applies)</dd>',
+    '<dt>gap</dt><dd>log10(smallest kept / largest dropped value), in decades; empty: nothing dropped, or the dropped values are exactly 0</dd>');
   for (const c of Object.keys(CHECK_MEANING) as Check[]) parts.push(`<dt>${e(c)}</dt><dd>${e(CHECK_MEANING[c])}</dd>`);
   parts.push('</dl></section>');
 

@@ -4,22 +4,24 @@
  * - the paper's figure, per `report.plots` entry (by default one per numeric sweep axis): x = the
  *   axis, the empirical ranks of H_L, H_O, H_F as lines, the predictions as dots of the same
  *   hue, one legend naming the Hessians and both mark kinds; `normalize: params` plots
- *   rank / #params. Other axes that vary (grid sweeps) split the figure into facets, one per
+ *   rank / #params. With `y: difference`, empirical minus predicted rank around a rule at 0
+ *   instead. Ranks that differ from the prediction or are ambiguous carry a marker (a cross, a
+ *   ring) of their hue. Other axes that vary (grid sweeps) split the figure into facets, one per
  *   combination of their values.
  * - with `report.spectra: true`, a spectrum per point: sorted |eigenvalues| on a log axis, the
  *   tolerance of each Hessian as a dashed rule of its hue.
  *
  * Each figure comes twice: `static` for SVG and PNG, `interactive` for report.html (tooltips on
  * hover through invisible hover targets). Marks have names, so tests can count them: lines
- * `empirical_marks`, dots `predicted_marks`, spectra `spectrum_marks`, rules
- * `tolerance_<hessian>_marks`, hover targets `hover_marks`.
+ * `empirical_marks`, dots `predicted_marks`, markers `flagged_marks`, zero rules `zero_marks`,
+ * spectra `spectrum_marks`, rules `tolerance_<hessian>_marks`, hover targets `hover_marks`.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../engine/kinds/collect.js';
 import type { HessianKind, PlotSpec, Study } from '../pipeline/types.js';
 import { FONT_FAMILY } from './fonts.js';
 import {
-  HESSIAN_COLOR, HESSIAN_LABEL, KINDS, cellOf, cellText, checkOf, numberOf, presentKinds, type PointSpectra,
+  HESSIAN_COLOR, HESSIAN_LABEL, HESSIAN_SYMBOL, KINDS, cellOf, cellText, checkOf, numberOf, presentKinds, type PointSpectra,
 } from './model.js';
 
 export interface Figure {
@@ -31,8 +33,11 @@ export interface Figure {
   readonly caption: string;
   readonly static: TopLevelSpec;
   readonly interactive: TopLevelSpec;
-  /** What the marks must be (tests): lines per panel and Hessian, dots per prediction. */
-  readonly expected: { readonly lines: number; readonly dots: number };
+  /**
+   * What the marks must be (tests): lines per panel and Hessian, dots per prediction, markers
+   * per differing or ambiguous rank, zero rules per panel (`y: difference`).
+   */
+  readonly expected: { readonly lines: number; readonly dots: number; readonly flags: number; readonly zeroRules: number };
 }
 
 /** Font stack of the plots: DejaVu Sans everywhere (resvg gets the file; a browser falls back). */
@@ -58,14 +63,37 @@ const colorScale = (kinds: readonly HessianKind[]) => ({ domain: kinds.map((k) =
 
 /**
  * Where Hessians share a value their marks coincide, and the one drawn last (order H_L, H_O,
- * H_F) would hide the others. A mark that others cover is drawn wider (lines) or larger (dots)
- * by how many cover it, so each stays visible as a rim; marks that nothing covers keep the
- * base size.
+ * H_F) would hide the others. A mark that others cover is drawn wider (lines) or larger (dots,
+ * markers) by how many cover it, so each stays visible as a rim; marks that nothing covers keep
+ * the base size.
  */
 const LINE_WIDTH = 2.4;
 const LINE_WIDTH_STEP = 2.2;
 const DOT_SIZE = 70;
 const DOT_SIZE_STEP = 1.3;
+/** A marker is larger than a dot, so a ring surrounds the line's vertex and a dot on it. */
+const FLAG_SIZE = 210;
+const FLAG_SIZE_STEP = 0.8;
+const FLAG_STROKE = 1.8;
+
+/** Legend label of the prediction dots. */
+const PREDICTION = 'prediction';
+
+/** The checks a rank figure marks: those a reader must look at twice. */
+export type Flag = 'differs' | 'ambiguous';
+const FLAGS: readonly Flag[] = ['differs', 'ambiguous'];
+
+/** Legend labels of the markers. */
+export const FLAG_LABEL: Readonly<Record<Flag, string>> = { differs: 'differs from the prediction', ambiguous: 'ambiguous' };
+
+/**
+ * Marker shapes, open so the line and a dot stay visible through them, in the hue of their
+ * Hessian: a diagonal cross (an SVG path in vega's unit square; vega's own `cross` is an upright
+ * plus, which reads as "more") where the rank differs, a ring where it is ambiguous.
+ */
+const FLAG_SHAPE: Readonly<Record<Flag, string>> = { differs: 'M-0.8,-0.8L0.8,0.8M-0.8,0.8L0.8,-0.8', ambiguous: 'circle' };
+
+const FLAG_CAPTION: Readonly<Record<Flag, string>> = { differs: 'crosses: the rank differs from the prediction', ambiguous: 'rings: the rank is numerically ambiguous' };
 
 const identity = (field: string) => ({ field, type: 'quantitative' as const, scale: null, legend: null });
 
@@ -88,11 +116,11 @@ export function plotList(study: Study, results: Results): PlotSpec[] {
   if (study.report.plots.length > 0) return [...study.report.plots];
   const axes = study.sweep.axes.map((a) => a.path);
   const numeric = axes.filter((a) => results.rows.every((_, i) => typeof cellOf(results, i, a) === 'number'));
-  return (numeric.length > 0 ? numeric : axes).map((x) => ({ x, normalize: 'none', title: null }));
+  return (numeric.length > 0 ? numeric : axes).map((x) => ({ x, y: 'rank', normalize: 'none', title: null }));
 }
 
 interface RankDatum {
-  // Data rows are built once, then `coverage` sets lineWidth and dotSize.
+  // Data rows are built once, then `coverage` sets lineWidth, dotSize and flagSize.
   readonly x: number | string;
   readonly group: string;
   readonly hessian: string;
@@ -100,23 +128,28 @@ interface RankDatum {
   lineWidth: number;
   /** Area of this point's prediction dot: larger when later dots coincide with it. */
   dotSize: number;
+  /** Area of this point's marker: larger when later markers coincide with it. */
+  flagSize: number;
   readonly point: string;
   readonly rank: number;
   readonly prediction: number | null;
-  /** Plotted value: rank, or rank / params. */
+  /** Plotted value: rank, or rank - prediction (`y: difference`); divided by params with `normalize: params`. */
   readonly value: number;
+  /** Where the prediction's dot sits; null: no dot (no prediction, or `y: difference`). */
   readonly predicted: number | null;
   readonly params: number | null;
   readonly check: string;
+  /** The marker's legend label; null: not marked. */
+  readonly flag: string | null;
   readonly method: string;
   /** Tooltip texts ('' where there is nothing to say). */
   readonly tip: Readonly<Record<'prediction' | 'value' | 'params' | 'gap', string>>;
 }
 
 /**
- * Sets line widths and dot sizes so that coinciding marks stay visible: a series is covered by
- * each later series (same panel) that shares its value at some x; a dot by each later dot at
- * the same panel, x and value.
+ * Sets line widths, dot and marker sizes so that coinciding marks stay visible: a series is
+ * covered by each later series (same panel) that shares its value at some x; a dot by each
+ * later dot at the same panel, x and value; a marker likewise by later markers.
  */
 function coverage(data: RankDatum[]): void {
   const series = new Map<string, RankDatum[]>();
@@ -132,34 +165,48 @@ function coverage(data: RankDatum[]): void {
     const covering = all.slice(i + 1).filter((t) => t[0]!.group === s[0]!.group && t.some((d) => at.get(String(d.x)) === d.value)).length;
     for (const d of s) d.lineWidth = LINE_WIDTH + LINE_WIDTH_STEP * covering;
   });
+  const samePlace = (d: RankDatum, e: RankDatum): boolean => e.group === d.group && String(e.x) === String(d.x);
   data.forEach((d, i) => {
-    if (d.predicted === null) return;
-    const covering = data.slice(i + 1).filter((e) => e.group === d.group && String(e.x) === String(d.x) && e.predicted === d.predicted).length;
-    d.dotSize = DOT_SIZE * (1 + DOT_SIZE_STEP * covering);
+    const later = data.slice(i + 1);
+    if (d.predicted !== null) d.dotSize = DOT_SIZE * (1 + DOT_SIZE_STEP * later.filter((e) => samePlace(d, e) && e.predicted === d.predicted).length);
+    if (d.flag !== null) d.flagSize = FLAG_SIZE * (1 + FLAG_SIZE_STEP * later.filter((e) => samePlace(d, e) && e.flag !== null && e.value === d.value).length);
   });
 }
 
-/** The paper's figure for one plot entry. */
-export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figure {
-  const axes = study.sweep.axes.map((a) => a.path);
-  const kinds = presentKinds(results);
-  const numericX = results.rows.every((_, i) => typeof cellOf(results, i, plot.x) === 'number');
-  const xOrder = [...new Set(results.rows.map((_, i) => cellText(cellOf(results, i, plot.x))))];
-  // Facets: the other axes that vary, in a grid sweep (in a zip sweep they move with x).
-  const others = study.sweep.mode === 'zip' ? [] : axes.filter((a) => a !== plot.x && new Set(results.rows.map((_, i) => cellText(cellOf(results, i, a)))).size > 1);
-  const groupOf = (row: number): string => others.map((a) => `${a} = ${cellText(cellOf(results, row, a))}`).join(', ');
-  const groups = [...new Set(results.rows.map((_, i) => groupOf(i)))];
+/** The tooltip's text of a plotted value ('' where it is the rank itself). */
+function plottedText(value: number, plot: PlotSpec): string {
   const perParams = plot.normalize === 'params';
+  if (plot.y === 'difference') return perParams ? String(Number(value.toPrecision(4))) : String(value);
+  return perParams ? value.toFixed(4) : '';
+}
 
+/**
+ * The data of a rank figure, one datum per point and Hessian, with the sizes that keep
+ * coinciding marks visible; with `y: difference`, the count per Hessian of the ranks left out
+ * for want of a prediction.
+ */
+function rankData(
+  results: Results, plot: PlotSpec, numericX: boolean, groupOf: (row: number) => string,
+): { data: RankDatum[]; leftOut: Map<HessianKind, number> } {
+  const perParams = plot.normalize === 'params';
+  const difference = plot.y === 'difference';
+  const kinds = presentKinds(results);
   const data: RankDatum[] = [];
+  const leftOut = new Map<HessianKind, number>();
   results.rows.forEach((_, i) => {
     const params = numberOf(results, i, 'params');
     const scale = (v: number | null): number | null => (v === null ? null : perParams ? (params ? v / params : null) : v);
     for (const k of kinds) {
       const rank = numberOf(results, i, `rank_${k}`);
-      const value = scale(rank);
-      if (rank === null || value === null) continue;
+      if (rank === null) continue;
       const prediction = numberOf(results, i, `pred_${k}`);
+      if (difference && prediction === null) {
+        leftOut.set(k, (leftOut.get(k) ?? 0) + 1);
+        continue;
+      }
+      const value = scale(difference ? rank - (prediction ?? 0) : rank);
+      if (value === null) continue;
+      const check = checkOf(results, i, k);
       const xCell = cellOf(results, i, plot.x);
       data.push({
         x: numericX ? (xCell as number) : cellText(xCell),
@@ -167,13 +214,15 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
         hessian: HESSIAN_LABEL[k],
         lineWidth: LINE_WIDTH,
         dotSize: DOT_SIZE,
+        flagSize: FLAG_SIZE,
         point: results.details[i]?.id ?? String(i),
-        rank, prediction, value, predicted: scale(prediction), params,
-        check: checkOf(results, i, k) ?? '',
+        rank, prediction, value, predicted: difference ? null : scale(prediction), params,
+        check: check ?? '',
+        flag: check === 'differs' || check === 'ambiguous' ? FLAG_LABEL[check] : null,
         method: results.details[i]?.ranks[k]?.method ?? '',
         tip: {
           prediction: prediction === null ? 'none' : String(prediction),
-          value: perParams ? value.toFixed(4) : '',
+          value: plottedText(value, plot),
           params: params === null ? '' : String(params),
           gap: ((g) => (g === null ? 'none (nothing dropped)' : `${g.toFixed(2)} decades`))(numberOf(results, i, `gap_${k}`)),
         },
@@ -181,32 +230,105 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
     }
   });
   coverage(data);
+  return { data, leftOut };
+}
+
+/** `4 points of H_F, 1 point of H_L`. */
+function pointCounts(counts: ReadonlyMap<HessianKind, number>): string {
+  return KINDS.filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${counts.get(k) === 1 ? 'point' : 'points'} of ${HESSIAN_SYMBOL[k]}`).join(', ');
+}
+
+/** The y axis title of a rank figure. */
+function yTitleOf(plot: PlotSpec): string {
+  const perParams = plot.normalize === 'params';
+  if (plot.y === 'difference') return perParams ? '(rank - prediction) / #params' : 'rank - prediction';
+  return perParams ? 'rank / #params' : 'rank';
+}
+
+/**
+ * The rank figure of one plot entry: the paper's figure (`y: rank`: ranks as lines, the
+ * predictions as dots), or the empirical minus the predicted rank around a rule at 0
+ * (`y: difference`; ranks without a prediction have no difference and are left out). Either
+ * way, points whose check is `differs` or `ambiguous` carry a marker.
+ */
+export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figure {
+  const axes = study.sweep.axes.map((a) => a.path);
+  const numericX = results.rows.every((_, i) => typeof cellOf(results, i, plot.x) === 'number');
+  const xOrder = [...new Set(results.rows.map((_, i) => cellText(cellOf(results, i, plot.x))))];
+  // Facets: the other axes that vary, in a grid sweep (in a zip sweep they move with x).
+  const others = study.sweep.mode === 'zip' ? [] : axes.filter((a) => a !== plot.x && new Set(results.rows.map((_, i) => cellText(cellOf(results, i, a)))).size > 1);
+  const groupOf = (row: number): string => others.map((a) => `${a} = ${cellText(cellOf(results, row, a))}`).join(', ');
+  const faceted = new Set(results.rows.map((_, i) => groupOf(i))).size > 1;
+  const perParams = plot.normalize === 'params';
+  const difference = plot.y === 'difference';
+  const { data, leftOut } = rankData(results, plot, numericX, groupOf);
+  const kinds = KINDS.filter((k) => data.some((d) => d.hessian === HESSIAN_LABEL[k]));
+  // The panels drawn: a panel whose ranks all lack a prediction has no difference to draw.
+  const groups = [...new Set(data.map((d) => d.group))];
+  const flags = FLAGS.filter((f) => data.some((d) => d.flag === FLAG_LABEL[f]));
   const hasPredictions = data.some((d) => d.predicted !== null);
-  const yTitle = perParams ? 'rank / #params' : 'rank';
+  const yTitle = yTitleOf(plot);
   const integerX = numericX && data.every((d) => Number.isInteger(d.x));
   const x = numericX
     ? { field: 'x', type: 'quantitative' as const, title: plot.x, scale: { zero: false, nice: false, padding: 12 }, axis: integerX ? { tickMinStep: 1 } : {} }
     : { field: 'x', type: 'ordinal' as const, title: plot.x, sort: xOrder, axis: { labelAngle: 0 }, scale: { padding: 0.5 } };
-  const color = { field: 'hessian', type: 'nominal' as const, title: 'Hessian', scale: colorScale(kinds), legend: { order: 0 } };
+  // Every difference 0 (the prediction holds everywhere): a domain around 0, not a point.
+  const flat = difference && data.every((d) => d.value === 0);
+  const y = {
+    field: 'value', type: 'quantitative' as const, title: yTitle,
+    axis: perParams ? (difference ? {} : { format: '.2f' }) : { format: 'd', tickMinStep: 1 },
+    scale: flat ? { domain: perParams ? [-0.01, 0.01] : [-1, 1] } : { zero: true },
+  };
+  // Without dots the legend would take its symbol from the open markers: show the lines' instead.
+  const colorLegend = hasPredictions ? { order: 0 } : { order: 0, symbolType: 'stroke', symbolSize: 300, symbolStrokeWidth: 3 };
+  const color = { field: 'hessian', type: 'nominal' as const, title: 'Hessian', scale: colorScale(kinds), legend: kinds.length > 0 ? colorLegend : null };
   const tooltip = [
     { field: 'point', type: 'nominal' as const, title: 'point' },
     { field: 'hessian', type: 'nominal' as const, title: 'Hessian' },
     { field: 'rank', type: 'nominal' as const, title: 'rank' },
     { field: 'tip.prediction', type: 'nominal' as const, title: 'prediction' },
     { field: 'check', type: 'nominal' as const, title: 'check' },
-    { field: 'tip.value', type: 'nominal' as const, title: 'rank / #params' },
+    { field: 'tip.value', type: 'nominal' as const, title: yTitle },
     { field: 'tip.params', type: 'nominal' as const, title: '#params' },
     { field: 'tip.gap', type: 'nominal' as const, title: 'gap' },
     { field: 'method', type: 'nominal' as const, title: 'method' },
   ];
 
+  // Dots and markers share one shape scale, so one legend names both; its symbols are styled
+  // per entry as the marks are drawn (a filled dot, open markers).
+  const shapes = [...(hasPredictions ? [{ label: PREDICTION, shape: 'circle' }] : []), ...flags.map((f) => ({ label: FLAG_LABEL[f], shape: FLAG_SHAPE[f] }))];
+  const isDot = `datum.value === '${PREDICTION}'`;
+  const shape = {
+    field: 'shape', type: 'nominal' as const, title: null,
+    scale: { domain: shapes.map((s) => s.label), range: shapes.map((s) => s.shape) },
+    legend: {
+      order: 2,
+      // vega lays legends out by one symbol size and stroke width (no per-entry ones).
+      symbolSize: 130,
+      symbolStrokeWidth: FLAG_STROKE,
+      encoding: {
+        symbols: {
+          fill: { condition: { test: isDot, value: '#444' }, value: 'transparent' },
+          stroke: { condition: { test: isDot, value: 'white' }, value: '#444' },
+          // Stated, so the filled dots and the open markers ask the same of the shared legend.
+          fillOpacity: { value: 1 },
+        },
+      },
+    },
+  };
   const layers = (interactive: boolean) => {
+    // One rule per panel: the aggregate leaves one row per group.
+    const zero = {
+      name: 'zero',
+      mark: { type: 'rule' as const, color: '#555', strokeWidth: 1.2 },
+      transform: [{ aggregate: [{ op: 'count' as const, as: 'n' }], groupby: ['group'] }],
+      encoding: { y: { datum: 0, type: 'quantitative' as const } },
+    };
     const line = {
       name: 'empirical',
       mark: { type: 'line' as const, interpolate: 'linear' as const },
       encoding: {
-        x, color, strokeWidth: identity('lineWidth'),
-        y: { field: 'value', type: 'quantitative' as const, title: yTitle, axis: perParams ? { format: '.2f' } : { format: 'd', tickMinStep: 1 }, scale: { zero: true } },
+        x, y, color, strokeWidth: identity('lineWidth'),
         ...(hasPredictions ? { strokeDash: { field: 'line', type: 'nominal' as const, title: null, scale: { domain: ['empirical rank'], range: [[1, 0]] }, legend: { symbolType: 'stroke', symbolStrokeColor: '#444', symbolSize: 300, order: 1 } } } : {}),
       },
       transform: [{ calculate: "'empirical rank'", as: 'line' }],
@@ -214,27 +336,43 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
     const dots = {
       name: 'predicted',
       mark: { type: 'point' as const, filled: true, opacity: 1, stroke: 'white', strokeWidth: 1 },
-      transform: [{ filter: 'isValid(datum.predicted)' }, { calculate: "'prediction'", as: 'dot' }],
+      transform: [{ filter: 'isValid(datum.predicted)' }, { calculate: `'${PREDICTION}'`, as: 'shape' }],
       encoding: {
-        x, color, size: identity('dotSize'),
+        x, color, size: identity('dotSize'), shape,
         y: { field: 'predicted', type: 'quantitative' as const },
-        shape: { field: 'dot', type: 'nominal' as const, title: null, scale: { domain: ['prediction'], range: ['circle'] }, legend: { symbolFillColor: '#444', symbolStrokeColor: 'white', order: 2 } },
         ...(interactive ? { tooltip } : {}),
       },
+    };
+    const marked = {
+      name: 'flagged',
+      mark: { type: 'point' as const, filled: false, opacity: 1, strokeWidth: FLAG_STROKE },
+      transform: [{ filter: 'isValid(datum.flag)' }, { calculate: 'datum.flag', as: 'shape' }],
+      encoding: { x, y, color, size: identity('flagSize'), shape },
     };
     const hover = {
       name: 'hover',
       mark: { type: 'point' as const, filled: true, size: 260, opacity: 0 },
       encoding: { x, y: { field: 'value', type: 'quantitative' as const }, color, tooltip },
     };
-    return [line, ...(hasPredictions ? [dots] : []), ...(interactive ? [hover] : [])];
+    return [
+      ...(difference ? [zero] : []), line, ...(hasPredictions ? [dots] : []), ...(flags.length > 0 ? [marked] : []),
+      ...(interactive ? [hover] : []),
+    ];
   };
 
-  const title = plot.title ?? `Hessian ${yTitle} against ${plot.x}`;
-  const subtitle = `${study.name}: lines are empirical ranks${hasPredictions ? ', dots the predictions (Singh, Bachmann and Hofmann 2021)' : '; no prediction applies'}`;
+  const title = plot.title ?? (difference
+    ? `Empirical minus predicted Hessian rank${perParams ? ' / #params' : ''} against ${plot.x}`
+    : `Hessian ${yTitle} against ${plot.x}`);
+  const missing = leftOut.size > 0 ? `left out, no prediction applies: ${pointCounts(leftOut)}` : '';
+  const subtitle = difference
+    ? [
+      `${study.name}: empirical minus predicted rank${perParams ? ', divided by #params' : ''}; on the rule at 0 the prediction holds`,
+      ...(data.length === 0 ? ['no rank has a prediction (nonlinear activation or bias): nothing to draw'] : missing ? [missing] : []),
+    ]
+    : `${study.name}: lines are empirical ranks${hasPredictions ? ', dots the predictions (Singh, Bachmann and Hofmann 2021)' : '; no prediction applies'}`;
   const spec = (interactive: boolean): TopLevelSpec => {
     const common = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, title: { text: title, subtitle }, data: { values: data } };
-    if (groups.length > 1) {
+    if (faceted && groups.length > 0) {
       return {
         ...common,
         facet: { field: 'group', type: 'nominal', sort: groups, title: null, header: { labelLimit: 400 } },
@@ -244,12 +382,21 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
     }
     return { ...common, ...SINGLE, layer: layers(interactive) } as TopLevelSpec;
   };
-  const id = `ranks-${stem(plot.x)}${perParams ? '-per-params' : ''}`;
+  const id = `ranks-${stem(plot.x)}${difference ? '-difference' : ''}${perParams ? '-per-params' : ''}`;
+  const marks = flags.map((f) => `; ${FLAG_CAPTION[f]}`).join('');
+  const lines = difference
+    ? `Lines: empirical minus predicted rank${perParams ? ' / #params' : ''} of each Hessian; the rule at 0: the prediction holds${marks}${missing ? `. ${missing[0]!.toUpperCase()}${missing.slice(1)}` : ''}`
+    : `Lines: empirical ranks${hasPredictions ? '; dots: predictions of the same hue' : ''}${marks}`;
   return {
     id, kind: 'ranks', title,
-    caption: `${title}${groups.length > 1 ? `, one panel per ${others.join(' and ')}` : ''}. Lines: empirical ranks${hasPredictions ? '; dots: predictions of the same hue' : ''}.`,
+    caption: `${title}${faceted ? `, one panel per ${others.join(' and ')}` : ''}. ${lines}.`,
     static: spec(false), interactive: spec(true),
-    expected: { lines: groups.length * kinds.length, dots: data.filter((d) => d.predicted !== null).length },
+    expected: {
+      lines: new Set(data.map((d) => `${d.group}\u0000${d.hessian}`)).size,
+      dots: data.filter((d) => d.predicted !== null).length,
+      flags: data.filter((d) => d.flag !== null).length,
+      zeroRules: difference ? groups.length : 0,
+    },
   };
 }
 
@@ -361,7 +508,7 @@ export function spectrumFigure(study: Study, results: Results, row: number, spec
     id: `spectrum-${stem(point)}`, kind: 'spectrum', title,
     caption: `${title}: sorted |eigenvalues| of each Hessian (log axis), dashed: its tolerance (s_max * P * eps unless rank.rtol / rank.atol say otherwise)${predicted.length > 0 ? ', dotted vertical: the predicted rank' : ''}.`,
     static: spec(false), interactive: spec(true),
-    expected: { lines: kinds.length, dots: 0 },
+    expected: { lines: kinds.length, dots: 0, flags: 0, zeroRules: 0 },
   };
 }
 

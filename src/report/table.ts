@@ -1,7 +1,9 @@
 /**
  * The results as a table for people: the sweep axes, the sizes, then per Hessian its rank, the
  * prediction, the gap and a check column (`=`, `differs`, `ambiguous`, `n/a`). One row per
- * results row. `table.md` is its Markdown form; report.html shows the same table.
+ * results row. `table.md` is its Markdown form, headed by the column names; report.html shows
+ * the same table under short labels grouped by Hessian (so it fits a laptop screen), each
+ * header explained in a tooltip.
  */
 import type { Results } from '../engine/kinds/collect.js';
 import type { HessianKind, Study } from '../pipeline/types.js';
@@ -10,10 +12,16 @@ import {
 } from './model.js';
 
 export interface TableColumn {
-  /** Header text. */
+  /** Header text: the column's name in results.csv (`rank_loss`), a sweep axis's dotted path. */
   readonly name: string;
+  /** Short header for the page (`rank` under a Hessian's group, `width` for `model.width`). */
+  readonly label: string;
+  /** What the column holds, for the header's tooltip. */
+  readonly description: string;
   /** Right-aligned (numbers). */
   readonly numeric: boolean;
+  /** The Hessian whose group the column belongs to (rank, prediction, gap, check). */
+  readonly hessian?: HessianKind;
   /** The Hessian of a check column. */
   readonly check?: HessianKind;
 }
@@ -26,6 +34,32 @@ export interface ReportTable {
   readonly constants: readonly { readonly name: string; readonly value: string }[];
 }
 
+/** Short labels and meanings of the size columns. */
+const SIZE_HEADER: Readonly<Record<string, { readonly label: string; readonly description: string }>> = {
+  samples: { label: 'N', description: 'samples: N, the number of training samples' },
+  input_dim: { label: 'd', description: 'input_dim: d, the input dimension' },
+  classes: { label: 'K', description: 'classes: K, the number of outputs' },
+  params: { label: '#params', description: 'params: P, the number of network parameters' },
+  rank_input_cov: { label: 'rank Σx', description: 'rank_input_cov: rank of the input covariance' },
+};
+
+/** Labels and meanings of a Hessian's columns. */
+const HESSIAN_HEADER: Readonly<Record<'rank' | 'pred' | 'gap' | 'check', { readonly label: string; readonly description: (k: HessianKind) => string }>> = {
+  rank: { label: 'rank', description: (k) => `rank_${k}: empirical rank of ${HESSIAN_SYMBOL[k]} (numpy.linalg.matrix_rank rule)` },
+  pred: { label: 'pred', description: (k) => `pred_${k}: predicted rank of ${HESSIAN_SYMBOL[k]} (empty where no prediction applies)` },
+  gap: { label: 'gap', description: (k) => `gap_${k}: log10(smallest kept / largest dropped eigenvalue of ${HESSIAN_SYMBOL[k]}), in decades` },
+  check: { label: 'check', description: (k) => `check_${k}: ${HESSIAN_SYMBOL[k]}'s rank against its prediction (=, differs, ambiguous, n/a)` },
+};
+
+/**
+ * Short labels of the sweep axes: the last segment of the dotted path (`model.width` -> `width`)
+ * where that names one column only, else the whole path.
+ */
+function axisLabels(axes: readonly string[], taken: readonly string[]): string[] {
+  const last = axes.map((a) => a.slice(a.lastIndexOf('.') + 1));
+  return axes.map((a, i) => (last.filter((l) => l === last[i]).length === 1 && !taken.includes(last[i]!) ? last[i]! : a));
+}
+
 /** The table of a study's results. */
 export function reportTable(study: Study, results: Results): ReportTable {
   const axes = axisPaths(study);
@@ -34,12 +68,15 @@ export function reportTable(study: Study, results: Results): ReportTable {
   const distinct = (name: string): number => new Set(results.rows.map((_, i) => cellText(cellOf(results, i, name)))).size;
   const constants: { name: string; value: string }[] = [];
   const columns: (TableColumn & { get: (row: number) => string })[] = [];
-  const plain = (name: string): TableColumn & { get: (row: number) => string } => ({
+  const plain = (name: string, header: { label: string; description: string }, hessian?: HessianKind): TableColumn & { get: (row: number) => string } => ({
     name,
+    ...header,
+    ...(hessian ? { hessian } : {}),
     numeric: results.rows.every((_, i) => { const c = cellOf(results, i, name); return c === null || typeof c === 'number'; }),
     get: (row) => cellText(cellOf(results, row, name)),
   });
-  for (const a of axes) columns.push(plain(a));
+  const labels = axisLabels(axes, [...Object.values(SIZE_HEADER).map((h) => h.label), ...Object.keys(HESSIAN_HEADER)]);
+  axes.forEach((a, i) => columns.push(plain(a, { label: labels[i]!, description: `sweep axis ${a}` })));
   // Sizes: params always; the others only when they vary (else they go in the header line).
   for (const name of ['samples', 'input_dim', 'classes', 'params', 'rank_input_cov']) {
     if (axes.includes(name)) continue;
@@ -47,11 +84,12 @@ export function reportTable(study: Study, results: Results): ReportTable {
       constants.push({ name, value: cellText(cellOf(results, 0, name)) });
       continue;
     }
-    columns.push(plain(name));
+    columns.push(plain(name, SIZE_HEADER[name]!));
   }
   for (const k of kinds) {
-    columns.push(plain(`rank_${k}`), plain(`pred_${k}`), plain(`gap_${k}`));
-    columns.push({ name: `check_${k}`, numeric: false, check: k, get: (row) => checkOf(results, row, k) ?? '' });
+    const header = (part: keyof typeof HESSIAN_HEADER) => ({ label: HESSIAN_HEADER[part].label, description: HESSIAN_HEADER[part].description(k) });
+    columns.push(plain(`rank_${k}`, header('rank'), k), plain(`pred_${k}`, header('pred'), k), plain(`gap_${k}`, header('gap'), k));
+    columns.push({ name: `check_${k}`, ...header('check'), numeric: false, hessian: k, check: k, get: (row) => checkOf(results, row, k) ?? '' });
   }
   return {
     columns: columns.map(({ get: _get, ...c }) => c),

@@ -57,7 +57,7 @@ describe('defaults', () => {
       batch_size: 5,
       rank: { route: 'dense', rtol: 1e-10, atol: 1e-30 },
     });
-    assert.deepEqual(study.report, { plots: [{ x: 'seed', normalize: 'params', title: 'Seeds' }], spectra: true });
+    assert.deepEqual(study.report, { plots: [{ x: 'seed', y: 'rank', normalize: 'params', title: 'Seeds' }], spectra: true });
   });
 
   it('two classes default to +-1 targets; other class counts have none', () => {
@@ -99,6 +99,7 @@ describe('defaults', () => {
     assert.equal(model['init']?.['default'], DEFAULTS.init);
     assert.equal(sweep['mode']?.['default'], DEFAULTS.mode);
     assert.equal(plot['normalize']?.['default'], DEFAULTS.normalize);
+    assert.equal(plot['y']?.['default'], DEFAULTS.y);
     assert.equal(report['spectra']?.['default'], DEFAULTS.spectra);
     const rank = (defs['rank']?.['properties'] ?? {}) as Record<string, Record<string, unknown>>;
     assert.equal(rank['route']?.['default'], DEFAULTS.route);

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { PALETTE } from '../../src/report/html.js';
 import { runFixture, type Fixture } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -57,7 +58,7 @@ test('report.html in chromium: no console error, no network, every plot drawn, t
     svgs: f.querySelectorAll('.vega svg').length,
     lines: f.querySelectorAll('.vega svg g.mark-line.role-mark path').length,
     dots: f.querySelectorAll('.vega svg g.mark-symbol.role-mark.predicted_marks path').length,
-    rules: f.querySelectorAll('.vega svg g.mark-rule.role-mark line').length,
+    rules: f.querySelectorAll('.vega svg g.mark-rule.role-mark[class*="tolerance_"] line').length,
   })));
   assert.equal(plots.length, 2 + 4, JSON.stringify(plots));
   assert.equal(await page.getAttribute('body', 'data-plots-rendered'), String(plots.length));
@@ -89,5 +90,49 @@ test('report.html in chromium: no console error, no network, every plot drawn, t
 
   assert.deepEqual(errors, []);
   assert.deepEqual(requests, [url], 'no request but the file itself');
+  await page.close();
+});
+
+/** `rgb(r, g, b)`, as getComputedStyle writes a #rrggbb colour. */
+function rgb(hex: string): string {
+  return `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+}
+
+test('report.html in chromium: fits a 1280 px screen, follows dark mode, prints on light paper with figures in the page', async (t) => {
+  if (missing) {
+    t.skip(`chromium not installed: ${CHROMIUM} is missing; the screen, dark and print checks did NOT run`);
+    return;
+  }
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(pathToFileURL(path.join(fx!.run.dir, 'report.html')).href, { waitUntil: 'load' });
+  await page.waitForSelector('body[data-plots-rendered]', { timeout: 15_000 });
+
+  // The page never scrolls sideways; the fixture's table fits its box whole.
+  const screen = await page.evaluate(() => ({
+    page: document.documentElement.scrollWidth,
+    window: document.documentElement.clientWidth,
+    table: document.querySelector('table.results')!.getBoundingClientRect().width,
+    box: document.querySelector('.table-wrap')!.clientWidth,
+  }));
+  assert.ok(screen.page <= screen.window, JSON.stringify(screen));
+  assert.ok(screen.table <= screen.box, JSON.stringify(screen));
+
+  await page.emulateMedia({ colorScheme: 'dark' });
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), rgb(PALETTE.dark.bg));
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('figure.plot')!).backgroundColor), 'rgb(255, 255, 255)', 'figures on their white card');
+
+  // Print (with a dark screen preference): light paper, no navigation, nothing clipped, every figure within an A4-wide page.
+  await page.emulateMedia({ media: 'print', colorScheme: 'dark' });
+  await page.setViewportSize({ width: 700, height: 1000 });
+  const print = await page.evaluate(() => {
+    const main = document.querySelector('main')!.clientWidth;
+    return {
+      background: getComputedStyle(document.body).backgroundColor,
+      nav: getComputedStyle(document.querySelector('nav')!).display,
+      overflow: getComputedStyle(document.querySelector('.table-wrap')!).overflowX,
+      tooWide: [...document.querySelectorAll('figure.plot .vega svg')].filter((s) => s.getBoundingClientRect().width > main + 0.5).length,
+    };
+  });
+  assert.deepEqual(print, { background: 'rgb(255, 255, 255)', nav: 'none', overflow: 'visible', tooWide: 0 });
   await page.close();
 });

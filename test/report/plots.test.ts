@@ -6,8 +6,9 @@ import type { Results } from '../../src/engine/kinds/collect.js';
 import { loadPlan, openCache, resultsFromCache } from '../../src/study/study.js';
 import type { Study } from '../../src/pipeline/types.js';
 import { readFontMetrics, fontDir, textWidth } from '../../src/report/fonts.js';
-import type { PointSpectra } from '../../src/report/model.js';
-import { plotList, rankFigure, reportFigures, spectrumFigure, spectrumIndices } from '../../src/report/plots.js';
+import { parsePipeline } from '../../src/pipeline/load.js';
+import { HESSIAN_COLOR, HESSIAN_LABEL, KINDS, checkOf, type PointSpectra } from '../../src/report/model.js';
+import { FLAG_LABEL, plotList, type Flag, rankFigure, reportFigures, spectrumFigure, spectrumIndices } from '../../src/report/plots.js';
 import { compileSpec, renderSvg, svgToPng, PNG_SCALE } from '../../src/report/render.js';
 import { markGroups, paths, pngSize, runFixture, svgSize, type Fixture } from './helpers.js';
 
@@ -49,7 +50,7 @@ describe('rank figures', () => {
   });
 
   test('rank / #params: the dots sit at prediction / params', async () => {
-    const f = rankFigure(study, results, { x: 'model.width', normalize: 'params', title: null });
+    const f = rankFigure(study, results, { x: 'model.width', y: 'rank', normalize: 'params', title: null });
     const svg = await renderSvg(compileSpec(f.static));
     assert.match(svg, />rank \/ #params</);
     const labels = [...svg.matchAll(/aria-label="([^"]*)"/g)].map((m) => m[1]!).filter((l) => l.includes('predicted:'));
@@ -61,7 +62,7 @@ describe('rank figures', () => {
   });
 
   test('an interactive spec adds hover targets with tooltips; the static one has none', () => {
-    const f = rankFigure(study, results, { x: 'model.width', normalize: 'none', title: null });
+    const f = rankFigure(study, results, { x: 'model.width', y: 'rank', normalize: 'none', title: null });
     assert.doesNotMatch(JSON.stringify(compileSpec(f.static)), /tooltip/);
     const vega = JSON.stringify(compileSpec(f.interactive));
     assert.match(vega, /hover_marks/);
@@ -77,8 +78,132 @@ describe('rank figures', () => {
 
   test('zip sweeps draw one panel (the other axes move with x)', async () => {
     const zipped = { ...study, sweep: { ...study.sweep, mode: 'zip' as const } };
-    const f = rankFigure(zipped, results, { x: 'model.width', normalize: 'none', title: null });
+    const f = rankFigure(zipped, results, { x: 'model.width', y: 'rank', normalize: 'none', title: null });
     assert.equal(f.expected.lines, 3);
+  });
+});
+
+/**
+ * The fixture's results edited so every check occurs: row 1's H_L rank one above its
+ * prediction (differs), row 2's H_O ambiguous, rows 2 and 3 without an H_F prediction.
+ */
+function edited(): Results {
+  const col = (name: string): number => results.columns.indexOf(name);
+  const rows = results.rows.map((r) => [...r]);
+  const details = results.details.map((d) => ({ ...d, ranks: { ...d.ranks } }));
+  rows[1]![col('rank_loss')] = (rows[1]![col('pred_loss')] as number) + 1;
+  details[1]!.ranks.loss = { ...details[1]!.ranks.loss!, ambiguous: false };
+  details[2]!.ranks.outer = { ...details[2]!.ranks.outer!, ambiguous: true };
+  for (const r of [2, 3]) rows[r]![col('pred_functional')] = null;
+  return { ...results, rows, details };
+}
+
+/** The aria-labels of the paths in a figure's marker groups. */
+function markerLabels(svg: string): string[] {
+  return markGroups(svg, 'symbol', 'flagged_marks').flatMap((g) => [...g.matchAll(/<path aria-label="([^"]*)"[^>]*stroke="([^"]*)"/g)].map((m) => `${m[1]} @${m[2]}`));
+}
+
+describe('markers on ranks that differ or are ambiguous', () => {
+  test('one marker per differing or ambiguous rank, in its Hessian\'s hue, named in the legend; static and interactive', async () => {
+    const res = edited();
+    const flagged = res.rows.flatMap((_, i) => KINDS.filter((k) => ['differs', 'ambiguous'].includes(checkOf(res, i, k) ?? '')).map((k) => ({ i, k, check: checkOf(res, i, k)! })));
+    assert.ok(flagged.some((f) => f.check === 'differs') && flagged.some((f) => f.check === 'ambiguous'), 'the fixture has both');
+    const f = rankFigure(study, res, { x: 'model.width', y: 'rank', normalize: 'none', title: null });
+    assert.equal(f.expected.flags, flagged.length);
+    for (const spec of [f.static, f.interactive]) {
+      const messages = { warnings: [] as string[] };
+      const svg = await renderSvg(compileSpec(spec, messages));
+      assert.deepEqual(messages.warnings, []);
+      const labels = markerLabels(svg);
+      assert.equal(labels.length, flagged.length);
+      for (const { i, k, check } of flagged) {
+        const rank = results.columns.indexOf(`rank_${k}`);
+        const want = `rank: ${res.rows[i]![rank]}; Hessian: ${HESSIAN_LABEL[k]}`;
+        const label = labels.find((l) => l.includes(want) && l.includes(`shape: ${FLAG_LABEL[check as Flag]}`));
+        assert.ok(label, `a ${check} marker for row ${i}, ${k}: ${labels.join(' | ')}`);
+        assert.ok(label.endsWith(`@${HESSIAN_COLOR[k]}`), `${label}: drawn in the hue of ${k}`);
+      }
+      for (const text of ['differs from the prediction', 'ambiguous', 'prediction']) assert.ok(svg.includes(`>${text}<`), `legend: ${text}`);
+      // The dots are unchanged: one per prediction.
+      assert.equal(markGroups(svg, 'symbol', 'predicted_marks').reduce((n, g) => n + paths(g), 0), f.expected.dots);
+    }
+    assert.match(f.caption, /crosses: the rank differs from the prediction; rings: the rank is numerically ambiguous/);
+  });
+
+  test('no marker and no legend entry where every rank is as predicted', async () => {
+    const allEqual: Results = { ...results, details: results.details.map((d) => ({ ...d, ranks: Object.fromEntries(Object.entries(d.ranks).map(([k, r]) => [k, { ...r!, ambiguous: false }])) })) };
+    assert.ok(allEqual.rows.every((_, i) => KINDS.every((k) => checkOf(allEqual, i, k) === '=')));
+    const f = rankFigure(study, allEqual, { x: 'model.width', y: 'rank', normalize: 'none', title: null });
+    const svg = await renderSvg(compileSpec(f.static));
+    assert.equal(f.expected.flags, 0);
+    assert.deepEqual(markGroups(svg, 'symbol', 'flagged_marks'), []);
+    assert.ok(!svg.includes('>differs from the prediction<') && !svg.includes('>ambiguous<'));
+  });
+});
+
+describe('y: difference', () => {
+  test('plots rank - prediction per Hessian around a rule at 0; ranks without a prediction are left out and counted', async () => {
+    const res = edited();
+    const f = rankFigure(study, res, { x: 'model.width', y: 'difference', normalize: 'none', title: null });
+    assert.equal(f.id, 'ranks-model.width-difference');
+    const values = (f.static as unknown as { data: { values: { point: string; hessian: string; rank: number; prediction: number; value: number }[] } }).data.values;
+    const want = res.rows.flatMap((_, i) => KINDS.flatMap((k) => {
+      const pred = res.rows[i]![res.columns.indexOf(`pred_${k}`)];
+      const rank = res.rows[i]![res.columns.indexOf(`rank_${k}`)] as number;
+      return typeof pred === 'number' ? [{ point: res.details[i]!.id, hessian: HESSIAN_LABEL[k], value: rank - pred }] : [];
+    }));
+    assert.deepEqual(values.map((v) => ({ point: v.point, hessian: v.hessian, value: v.value })), want);
+    assert.ok(values.some((v) => v.value === 1), 'the differing rank sits at +1');
+    const messages = { warnings: [] as string[] };
+    const svg = await renderSvg(compileSpec(f.static, messages));
+    assert.deepEqual(messages.warnings, []);
+    // One zero rule per panel (loss = mse, cross-entropy), no prediction dots.
+    assert.equal(markGroups(svg, 'rule', 'zero_marks').length, 2);
+    assert.equal(f.expected.zeroRules, 2);
+    assert.deepEqual(markGroups(svg, 'symbol', 'predicted_marks'), []);
+    assert.equal(markGroups(svg, 'line', 'empirical_marks').length, f.expected.lines);
+    assert.match(svg, />rank - prediction</);
+    assert.match(svg, />left out, no prediction applies: 2 points of H_F</);
+    // Markers still mark the differing and the ambiguous rank (the ambiguous H_O at 0).
+    const labels = markerLabels(svg);
+    assert.ok(labels.some((l) => l.includes('rank - prediction: 1; Hessian: H_L (loss)') && l.includes('differs')), labels.join(' | '));
+    assert.ok(labels.some((l) => l.includes('rank - prediction: 0; Hessian: H_O (outer)') && l.includes('ambiguous')), labels.join(' | '));
+  });
+
+  test('normalize: params divides the difference by #params', () => {
+    const res = edited();
+    const f = rankFigure(study, res, { x: 'model.width', y: 'difference', normalize: 'params', title: null });
+    assert.equal(f.id, 'ranks-model.width-difference-per-params');
+    const values = (f.static as unknown as { data: { values: { rank: number; prediction: number; params: number; value: number }[] } }).data.values;
+    assert.ok(values.length > 0);
+    for (const v of values) assert.equal(v.value, (v.rank - v.prediction) / v.params);
+    assert.ok(values.some((v) => v.value > 0));
+  });
+
+  test('no prediction anywhere: nothing drawn, and the subtitle says why', async () => {
+    const res = edited();
+    const rows = res.rows.map((r) => r.map((c, j) => (res.columns[j]!.startsWith('pred_') ? null : c)));
+    const f = rankFigure(study, { ...res, rows }, { x: 'model.width', y: 'difference', normalize: 'none', title: null });
+    const messages = { warnings: [] as string[] };
+    const svg = await renderSvg(compileSpec(f.static, messages));
+    assert.deepEqual(messages.warnings, []);
+    assert.equal(f.expected.lines, 0);
+    assert.deepEqual(markGroups(svg, 'line', 'empirical_marks'), []);
+    assert.match(svg, /nothing to draw/);
+  });
+
+  test('report.plots[].y: rank by default, difference when asked, anything else an error at its line', () => {
+    const head = ['version: 1', 'name: y', 'dataset: {source: mnist, samples: 20}', 'model: {width: 4, depth: 1}', 'sweep: {model.width: [2, 3]}', 'report:', '  plots:'];
+    const load = (...plots: string[]) => parsePipeline(`${[...head, ...plots].join('\n')}\n`, '/tmp/y.yaml');
+    const ok = load('    - {x: model.width}', '    - {x: model.width, y: difference, normalize: params}');
+    assert.ok(ok.ok);
+    assert.deepEqual(ok.study.report.plots.map((p) => [p.y, p.normalize]), [['rank', 'none'], ['difference', 'params']]);
+    const bad = load('    - {x: model.width, y: diff}');
+    assert.ok(!bad.ok);
+    const problem = bad.problems.find((p) => p.path === 'report.plots[0].y');
+    assert.ok(problem, JSON.stringify(bad.problems));
+    assert.equal(problem.line, 8);
+    assert.match(problem.message, /rank|difference/);
   });
 });
 

@@ -6,7 +6,7 @@ import type { Cell, Results } from '../../src/engine/kinds/collect.js';
 import { NotCachedError, loadPlan, openCache, reportFromCache, resultsFromCache } from '../../src/study/study.js';
 import { resultsCsv } from '../../src/report/results.js';
 import { checkOf } from '../../src/report/model.js';
-import { escapeHtml, scriptJson } from '../../src/report/html.js';
+import { PALETTE, compactNumber, escapeHtml, scriptJson } from '../../src/report/html.js';
 import { buildReport, readProvenance } from '../../src/report/report.js';
 import { reportTable, tableMarkdown } from '../../src/report/table.js';
 import { runFixture, type Fixture } from './helpers.js';
@@ -191,5 +191,119 @@ describe('checks', () => {
     const md = tableMarkdown(plan.study, edited);
     assert.equal(markdownRows(md).length, 4);
     assert.match(md, /differs|ambiguous/);
+  });
+});
+
+/** The body of the first `@media <query> {...}` block of a stylesheet (braces matched). */
+function mediaBlock(css: string, query: string): string {
+  const start = css.indexOf(`@media ${query} {`);
+  assert.ok(start >= 0, `@media ${query}`);
+  let depth = 0;
+  for (let i = css.indexOf('{', start); i < css.length; i++) {
+    if (css[i] === '{') depth++;
+    else if (css[i] === '}' && --depth === 0) return css.slice(css.indexOf('{', start) + 1, i);
+  }
+  assert.fail(`@media ${query}: unbalanced braces`);
+}
+
+/** The declarations of the rule for `selector` in a stylesheet ('' when none). */
+function ruleOf(css: string, selector: string): string {
+  const at = css.indexOf(`\n${selector} {`) >= 0 ? css.indexOf(`\n${selector} {`) : css.indexOf(`  ${selector} {`);
+  if (at < 0) return '';
+  return css.slice(css.indexOf('{', at) + 1, css.indexOf('}', at));
+}
+
+/** WCAG 2 contrast ratio of two #rrggbb colours. */
+function contrast(a: string, b: string): number {
+  const lum = (hex: string): number => {
+    const [r, g, bl] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
+describe('report.html: a laptop screen, paper and dark mode', () => {
+  let html: string;
+  let css: string;
+  before(async () => {
+    const plan = await loadPlan(fx.file);
+    const { results, spectra } = await resultsFromCache(plan, openCache(fx.cache));
+    const built = await buildReport({ study: plan.study, results, spectra, provenance: null });
+    html = built.files.find((f) => f.name === 'report.html')!.data as string;
+    css = html.slice(html.indexOf('<style>') + 7, html.indexOf('</style>'));
+  });
+
+  test('print: nothing scrolls or is clipped, figures and legend stay whole, the table repeats its header, screen controls are hidden', () => {
+    const print = mediaBlock(css, 'print');
+    assert.match(ruleOf(print, '.table-wrap'), /overflow: visible;.*max-height: none/);
+    assert.match(ruleOf(print, 'table.results thead'), /position: static;.*display: table-header-group/);
+    assert.match(ruleOf(print, 'table.results th, table.results td'), /white-space: normal;.*overflow-wrap: anywhere/);
+    assert.match(ruleOf(print, 'table.results'), /width: 100%;.*font-size: 7.5pt/);
+    assert.match(ruleOf(print, 'figure.plot'), /overflow: visible;.*break-inside: avoid/);
+    assert.match(ruleOf(print, 'figure.plot .vega svg'), /max-width: 100%;.*height: auto/);
+    assert.match(ruleOf(print, 'ul.counts, dl.legend'), /break-inside: avoid/);
+    assert.match(ruleOf(print, 'pre.pipeline'), /overflow: visible;.*white-space: pre-wrap/);
+    assert.match(ruleOf(print, 'nav, .screen-only, details > summary, #hrank-tooltip'), /display: none/);
+    // Paper is white: the light palette, whatever the screen prefers.
+    for (const [k, v] of Object.entries(PALETTE.light)) assert.ok(print.includes(`--${k}: ${v};`), `print --${k}`);
+    // The hover hint is a screen-only control; closed details are opened for printing.
+    assert.match(html, /<p class="note screen-only">Hover a point/);
+    assert.match(html, /addEventListener\('beforeprint'/);
+  });
+
+  test('dark mode: every colour of the page has a dark value, and text keeps a contrast of at least 4.5:1', () => {
+    const dark = mediaBlock(css, '(prefers-color-scheme: dark)');
+    assert.match(dark, /color-scheme: dark/);
+    for (const [k, v] of Object.entries(PALETTE.dark)) assert.ok(dark.includes(`--${k}: ${v};`), `dark --${k}`);
+    assert.deepEqual(Object.keys(PALETTE.dark).sort(), Object.keys(PALETTE.light).sort());
+    // No colour outside the palette in the page's own rules, except the figures' white card.
+    const rules = css.replace(/@media[^{]*\{[^]*?\n\}/g, '').replace(/:root \{[^}]*\}/g, '');
+    assert.deepEqual([...new Set(rules.match(/#[0-9a-f]{3,6}\b/gi) ?? [])].sort(), ['#5f6368', '#d0d4d9', '#ffffff']);
+    assert.match(ruleOf(css, 'figure.plot'), /background: #ffffff/);
+    for (const [name, p] of Object.entries(PALETTE)) {
+      const pairs: [string, string][] = [
+        ['fg', 'bg'], ['fg', 'card'], ['fg', 'head'], ['fg', 'stripe'], ['fg', 'hover'], ['fg', 'tip-bg'], ['muted', 'bg'], ['muted', 'card'],
+        ['muted', 'tip-bg'], ['accent', 'bg'], ['eq', 'card'], ['eq', 'stripe'], ['eq', 'hover'], ['na', 'card'], ['na', 'stripe'],
+        ['differs', 'differs-bg'], ['ambiguous', 'ambiguous-bg'],
+      ];
+      for (const [fg, bg] of pairs) {
+        const c = contrast(p[fg as keyof typeof p], p[bg as keyof typeof p]);
+        assert.ok(c >= 4.5, `${name}: ${fg} on ${bg} has contrast ${c.toFixed(2)}`);
+      }
+    }
+  });
+
+  test('the table fits a laptop: it scrolls in its own box, header and first column stay, headers are short with a tooltip', () => {
+    assert.match(ruleOf(css, '.table-wrap'), /overflow: auto;.*max-width: 100%;.*max-height: 80vh/);
+    assert.match(ruleOf(css, 'table.results thead'), /position: sticky; top: 0/);
+    assert.match(ruleOf(css, 'table.results .key'), /position: sticky; left: 0/);
+    const table = html.slice(html.indexOf('<table class="results">'), html.indexOf('</table>', html.indexOf('<table class="results">')));
+    const head = table.slice(0, table.indexOf('</thead>'));
+    assert.equal((head.match(/<tr>/g) ?? []).length, 2, 'two header rows');
+    const ths = [...head.matchAll(/<th\b([^>]*)>([^<]*)<\/th>/g)];
+    for (const th of ths) assert.match(th[1]!, /title="[^"]+"/, `${th[2]}: a tooltip`);
+    const labels = ths.map((th) => th[2]);
+    assert.deepEqual(labels, ['loss', 'width', '#params', 'H_L (loss)', 'H_O (outer)', 'H_F (functional)', ...Array(3).fill(['rank', 'pred', 'gap', 'check']).flat()]);
+    assert.match(head, /<th scope="col" rowspan="2" class="num" title="sweep axis model.width">width<\/th>/);
+    assert.match(head, /colspan="4" class="group"[^>]*>H_L \(loss\)</);
+    assert.match(head, /title="rank_loss: empirical rank of H_L/);
+    // The first column is the sticky key, in the header and in every row.
+    const rows = table.slice(table.indexOf('<tbody>')).split('<tr>').slice(1);
+    assert.equal(rows.length, 4);
+    for (const r of rows) assert.match(r, /^<td class="key">/);
+    assert.match(ths[0]![1]!, /class="key"/);
+    // No header label longer than its Hessian group's title: every column is narrow.
+    assert.ok(labels.every((l) => l!.length <= 'H_F (functional)'.length));
+  });
+
+  test('long numbers are shortened in the table, their full text in the tooltip', () => {
+    assert.equal(compactNumber('0.30000000000000004'), '0.3');
+    assert.equal(compactNumber('1.23456789e-7'), '1.235e-7');
+    assert.equal(compactNumber('15.22'), '15.22');
+    assert.equal(compactNumber('7280'), '7280');
+    assert.equal(compactNumber('12345678901'), '12345678901');
+    assert.equal(compactNumber(''), '');
+    assert.equal(compactNumber('cross-entropy'), 'cross-entropy');
   });
 });
