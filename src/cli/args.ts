@@ -9,7 +9,8 @@ import { HRANK_VERSION } from '../version.js';
 import { COMMANDS, OPTIONS, UsageProblem, type OptionSpec, type ParsedCommand } from './options.js';
 
 export type ParseResult =
-  | { readonly kind: 'command'; readonly command: ParsedCommand }
+  /** `given`: the options written on the command line (the rest took their defaults, which a project file may change). */
+  | { readonly kind: 'command'; readonly command: ParsedCommand; readonly given: ReadonlySet<string> }
   /** Nothing to run: print `stdout` and `stderr` and exit with `code`. */
   | { readonly kind: 'exit'; readonly code: number; readonly stdout: string; readonly stderr: string };
 
@@ -38,7 +39,7 @@ function toOption(spec: OptionSpec): Option {
  * The commander program. `onCommand` receives the typed command when one is parsed; `write`
  * receives everything commander would print.
  */
-export function buildProgram(onCommand: (command: ParsedCommand) => void, write: { out: (s: string) => void; err: (s: string) => void }): Command {
+export function buildProgram(onCommand: (command: ParsedCommand, given: ReadonlySet<string>) => void, write: { out: (s: string) => void; err: (s: string) => void }): Command {
   const program = new Command('hrank')
     .description('Hessian-rank studies from YAML pipeline files')
     .version(HRANK_VERSION, '-V, --version', 'print the version')
@@ -57,7 +58,8 @@ export function buildProgram(onCommand: (command: ParsedCommand) => void, write:
     cmd.action((...params: unknown[]) => {
       const self = params[params.length - 1] as Command;
       const args = params.slice(0, spec.args.length);
-      onCommand(spec.build(args, self.opts(), (name) => self.getOptionValueSource(name) === 'cli'));
+      const given = (name: string): boolean => self.getOptionValueSource(name) === 'cli';
+      onCommand(spec.build(args, self.opts(), given), new Set(Object.keys(self.opts()).filter(given)));
     });
   }
   return program;
@@ -68,7 +70,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   let stdout = '';
   let stderr = '';
   let parsed: ParsedCommand | undefined;
-  const program = buildProgram((c) => (parsed = c), { out: (s) => (stdout += s), err: (s) => (stderr += s) });
+  let given: ReadonlySet<string> = new Set();
+  const program = buildProgram((c, g) => { parsed = c; given = g; }, { out: (s) => (stdout += s), err: (s) => (stderr += s) });
   try {
     program.parse([...argv], { from: 'user' });
   } catch (err) {
@@ -86,5 +89,5 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     // Not reached with the commands above (commander shows help when no command is given).
     return { kind: 'exit', code: USAGE_EXIT, stdout, stderr: stderr || `error: no command given\n${program.helpInformation()}` };
   }
-  return { kind: 'command', command: parsed };
+  return { kind: 'command', command: parsed, given };
 }

@@ -34,7 +34,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     return parsed.code;
   }
   try {
-    return await execute(parsed.command, io);
+    // The project file (hrank.yaml) is read only when a command runs: --help stays fast.
+    const { withProject } = await import('./project.js');
+    return await execute(withProject(parsed.command, parsed.given), io);
   } catch (err) {
     return reportError(err, io);
   }

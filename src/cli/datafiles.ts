@@ -262,7 +262,7 @@ function samplesIssue(study: Study, point: Point, available: number, files: stri
  * Loads a pipeline file and checks its dataset files; throws a `PipelineError` listing every
  * problem of the file (or, when the file itself is fine, of its dataset files).
  */
-export async function loadCheckedStudy(file: string): Promise<{ readonly study: Study; readonly points: readonly Point[] }> {
+export async function loadCheckedStudy(file: string): Promise<{ readonly study: Study; readonly points: readonly Point[]; readonly warnings: readonly Problem[] }> {
   const loaded = await loadPipeline(file);
   if (!loaded.ok) throw loaded.error;
   const problems = await datasetFileProblems(loaded.study, loaded.points);

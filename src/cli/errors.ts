@@ -6,6 +6,7 @@
  */
 import { PipelineError, formatProblem } from '../pipeline/errors.js';
 import { DatasetError } from '../science/datasets/errors.js';
+import { StudyRefused } from '../study/errors.js';
 import type { CliIO } from './io.js';
 
 export const EXIT_OK = 0;
@@ -43,6 +44,11 @@ export function reportError(err: unknown, io: Pick<CliIO, 'err' | 'env'>): numbe
   }
   if (err instanceof DatasetError) {
     io.err(`${datasetMessage(err)}\n`);
+    stack();
+    return EXIT_INPUT;
+  }
+  if (err instanceof StudyRefused) {
+    io.err(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
     stack();
     return EXIT_INPUT;
   }

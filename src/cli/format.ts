@@ -1,3 +1,4 @@
+import path from 'node:path';
 /** Small text helpers of the CLI: durations, counts and aligned tables. */
 import type { Cell, Results } from '../engine/kinds/collect.js';
 
@@ -51,4 +52,12 @@ export function resultsTable(results: Results, axes: readonly string[], indent =
   // `samples` only when it varies or is an axis: a constant says nothing row by row.
   const shown = picked.filter(({ name, index }) => name !== 'samples' || axes.includes(name) || new Set(results.rows.map((r) => r[index])).size > 1);
   return textTable(shown.map((p) => p.name), results.rows.map((r) => shown.map((p) => r[p.index] ?? null)), indent);
+}
+
+/** A path as a user reads it: relative to the current folder when inside it, else absolute. */
+export function displayPath(file: string, cwd: string = process.cwd()): string {
+  const abs = path.resolve(cwd, file);
+  const rel = path.relative(cwd, abs);
+  if (rel === '') return '.';
+  return rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
 }

@@ -84,8 +84,10 @@ export interface ShowOptions {
 }
 
 export interface StatusOptions {
-  /** Pipeline files; empty: every *.yaml under pipelines/. */
+  /** Pipeline files; empty: every *.yaml under `pipelines`. */
   readonly files: readonly string[];
+  /** The folder of pipeline files (the project's, else `pipelines`). */
+  readonly pipelines: string;
   readonly json: boolean;
 }
 
@@ -114,8 +116,8 @@ export interface ExportOptions {
 export interface InitOptions {
   /** The study name; the file is `<name>.yaml`. */
   readonly name: string;
-  /** Folder to write the file in. */
-  readonly dir: string;
+  /** Folder to write the file in; undefined: the project's pipelines folder. */
+  readonly dir?: string;
 }
 
 export type ParsedCommand =
@@ -210,12 +212,14 @@ export const OPTIONS = {
     flags: '--results <dir>',
     description: 'folder that holds the <study name>/ result folders',
     default: 'results',
+    defaultDescription: "the project's (hrank.yaml), else results",
     parse: parseDir('--results'),
   },
   cache: {
     flags: '--cache <dir>',
     description: 'cache folder',
     default: 'cache',
+    defaultDescription: "the project's (hrank.yaml), else cache",
     parse: parseDir('--cache'),
   },
   noCache: {
@@ -257,7 +261,7 @@ export const OPTIONS = {
   dir: {
     flags: '--dir <dir>',
     description: 'folder to write <name>.yaml in',
-    default: '.',
+    defaultDescription: "the project's pipelines folder (hrank.yaml; a new project's: pipelines/)",
     parse: parseDir('--dir'),
   },
   redis: {
@@ -408,11 +412,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'status',
-    args: [{ syntax: '[files...]', description: 'pipeline files (default: every *.yaml under pipelines/)' }],
+    args: [{ syntax: '[files...]', description: "pipeline files (default: every *.yaml in the project's pipelines folder, else under pipelines/)" }],
     summary: "compare each pipeline with its lock file: up to date, stale (which points, why) or never run; exit 1 unless all are up to date",
     options: ['json'],
     examples: ['hrank status', 'hrank status study.yaml --json'],
-    build: (args, raw) => ({ command: 'status', options: { files: [...((args[0] as string[] | undefined) ?? [])], json: bool(raw, 'json') } }),
+    build: (args, raw) => ({ command: 'status', options: { files: [...((args[0] as string[] | undefined) ?? [])], pipelines: 'pipelines', json: bool(raw, 'json') } }),
   },
   {
     name: 'diff',
@@ -452,10 +456,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'init',
     args: [{ syntax: '<name>', description: 'study name: letters, digits, ".", "_" and "-"' }],
-    summary: 'write <name>.yaml: a commented pipeline file that validates and runs as written',
+    summary: 'write <name>.yaml: a commented pipeline file that validates and runs as written (and, outside a project, hrank.yaml and a .gitignore)',
     options: ['dir'],
-    examples: ['hrank init my-study', 'hrank init my-study --dir pipelines'],
-    build: (args, raw) => ({ command: 'init', options: { name: args[0] as string, dir: str(raw, 'dir', OPTIONS.dir.default) } }),
+    examples: ['hrank init my-study', 'hrank init my-study --dir studies'],
+    build: (args, raw) => ({ command: 'init', options: { name: args[0] as string, ...(typeof raw.dir === 'string' ? { dir: raw.dir } : {}) } }),
   },
   {
     name: 'worker',

@@ -1,6 +1,6 @@
 /**
  * Comparing a study's results between two versions: two lock files (from two git revisions, or
- * a revision and the working tree) or two results folders. Points are matched by id.
+ * a revision and the working tree) or two results folders.
  *
  * - added: only in the second; removed: only in the first;
  * - changed: in both, and a rank, a prediction or a size (params, samples, ...) differs;
@@ -15,18 +15,25 @@ import { FIXED_COLUMNS, type Cell } from '../engine/kinds/collect.js';
 import { formatValue } from '../pipeline/expand.js';
 import type { SweepValue } from '../pipeline/types.js';
 import { LockError, type LockFile } from './lockfile.js';
+import { matchPoints, type MatchSide } from './match.js';
 
 /** One side of a comparison: points by id, in order. */
 export interface PointSet {
   /** What it is, for the user: `HEAD:study.lock.json`, `results/a`. */
   readonly label: string;
   readonly columns: readonly string[];
-  readonly points: readonly { readonly id: string; readonly key?: string; readonly results: Readonly<Record<string, Cell>> }[];
+  readonly points: readonly {
+    readonly id: string; readonly key?: string; readonly results: Readonly<Record<string, Cell>>;
+    /** Every setting of the point (lock files), to pair points whose ids changed. */
+    readonly settings?: Readonly<Record<string, unknown>>;
+  }[];
 }
 
 export interface PointDiff {
   readonly id: string;
-  readonly change: 'added' | 'removed' | 'changed' | 'recomputed';
+  /** The point's id in the first set, when it differs. */
+  readonly was?: string;
+  readonly change: 'added' | 'removed' | 'changed' | 'recomputed' | 'renamed';
   /** Results in the first set (absent for added points). */
   readonly before?: Readonly<Record<string, Cell>>;
   /** Results in the second set (absent for removed points). */
@@ -40,7 +47,9 @@ export interface ResultsDiff {
   readonly b: string;
   /** Added, changed and recomputed in the second set's order, then removed in the first's. */
   readonly points: readonly PointDiff[];
-  readonly counts: { readonly added: number; readonly removed: number; readonly changed: number; readonly recomputed: number; readonly same: number };
+  readonly counts: {
+    readonly added: number; readonly removed: number; readonly changed: number; readonly recomputed: number; readonly renamed: number; readonly same: number;
+  };
 }
 
 /** Columns that are measurements, not results: never compared. */
@@ -64,31 +73,39 @@ function sameCell(a: Cell | undefined, b: Cell | undefined): boolean {
 
 export function lockPoints(lock: LockFile | null, label: string): PointSet {
   if (lock === null) return { label, columns: [], points: [] };
-  return { label, columns: lock.columns, points: lock.points.map((p) => ({ id: p.id, key: p.key, results: p.results })) };
+  return { label, columns: lock.columns, points: lock.points.map((p) => ({ id: p.id, key: p.key, results: p.results, settings: p.settings })) };
 }
 
 export function diffPointSets(a: PointSet, b: PointSet): ResultsDiff {
-  const before = new Map(a.points.map((p) => [p.id, p]));
-  const inB = new Set(b.points.map((p) => p.id));
   const columns = [...new Set([...comparedColumns(a.columns), ...comparedColumns(b.columns)])];
+  const coords = (set: PointSet) => {
+    const axes = axisColumns(set.columns);
+    return (p: PointSet['points'][number]): MatchSide => ({
+      id: p.id, ...(p.key !== undefined ? { key: p.key } : {}), ...(p.settings !== undefined ? { settings: p.settings } : {}),
+      coords: Object.fromEntries(axes.map((c) => [c, p.results[c] ?? null])),
+    });
+  };
+  const matching = matchPoints(a.points.map(coords(a)), b.points.map(coords(b)));
   const out: PointDiff[] = [];
   let same = 0;
-  for (const p of b.points) {
-    const old = before.get(p.id);
-    if (old === undefined) {
-      out.push({ id: p.id, change: 'added', after: p.results, columns: [] });
-      continue;
-    }
+  for (const [i, j] of matching.pairs) {
+    const old = a.points[i]!;
+    const p = b.points[j]!;
+    const was = old.id !== p.id ? { was: old.id } : {};
     const differ = columns.filter((c) => !sameCell(old.results[c], p.results[c]));
-    if (differ.length > 0) out.push({ id: p.id, change: 'changed', before: old.results, after: p.results, columns: differ });
-    else if (old.key !== undefined && p.key !== undefined && old.key !== p.key) out.push({ id: p.id, change: 'recomputed', before: old.results, after: p.results, columns: [] });
+    if (differ.length > 0) out.push({ id: p.id, ...was, change: 'changed', before: old.results, after: p.results, columns: differ });
+    else if (old.key !== undefined && p.key !== undefined && old.key !== p.key) out.push({ id: p.id, ...was, change: 'recomputed', before: old.results, after: p.results, columns: [] });
+    else if (old.id !== p.id) out.push({ id: p.id, ...was, change: 'renamed', before: old.results, after: p.results, columns: [] });
     else same++;
   }
-  for (const p of a.points) if (!inB.has(p.id)) out.push({ id: p.id, change: 'removed', before: p.results, columns: [] });
+  for (const j of matching.added) out.push({ id: b.points[j]!.id, change: 'added', after: b.points[j]!.results, columns: [] });
+  const order = new Map(b.points.map((p, j) => [p.id, j]));
+  out.sort((x, y) => (order.get(x.id) ?? 0) - (order.get(y.id) ?? 0));
+  for (const i of matching.removed) out.push({ id: a.points[i]!.id, change: 'removed', before: a.points[i]!.results, columns: [] });
   const count = (c: PointDiff['change']): number => out.filter((d) => d.change === c).length;
   return {
     a: a.label, b: b.label, points: out,
-    counts: { added: count('added'), removed: count('removed'), changed: count('changed'), recomputed: count('recomputed'), same },
+    counts: { added: count('added'), removed: count('removed'), changed: count('changed'), recomputed: count('recomputed'), renamed: count('renamed'), same },
   };
 }
 

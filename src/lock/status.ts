@@ -1,7 +1,9 @@
 /**
  * Is a study's lock file up to date? Computed from a plan (keys only; nothing is computed and
- * the cache is not read): a point is up to date when the lock holds its id with the same ranks
- * key, which covers every input of its results. A point whose key changed is explained from
+ * the cache is not read): a point is up to date when the lock holds it, under the same id, with
+ * the same ranks key, which covers every input of its results. Points are matched by id, then
+ * by key, then by their axis values (match.ts), so an added axis or a changed setting is named
+ * as such rather than as points removed and added. A point whose key changed is explained from
  * what the lock recorded: the engine's versions, the dataset files' hashes, the point's
  * settings and its sample-size chain.
  */
@@ -13,6 +15,7 @@ import { KIND_VERSIONS } from '../engine/kinds/kinds.js';
 import { formatValue } from '../pipeline/expand.js';
 import type { SweepValue } from '../pipeline/types.js';
 import { pointKeys, settingsOf, pipelineHash, type LockFile, type LockPoint, type SettingValue } from './lockfile.js';
+import { matchPoints, type MatchSide } from './match.js';
 
 export type StudyState = 'up to date' | 'stale' | 'never run';
 
@@ -27,6 +30,8 @@ export type ReasonKind =
   | 'chain'
   /** A point that the lock does not hold. */
   | 'new-point'
+  /** A point the lock holds under another id, with the same key. */
+  | 'renamed'
   /** A point of the lock that the pipeline no longer has. */
   | 'removed-point'
   /** The key changed for a reason none of the above names (planning rules of a new hrank). */
@@ -39,7 +44,10 @@ export interface Reason {
 
 export interface PointChange {
   readonly id: string;
-  readonly change: 'new' | 'changed' | 'removed';
+  /** The id the lock holds the point under, when it differs (the point was matched by key or by its axis values). */
+  readonly was?: string;
+  /** renamed: the same results under another id (a sweep axis added or renamed). */
+  readonly change: 'new' | 'changed' | 'renamed' | 'removed';
   readonly reasons: readonly Reason[];
 }
 
@@ -52,7 +60,9 @@ export interface StudyStatus {
   readonly state: StudyState;
   /** Points of the pipeline. */
   readonly points: number;
-  /** Points that are new, changed or removed, in sweep order (removed ones last). */
+  /** Points whose results the lock holds under the same key (renamed ones included). */
+  readonly unchanged: number;
+  /** Points that are new, changed, renamed or removed, in sweep order (removed ones last). */
   readonly changes: readonly PointChange[];
   /** Things worth knowing that do not make the study stale. */
   readonly notes: readonly string[];
@@ -152,47 +162,65 @@ function lockCoords(lock: LockFile, p: LockPoint): Record<string, SweepValue> {
   return out;
 }
 
+/** The values each axis takes over a set of points (canonical text of each value). */
+function axisValues(points: readonly Readonly<Record<string, SweepValue>>[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const c of points) for (const [axis, v] of Object.entries(c)) out.set(axis, (out.get(axis) ?? new Set()).add(canonicalJson(v)));
+  return out;
+}
+
+/**
+ * What sets a point apart from the other version's points: its axis values the other never
+ * takes (`model.width 4 is new`), its axes the other has not, or else a combination of values
+ * the other never paired.
+ */
+function novelty(coords: Readonly<Record<string, SweepValue>>, other: Map<string, Set<string>>, valueWord: string, axisWord: string, combination: string): string {
+  const parts: string[] = [];
+  for (const [axis, v] of Object.entries(coords)) {
+    const seen = other.get(axis);
+    if (seen === undefined) parts.push(`${axis} is ${axisWord}`);
+    else if (!seen.has(canonicalJson(v))) parts.push(`${axis} ${showSetting(v as SettingValue)} is ${valueWord}`);
+  }
+  return parts.length > 0 ? parts.join(', ') : combination;
+}
+
 /**
  * The status of a planned study against its lock (null: no lock file). `file` and `lockFile`
  * only name things in the result.
  */
 export function studyStatus(plan: Plan, lock: LockFile | null, file: string, lockFile: string): StudyStatus {
   const base = { file, lock: lockFile, study: plan.study.name, points: plan.points.length };
-  if (lock === null) return { ...base, state: 'never run', changes: [], notes: [] };
+  if (lock === null) return { ...base, state: 'never run', unchanged: 0, changes: [], notes: [] };
 
   const now = currentPoints(plan);
-  const held = new Map(lock.points.map((p) => [p.id, p]));
-  const planned = new Set(now.map((p) => p.id));
   const global = engineReasons(lock);
+  const side = (p: LockPoint | Current, coords: Readonly<Record<string, SweepValue>>): MatchSide => ({ id: p.id, key: p.key, coords, settings: p.settings });
+  const matching = matchPoints(lock.points.map((p) => side(p, lockCoords(lock, p))), now.map((p) => side(p, p.coords)));
   const changes: PointChange[] = [];
-  const replaced = new Map<string, string>();
-
-  now.forEach((p, i) => {
-    const before = held.get(p.id);
-    if (before === undefined) {
-      // A point in the same place of the sweep that is gone: a sweep value was changed.
-      const old = lock.points[i];
-      let message = 'new point';
-      if (old !== undefined && !planned.has(old.id)) {
-        replaced.set(old.id, p.id);
-        const was = lockCoords(lock, old);
-        const coordDiff = recordDiff(was as Record<string, SettingValue>, p.coords as Record<string, SettingValue>);
-        const detail = coordDiff.length > 0 ? coordDiff : recordDiff(old.settings, p.settings);
-        message = `new point in place of ${old.id}${detail.length ? ` (pipeline value changed: ${detail.join(', ')})` : ''}`;
+  let unchanged = 0;
+  for (const [i, j] of matching.pairs) {
+    const before = lock.points[i]!;
+    const p = now[j]!;
+    if (before.key === p.key) {
+      unchanged++;
+      if (before.id !== p.id) {
+        changes.push({ id: p.id, was: before.id, change: 'renamed', reasons: [{ kind: 'renamed', message: `same results as ${before.id} (same cache key; only its id changed): a run rewrites the lock, computing nothing` }] });
       }
-      changes.push({ id: p.id, change: 'new', reasons: [{ kind: 'new-point', message }] });
-    } else if (before.key !== p.key) {
-      changes.push({ id: p.id, change: 'changed', reasons: changeReasons(global, before, p) });
+    } else {
+      changes.push({ id: p.id, ...(before.id !== p.id ? { was: before.id } : {}), change: 'changed', reasons: changeReasons(global, before, p) });
     }
-  });
-  for (const p of lock.points) {
-    if (planned.has(p.id)) continue;
-    const by = replaced.get(p.id);
-    changes.push({
-      id: p.id,
-      change: 'removed',
-      reasons: [{ kind: 'removed-point', message: by ? `no longer in the pipeline (replaced by ${by})` : 'no longer in the pipeline' }],
-    });
+  }
+  const lockAxes = axisValues(lock.points.map((p) => lockCoords(lock, p)));
+  const nowAxes = axisValues(now.map((p) => p.coords));
+  for (const j of matching.added) {
+    changes.push({ id: now[j]!.id, change: 'new', reasons: [{ kind: 'new-point', message: `new point: ${novelty(now[j]!.coords, lockAxes, 'new', 'a new axis', 'a combination of axis values the lock does not hold')}` }] });
+  }
+  // In sweep order (a renamed or changed point where the pipeline has it), removed ones last.
+  const order = new Map(now.map((p, j) => [p.id, j]));
+  changes.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+  for (const i of matching.removed) {
+    const p = lock.points[i]!;
+    changes.push({ id: p.id, change: 'removed', reasons: [{ kind: 'removed-point', message: `no longer in the pipeline: ${novelty(lockCoords(lock, p), nowAxes, 'no longer swept', 'an axis no longer swept', 'a combination of axis values the pipeline no longer makes')}` }] });
   }
 
   const notes: string[] = [];
@@ -202,5 +230,5 @@ export function studyStatus(plan: Plan, lock: LockFile | null, file: string, loc
     }
     if (lock.study !== plan.study.name) notes.push(`the study was renamed: ${lock.study} -> ${plan.study.name}`);
   }
-  return { ...base, state: changes.length === 0 ? 'up to date' : 'stale', changes, notes };
+  return { ...base, state: changes.length === 0 ? 'up to date' : 'stale', unchanged, changes, notes };
 }

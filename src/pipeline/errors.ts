@@ -37,8 +37,12 @@ export function sortProblems(problems: readonly Problem[]): Problem[] {
  * ```
  */
 export function formatProblem(p: Problem): string {
+  return formatLabelled(p, p.code);
+}
+
+function formatLabelled(p: Problem, label: string): string {
   const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
-  const lines = [`${where} ${p.code} ${p.path === '' ? '' : `${p.path}: `}${p.message}`];
+  const lines = [`${where} ${label} ${p.path === '' ? '' : `${p.path}: `}${p.message}`];
   if (p.excerpt !== undefined && p.line > 0) {
     const num = String(p.line);
     const gutter = ' '.repeat(Math.max(4, num.length));
@@ -49,4 +53,9 @@ export function formatProblem(p: Problem): string {
   }
   if (p.hint !== undefined) lines.push(`  hint: ${p.hint}`);
   return lines.join('\n');
+}
+
+/** A warning (valid, but likely not what was meant), printed as a problem labelled `warning`. */
+export function formatWarning(p: Problem): string {
+  return formatLabelled(p, 'warning');
 }

@@ -18,9 +18,14 @@ import { schemaIssues, type Issue } from './schema.js';
 import { checkSweep, suppliedPaths } from './sweep.js';
 import { DEFAULTS } from './types.js';
 import type { PathSegment, PipelineDocument, PlotSpec, Point, Problem, Study } from './types.js';
+import { pointIssues } from './semantics.js';
 
 export type LoadResult =
-  | { readonly ok: true; readonly study: Study; readonly points: readonly Point[] }
+  | {
+      readonly ok: true; readonly study: Study; readonly points: readonly Point[];
+      /** Valid but likely not what was meant (a range that stops short of its `to`); print them, then go on. */
+      readonly warnings: readonly Problem[];
+    }
   | { readonly ok: false; readonly problems: readonly Problem[]; readonly error: PipelineError };
 
 /** Reads and checks a pipeline file. Never throws for problems of the file (see `LoadResult`). */
@@ -144,7 +149,9 @@ export function parsePipeline(text: string, file: string): LoadResult {
     if (getPath(baseDoc, axis.segments) === undefined) baseDoc = withPath(baseDoc, axis.segments, axis.values[0]);
   }
   const report = document.report;
-  const plots: PlotSpec[] = (report?.plots ?? []).map((p) => ({ x: p.x, normalize: p.normalize ?? DEFAULTS.normalize, title: p.title ?? null }));
+  const plots: PlotSpec[] = (report?.plots ?? []).map((p) => ({
+    x: p.x, y: p.y ?? DEFAULTS.y, normalize: p.normalize ?? DEFAULTS.normalize, title: p.title ?? null,
+  }));
   const study: Study = {
     file,
     dir,
@@ -157,7 +164,11 @@ export function parsePipeline(text: string, file: string): LoadResult {
     report: { plots, spectra: report?.spectra ?? DEFAULTS.spectra },
     document,
   };
-  return { ok: true, study, points: expandSweep(study) };
+  const points = expandSweep(study);
+  // 5. Points whose settings, each valid, together mean nothing (a softmax over one output).
+  problems.push(...pointIssues(points, sweep.axes, data).map(at));
+  if (problems.length > 0) return fail(problems);
+  return { ok: true, study, points, warnings: sweep.warnings.map(at) };
 }
 
 /** Most problems reported for one file (a sweep of 100,000 bad values would print pages). */

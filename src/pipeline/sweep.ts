@@ -48,6 +48,8 @@ export interface SweepCheck {
   /** Dotted paths the sweep supplies (required keys missing there are fine). */
   readonly supplied: ReadonlySet<string>;
   readonly issues: readonly Issue[];
+  /** What is valid but likely not what was meant (a range that stops short of its `to`). */
+  readonly warnings: readonly Issue[];
 }
 
 /** The dotted paths of the sweep's axes that look like paths (to excuse missing keys early). */
@@ -86,13 +88,14 @@ export function checkSweep(data: unknown, fileIssueCount: number): SweepCheck {
   const supplied = suppliedPaths(data);
   const mode: SweepMode = isRecord(sweep) && sweep['mode'] === 'zip' ? 'zip' : 'grid';
   const issues: Issue[] = [];
-  if (!isRecord(sweep)) return { mode, axes: [], supplied, issues: plotIssues(data, []) };
+  if (!isRecord(sweep)) return { mode, axes: [], supplied, issues: plotIssues(data, [], []), warnings: [] };
 
   const core = without(data, ['sweep', 'report']);
   const baseline = new Set(schemaIssues(core, supplied).map(issueSignature));
   const sweptSource = supplied.has('dataset.source');
 
   const drafts: Draft[] = [];
+  const warnings: Issue[] = [];
   let complete = true;
   for (const key of Object.keys(sweep)) {
     if (key === 'mode') continue;
@@ -114,6 +117,8 @@ export function checkSweep(data: unknown, fileIssueCount: number): SweepCheck {
       continue;
     }
     const draft: Draft = { key, segments: resolved.segments, values: values.values, form: values.form };
+    const short = values.form === 'range' ? rangeEndWarning(key, sweep[key] as Record<string, number>, values.values as number[]) : undefined;
+    if (short) warnings.push(short);
     const valueIssues = checkValues(draft, core, supplied, baseline);
     if (valueIssues.length > 0) complete = false;
     issues.push(...valueIssues);
@@ -183,9 +188,26 @@ export function checkSweep(data: unknown, fileIssueCount: number): SweepCheck {
   }
 
   const axes: Axis[] = drafts.map((d) => ({ path: d.key, segments: d.segments, values: d.values, form: d.form }));
-  // Plots are checked against every axis key written, so a bad axis is not reported twice.
-  issues.push(...plotIssues(data, Object.keys(sweep).filter((k) => k !== 'mode')));
-  return { mode, axes, supplied, issues };
+  // Plots are checked against every axis key written, so a bad axis is not reported twice; hints
+  // only suggest axes that are valid (not a misspelt one).
+  issues.push(...plotIssues(data, Object.keys(sweep).filter((k) => k !== 'mode'), drafts.map((d) => d.key)));
+  return { mode, axes, supplied, issues, warnings };
+}
+
+/** A range whose last value falls short of its `to` (`{from: 4, to: 10, step: 4}` gives 4 and 8). */
+function rangeEndWarning(key: string, raw: Record<string, number>, values: readonly number[]): Issue | undefined {
+  const to = raw['to'] as number;
+  const step = raw['step'] ?? 1;
+  const last = values[values.length - 1] as number;
+  if (Math.abs(to - last) <= 1e-9 * step) return undefined;
+  const shownValues = values.length <= 8 ? values.map(show).join(', ') : `${values.slice(0, 3).map(show).join(', ')}, ..., ${show(last)}`;
+  return {
+    code: 'range-end',
+    path: ['sweep', key, 'to'],
+    target: 'value',
+    message: `the range gives ${shownValues} (${count(values.length)}): 'to' (${show(to)}) is not reached, the last value is ${show(last)}`,
+    hint: `write to: ${show(last)} to say so, or choose a step that lands on ${show(to)}`,
+  };
 }
 
 function count(n: number): string {
@@ -410,15 +432,17 @@ function duplicateIssues(drafts: readonly Draft[], mode: SweepMode): Issue[] {
   return out;
 }
 
-/** Every `report.plots[].x` must name a sweep axis. */
-function plotIssues(data: unknown, names: readonly string[]): Issue[] {
+/** Every `report.plots[].x` must name a sweep axis (`names`: every axis key written; `valid`: those that are axes). */
+function plotIssues(data: unknown, names: readonly string[], valid: readonly string[]): Issue[] {
   const plots = getPath(data, ['report', 'plots']);
   if (!Array.isArray(plots)) return [];
   const out: Issue[] = [];
   plots.forEach((plot, i) => {
     const x = isRecord(plot) ? plot['x'] : undefined;
     if (typeof x !== 'string' || x === '' || names.includes(x)) return;
-    const hint = closestMatch(x, names);
+    const near = closestMatch(x, valid);
+    const bad = near === undefined ? closestMatch(x, names) : undefined;
+    const hint = near !== undefined ? `did you mean '${near}'?` : bad !== undefined ? `the sweep axis '${bad}' is not a setting itself (see its problem); once it is fixed, name it here` : undefined;
     out.push({
       code: 'bad-reference',
       path: ['report', 'plots', i, 'x'],
@@ -427,7 +451,7 @@ function plotIssues(data: unknown, names: readonly string[]): Issue[] {
         names.length === 0
           ? `found ${show(x)}, but the file has no sweep; a plot's x must be a sweep axis`
           : `found ${show(x)}; a plot's x must be a sweep axis: ${names.join(', ')}`,
-      ...(hint === undefined ? {} : { hint: `did you mean '${hint}'?` }),
+      ...(hint === undefined ? {} : { hint }),
     });
   });
   return out;

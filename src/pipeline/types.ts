@@ -12,6 +12,8 @@ export type SourceName = 'mnist' | 'idx' | 'cifar10' | 'gaussian-mixture';
 export type TwoClassTargets = 'pm1' | 'onehot';
 export type SweepMode = 'grid' | 'zip';
 export type Normalize = 'params' | 'none';
+/** What a rank figure plots: the ranks (and predictions), or empirical minus predicted rank. */
+export type PlotY = 'rank' | 'difference';
 export type RankRoute = 'auto' | 'dense';
 
 /** One segment of a path into the file: a key, or an index into a list. */
@@ -40,6 +42,7 @@ export const DEFAULTS = {
   init: 'glorot' as Init,
   mode: 'grid' as SweepMode,
   normalize: 'none' as Normalize,
+  y: 'rank' as PlotY,
   spectra: false,
   route: 'auto' as RankRoute,
   rtol: null,
@@ -89,7 +92,7 @@ export interface PipelineDocument {
   readonly rank?: { readonly route?: RankRoute; readonly rtol?: number | null; readonly atol?: number };
   readonly sweep?: { readonly mode?: SweepMode } & { readonly [axis: string]: unknown };
   readonly report?: {
-    readonly plots?: readonly { readonly x: string; readonly normalize?: Normalize; readonly title?: string }[];
+    readonly plots?: readonly { readonly x: string; readonly y?: PlotY; readonly normalize?: Normalize; readonly title?: string }[];
     readonly spectra?: boolean;
   };
 }
@@ -193,6 +196,7 @@ export interface SweepSpec {
 export interface PlotSpec {
   /** A sweep axis (its dotted path). */
   readonly x: string;
+  readonly y: PlotY;
   readonly normalize: Normalize;
   readonly title: string | null;
 }
@@ -265,7 +269,11 @@ export type ProblemCode =
   /** The file is larger than a pipeline file can be (1 MiB). */
   | 'too-large'
   /** A dataset file that is empty or not of the declared format (from its header), or too small for the study. */
-  | 'bad-file';
+  | 'bad-file'
+  /** Two pipeline files with the same `name:` (one results folder each). */
+  | 'duplicate-name'
+  /** A warning: a range {from, to, step} whose values stop before `to`. */
+  | 'range-end';
 
 export interface Problem {
   readonly code: ProblemCode;

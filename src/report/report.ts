@@ -20,11 +20,11 @@ import { reportFigures, type Figure } from './plots.js';
 import { compileSpec, renderSvg, svgToPng } from './render.js';
 import type { Provenance } from './results.js';
 import { tableMarkdown } from './table.js';
+import { FIGURE_FILE, PLOTS_DIR } from './names.js';
 
 export type { PointSpectra, ReportInput, Spectrum } from './model.js';
 
-/** Folder of the figure files, inside the results folder. */
-export const PLOTS_DIR = 'plots';
+export { PLOTS_DIR } from './names.js';
 
 export interface ReportFile {
   /** Path relative to the results folder, with `/` separators. */
@@ -64,8 +64,6 @@ export async function buildReport(input: ReportInput): Promise<BuiltReport> {
   return { files, figures, svgs };
 }
 
-/** Figure files a report writes (and so may remove when a later report no longer makes them). */
-const FIGURE_FILE = /^(ranks|spectrum)-[A-Za-z0-9._-]+\.(svg|png)$/;
 
 /**
  * Builds the report and writes it into `dir` (the study's results folder). Returns the paths

@@ -20,6 +20,7 @@ import { settingsOf } from '../lock/lockfile.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { HRANK_VERSION } from '../version.js';
 import { npyBytes, type NpyArray } from './npy.js';
+import { StudyRefused } from './errors.js';
 
 export const EXPORT_PARTS = ['weights', 'data', 'hessians', 'spectra'] as const;
 export type ExportPart = (typeof EXPORT_PARTS)[number];
@@ -62,7 +63,7 @@ export interface ExportResult {
 }
 
 /** Bad input to export (an unknown point, Hessians that cannot fit, a folder that is not ours): exit 2. */
-export class ExportRefused extends Error {
+export class ExportRefused extends StudyRefused {
   override readonly name = 'ExportRefused';
 }
 

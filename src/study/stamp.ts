@@ -1,12 +1,17 @@
 /**
- * Whether a results folder already holds what a run would write. A rerun that computed nothing
- * (every step cached) would otherwise rebuild the same plots and pages each time, which costs
- * more than the rest of a warm run together (loading vega, rendering SVG and PNG).
+ * The results folder's own record, `.hrank-stamp.json`: which pipeline file the folder belongs
+ * to, and whether it already holds what a run would write.
  *
- * The stamp is a hash of everything the written files are a function of: hrank's version, the
- * pipeline file's text, its git state (provenance names the commit), and the results and details.
- * It is written last, after every file, and removed before a rewrite starts: a folder whose write
- * was cut short has no stamp and is written again.
+ * Owner: a results folder belongs to one pipeline file (two files with the same `name:` would
+ * otherwise mix their rows, plots and provenance in one folder). The owner is written before the
+ * first file of a run, as a path relative to the folder, so moving the whole repository keeps it.
+ *
+ * Stamp: a rerun that computed nothing (every step cached) would otherwise rebuild the same plots
+ * and pages each time, which costs more than the rest of a warm run together (loading vega,
+ * rendering SVG and PNG). The stamp is a hash of everything the written files are a function of:
+ * hrank's version, the pipeline file's text, its git state (provenance names the commit), and the
+ * results and details. It is written last, after every file, and cleared before a rewrite starts:
+ * a folder whose write was cut short has no stamp and is written again.
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -19,9 +24,12 @@ import { resultsJson, type Provenance } from '../report/results.js';
 
 export const STAMP_FILE = '.hrank-stamp.json';
 
-interface StampFile {
-  readonly stamp: string;
-  /** The files written with it, relative to the results folder. */
+export interface StampFile {
+  /** The pipeline file the folder belongs to, relative to the folder ('/'-separated); absent in folders written before owners were kept. */
+  readonly pipeline?: string;
+  /** null while a write is under way (or after one was cut short). */
+  readonly stamp: string | null;
+  /** The files written with the stamp, relative to the results folder. */
   readonly files: readonly string[];
 }
 
@@ -39,26 +47,41 @@ export function resultsStamp(study: Study, results: Results, git: Provenance['gi
   })).digest('hex');
 }
 
+/** The folder's record, or undefined when it has none (or one hrank cannot read). */
+export async function readStampFile(dir: string): Promise<StampFile | undefined> {
+  try {
+    const saved = JSON.parse(await fsp.readFile(path.join(dir, STAMP_FILE), 'utf8')) as StampFile;
+    if (saved === null || typeof saved !== 'object' || !Array.isArray(saved.files)) return undefined;
+    return saved;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The owner's absolute path, from a record. */
+export function ownerOf(dir: string, saved: StampFile | undefined): string | undefined {
+  return typeof saved?.pipeline === 'string' ? path.resolve(dir, ...saved.pipeline.split('/')) : undefined;
+}
+
 /** The files of an up-to-date folder (absolute paths), or null when any is missing or the stamp differs. */
 export async function upToDateFiles(dir: string, stamp: string): Promise<string[] | null> {
-  let saved: StampFile;
-  try {
-    saved = JSON.parse(await fsp.readFile(path.join(dir, STAMP_FILE), 'utf8')) as StampFile;
-  } catch {
-    return null;
-  }
-  if (saved?.stamp !== stamp || !Array.isArray(saved.files)) return null;
+  const saved = await readStampFile(dir);
+  if (saved?.stamp !== stamp) return null;
   const files = saved.files.map((f) => path.join(dir, ...f.split('/')));
   const present = await Promise.all(files.map((f) => fsp.stat(f).then((s) => s.isFile(), () => false)));
   return present.every(Boolean) ? files : null;
 }
 
-export async function removeStamp(dir: string): Promise<void> {
-  await fsp.rm(path.join(dir, STAMP_FILE), { force: true });
+const relativeOwner = (dir: string, pipeline: string): string => path.relative(path.resolve(dir), path.resolve(pipeline)).split(path.sep).join('/');
+
+/** Marks the folder as `pipeline`'s, with no stamp: written before the first file of a rewrite. */
+export async function clearStamp(dir: string, pipeline: string): Promise<void> {
+  const body: StampFile = { pipeline: relativeOwner(dir, pipeline), stamp: null, files: [] };
+  await writeFileAtomic(path.join(dir, STAMP_FILE), `${JSON.stringify(body, null, 2)}\n`);
 }
 
-export async function writeStamp(dir: string, stamp: string, files: readonly string[]): Promise<void> {
+export async function writeStamp(dir: string, pipeline: string, stamp: string, files: readonly string[]): Promise<void> {
   const rel = files.map((f) => path.relative(dir, f).split(path.sep).join('/'));
-  const body: StampFile = { stamp, files: rel };
+  const body: StampFile = { pipeline: relativeOwner(dir, pipeline), stamp, files: rel };
   await writeFileAtomic(path.join(dir, STAMP_FILE), `${JSON.stringify(body, null, 2)}\n`);
 }

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { expandSweep, loadStudy, type Point, type Study } from '../pipeline/index.js';
 import { resultsDir, writeResults } from '../report/results.js';
 import { gitInfo } from '../lock/git.js';
-import { removeStamp, resultsStamp, upToDateFiles, writeStamp } from './stamp.js';
+import { clearStamp, resultsStamp, upToDateFiles, writeStamp } from './stamp.js';
+import { claimResultsFolder } from './results-folder.js';
 import type { PointSpectra } from '../report/model.js';
 import { inlineBackend, type PointRanks, type PointSpectra as PointSpectraValue, type Prediction, type RankResult } from '../science/index.js';
 import { CacheStore } from '../engine/store/cache.js';
@@ -66,6 +67,9 @@ export async function loadPlan(file: string): Promise<Plan> {
 export async function runStudy(file: string, opts: StudyOptions = {}): Promise<StudyRun> {
   const plan = opts.loaded ? await planStudy(opts.loaded.study, opts.loaded.points) : await loadPlan(file);
   assertInside(opts.results ?? 'results', resultsDir(opts.results ?? 'results', plan.study));
+  // A folder another pipeline file owns (same name:) is refused before any work.
+  const claim = await claimResultsFolder(resultsDir(opts.results ?? 'results', plan.study), plan.study);
+  if (claim.warning) opts.onEvent?.({ type: 'warning', message: claim.warning });
   // Refuse what cannot fit before any work (remote runs compute on the workers' machines).
   if (!opts.redis) await checkStudyMemory(plan, opts);
   opts.onEvent?.({ type: 'plan', plan });
@@ -101,7 +105,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
       files = kept;
       upToDate = true;
     } else {
-      await removeStamp(dir);
+      await clearStamp(dir, file);
       const pointSteps = Object.fromEntries(plan.points.map((p) => [p.point.id, Object.values(p.steps)]));
       files = await writeResults(dir, plan.study, run.results, {
         started, finished: new Date(), timings: { totalSeconds: (performance.now() - t0) / 1000, steps: run.seconds }, pointSteps, git,
@@ -109,7 +113,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
       const report = await writeStudyReport(plan, run.results, dir, cache, opts.onEvent);
       files.push(...report.files);
       // A report that could not be written leaves no stamp: the next run tries again.
-      if (report.ok) await writeStamp(dir, stamp, files);
+      if (report.ok) await writeStamp(dir, file, stamp, files);
     }
     lock = await writeLock(file, plan, run.results);
   }
@@ -248,8 +252,12 @@ export async function reportFromCache(file: string, opts: { readonly results?: s
   const cache = openCache(opts.cache ?? 'cache', opts.onEvent);
   const { results, spectra } = await resultsFromCache(plan, cache);
   const dir = resultsDir(opts.results ?? 'results', plan.study);
+  const claim = await claimResultsFolder(dir, plan.study);
+  if (claim.warning) opts.onEvent?.({ type: 'warning', message: claim.warning });
   const report = await import('../report/report.js');
   const provenance = await report.readProvenance(dir, plan.study);
+  // The folder's record names its owner; its stamp no longer matches the files (the next run rewrites them).
+  await clearStamp(dir, file);
   const files = await report.writeReport(dir, { study: plan.study, results, spectra, provenance });
   return { plan, dir: path.resolve(dir), files };
 }

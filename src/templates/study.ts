@@ -7,9 +7,10 @@
 /** The template for a study called `name` (a valid study name: the caller checks it). */
 export function studyTemplate(name: string): string {
   return `# ${name}: an hrank study. Run it with
-#   hrank run ${name}.yaml
-# Results go to results/${name}/ and a lock file ${name}.lock.json is written beside this file:
-# commit both files, and \`hrank status\` tells whether the results still match the pipeline.
+#   npx hrank run <this file>
+# Results go to results/${name}/ (the project's results folder, from hrank.yaml) and a lock file
+# ${name}.lock.json is written beside this file: commit both files, and \`hrank status\` tells
+# whether the results still match the pipeline.
 # Every key is documented in hrank's README (section "Pipeline files"); its JSON Schema,
 # schemas/pipeline.schema.json in the hrank package, gives editors completion.
 version: 1                  # format version of this file (always 1)
@@ -48,6 +49,7 @@ sweep:
 report:
   plots:
     - x: model.width        # a sweep axis
+      y: rank               # rank: ranks (lines) and predictions (dots) | difference: rank - prediction
       normalize: params     # plot rank / #params (or: none)
 `;
 }

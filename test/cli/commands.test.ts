@@ -29,7 +29,7 @@ test('plan statuses follow demand from collect and stop at cached steps', () => 
   assert.deepEqual(of(['ranks[a]', 'dataset']), { collect: 'to run', 'ranks[a]': 'cached', 'ranks[b]': 'to run', dataset: 'cached', network: 'to run' });
 });
 
-test('clean --all never removes the root, the home folder, the current folder or its parents', () => {
+test('clean --all keeps the results folder itself when it is the root, the home folder, the current folder or a parent', () => {
   const cwd = path.join(os.tmpdir(), 'proj', 'sub');
   assert.match(unsafeToRemove('/', cwd)!, /root/);
   assert.match(unsafeToRemove(os.homedir(), cwd)!, /home/);

@@ -3,12 +3,14 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CliIO } from '../../src/cli/io.js';
 
 /** The repository root (child processes run there, so `--import tsx` resolves). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MAIN = path.join(ROOT, 'src/cli/main.ts');
+/** tsx's loader by its absolute URL, so a child can run in any folder. */
+const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 /** A tiny study that runs in about a second: 2 points (seed 1 and 2), 11 steps. */
 export const TINY = `version: 1
@@ -82,16 +84,16 @@ export interface ChildResult {
 }
 
 /**
- * Runs `hrank args...` as `node --import tsx src/cli/main.ts` in the repository root.
+ * Runs `hrank args...` as `node --import tsx src/cli/main.ts`, in the repository root or `cwd`.
  * `onStderr` sees stderr as it grows and may signal the child.
  */
 export function hrank(
   args: readonly string[],
-  opts: { env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; cwd?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {},
 ): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
       env: { ...process.env, HRANK_DEBUG: '', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -23,7 +23,7 @@ describe('hrank init', () => {
     assert.match(text, /^name: my-study\s+# /m);
     // Every line that sets a value says what it does.
     const settings = text.split('\n').filter((l) => /^\s*(- )?[a-z_.]+: \S/.test(l));
-    assert.equal(settings.length, 21);
+    assert.equal(settings.length, 22);
     for (const line of settings) assert.match(line, /\s# \S/, line);
     const study = await loadStudy(file);
     assert.equal(study.name, 'my-study');
@@ -42,11 +42,15 @@ describe('hrank init', () => {
     assert.equal(s.code, 0, s.stdout + s.stderr);
   });
 
-  test('into the current folder by default; a trailing .yaml is the same name', async () => {
+  test("outside a project: makes one (hrank.yaml, .gitignore) and writes into its pipelines folder; a trailing .yaml is the same name", async () => {
     const r = await hrankAt(dir, ['init', 'second.yaml']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.split('\n')[0], 'created second.yaml');
-    assert.match(readFileSync(path.join(dir, 'second.yaml'), 'utf8'), /^name: second /m);
+    assert.deepEqual(r.stdout.split('\n').slice(0, 3).map((l) => l.replace(/:.*/, '')), ['created hrank.yaml', 'created .gitignore', 'created pipelines/second.yaml']);
+    assert.match(readFileSync(path.join(dir, 'pipelines', 'second.yaml'), 'utf8'), /^name: second /m);
+    assert.match(readFileSync(path.join(dir, 'hrank.yaml'), 'utf8'), /^pipelines: pipelines /m);
+    // A second init finds the project and writes nothing else.
+    const again = await hrankAt(dir, ['init', 'third']);
+    assert.equal(again.stdout.split('\n')[0], 'created pipelines/third.yaml');
   });
 
   test('never overwrites a file: exit 2, the file unchanged', async () => {

@@ -159,10 +159,16 @@ test('kill -9 of a worker mid-step: the step goes to the other worker and the re
   assertSame(local, summary.results);
   assert.ok(b.stderr().slice(fromB).includes(`start ${killed} (again: its first worker stopped)`), `the other worker took ${killed} over:\n${b.stderr()}`);
   assert.match(run.stderr(), /its worker stopped answering/);
-  // SIGTERM (or Ctrl-C): the worker stops cleanly.
+  // SIGTERM: the worker stops cleanly, exit 0 (a supervisor's stop).
   b.process.kill('SIGTERM');
   assert.equal(await exitOf(b, 15_000), 0);
   assert.match(b.stderr(), /stopped\n$/);
+  // Ctrl-C: as cleanly, exit 130 (as every command a Ctrl-C stops, and as npx reports it).
+  const c = hrank(['worker', '--redis', url, '--jobs', '1']);
+  await c.waitFor(/ready:/, 20_000, 0);
+  c.process.kill('SIGINT');
+  assert.equal(await exitOf(c, 15_000), 130);
+  assert.match(c.stderr(), /stopped\n$/);
 });
 
 test('an unreachable Redis: a clear error and exit 1 within seconds, for run and worker', async () => {

@@ -115,7 +115,7 @@ test('diffPointSets: added, removed, changed (ranks, predictions, sizes), recomp
   const d = diffPointSets(a, b);
   assert.deepEqual(d.points.map((p) => `${p.change} ${p.id}`), ['changed w=2', 'recomputed w=3', 'added w=6', 'removed w=4']);
   assert.deepEqual(d.points[0]!.columns, ['rank_loss', 'pred_loss']);
-  assert.deepEqual(d.counts, { added: 1, removed: 1, changed: 1, recomputed: 1, same: 2 });
+  assert.deepEqual(d.counts, { added: 1, removed: 1, changed: 1, recomputed: 1, renamed: 0, same: 2 });
   // Without keys (results folders) a point with the same values is the same.
   const strip = (s: PointSet): PointSet => ({ ...s, points: s.points.map(({ id, results }) => ({ id, results })) });
   assert.deepEqual(diffPointSets(strip(a), strip(b)).points.map((p) => p.change), ['changed', 'added', 'removed']);

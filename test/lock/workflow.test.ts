@@ -67,7 +67,7 @@ describe('run, commit, edit a sweep value, status, rerun, diff HEAD', () => {
     assert.equal(out, `${file}: up to date (2 points)\n`);
   });
 
-  test('one sweep value changed: status names the new point, the one it replaces and why (exit 1)', async () => {
+  test('one sweep value changed: status names the new point, the removed one and why (exit 1)', async () => {
     writeFileSync(file, SMALL.replace('[2, 3]', '[2, 4]'));
     const { code, report, text } = await status(file);
     assert.equal(code, 1);
@@ -75,10 +75,10 @@ describe('run, commit, edit a sweep value, status, rerun, diff HEAD', () => {
     assert.deepEqual(named(report), ['new model.width=4', 'removed model.width=3']);
     const change = report.studies[0]!.changes.find((c) => c.id === 'model.width=4')!;
     assert.equal(change.reasons[0]!.kind, 'new-point');
-    assert.match(change.reasons[0]!.message, /in place of model\.width=3 \(pipeline value changed: model\.width 3 -> 4\)/);
-    assert.match(text, /small\.yaml: stale \(1 new, 1 removed; 2 points planned\)$/m);
-    assert.match(text, /^\s+new\s+model\.width=4\s+new point in place of model\.width=3/m);
-    assert.match(text, /^\s+removed\s+model\.width=3\s+no longer in the pipeline \(replaced by model\.width=4\)$/m);
+    assert.equal(change.reasons[0]!.message, 'new point: model.width 4 is new');
+    assert.match(text, /small\.yaml: stale \(1 unchanged, 1 new, 1 removed; 2 points planned\)$/m);
+    assert.match(text, /^\s+new\s+model\.width=4\s+new point: model\.width 4 is new$/m);
+    assert.match(text, /^\s+removed\s+model\.width=3\s+no longer in the pipeline: model\.width 3 is no longer swept$/m);
     // The untouched point is not named.
     assert.doesNotMatch(text, /model\.width=2/);
   });
@@ -91,7 +91,7 @@ describe('run, commit, edit a sweep value, status, rerun, diff HEAD', () => {
     const s = report.studies[0]!;
     assert.deepEqual(s.points.map((p) => `${p.change === 'added' ? 'new' : p.change} ${p.id}`).sort(), named0);
     assert.equal(report.differs, true);
-    assert.deepEqual(s.counts, { added: 1, removed: 1, changed: 0, recomputed: 0, same: 1 });
+    assert.deepEqual(s.counts, { added: 1, removed: 1, changed: 0, recomputed: 0, renamed: 0, same: 1 });
     const added = s.points.find((p) => p.change === 'added')!;
     assert.equal(added.after!.params, 4 * 5 + 3 * 4);
     assert.match(text, /\(HEAD -> working tree\): 1 added, 1 removed, 1 the same/);
@@ -170,10 +170,11 @@ describe('a sample-size sweep: one changed value changes the points computed fro
     assert.deepEqual(changed.reasons.map((r) => r.kind), ['chain']);
     assert.match(changed.reasons[0]!.message, /^sample-size chain changed: \[6, 12\] -> \[9, 12\]/);
     assert.match(out, /stale \(1 changed, 1 new, 1 removed; 2 points planned\)/);
+    assert.match(out, /^\s+new\s+dataset\.samples=9\s+new point: dataset\.samples 9 is new$/m);
 
     await runIn(dir, file);
     const d = await diff('HEAD', file);
-    const listed = d.report.studies[0]!.points.map((p) => `${{ added: 'new', removed: 'removed', changed: 'changed', recomputed: 'changed' }[p.change]} ${p.id}`);
+    const listed = d.report.studies[0]!.points.map((p) => `${{ added: 'new', removed: 'removed', changed: 'changed', recomputed: 'changed', renamed: 'renamed' }[p.change]} ${p.id}`);
     assert.deepEqual(listed.sort(), named(report));
     assert.match(d.text, /^\s+(recomputed|changed)\s+dataset\.samples=12\s/m);
   });
@@ -247,7 +248,8 @@ sweep:
     assert.equal(code, 1);
     assert.deepEqual(named(report), ['changed seed=1', 'changed seed=2']);
     assert.deepEqual(report.studies[0]!.changes[0]!.reasons, [{ kind: 'engine', message: `engine version changed: 0.0.1 -> ${ENGINE_VERSION}` }]);
-    assert.match(text, /changed\s+seed=1\s+engine version changed: 0\.0\.1 ->/);
+    assert.match(text, /^  every changed point: engine version changed: 0\.0\.1 ->/m);
+    assert.match(text, /changed\s+seed=1\s+\(as above\)/);
   });
 
   test('a pipeline value and the results folder diff', async () => {

@@ -1,19 +1,21 @@
 /**
  * `hrank clean`: empty the cache folder (only what the cache layout creates: entries, stale temp
- * files, moved-aside corrupt entries); with `--all`, also remove the results folder.
+ * files, moved-aside corrupt entries); with `--all`, also remove the results hrank wrote (the
+ * files of the study folders it recognises by their stamp), leaving anything else and saying so.
  */
 import { existsSync } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CacheStore } from '../../engine/store/cache.js';
+import { removeResults } from '../../study/results-folder.js';
 import { EXIT_OK, InputError } from '../errors.js';
 import { plural } from '../format.js';
 import type { CliIO } from '../io.js';
 import type { CleanOptions } from '../options.js';
 
 /**
- * Why a folder must not be removed wholesale: the file-system root, the home folder, the current
+ * Why a folder must not be removed even when empty: the file-system root, the home folder, the current
  * folder or one of its parents. Undefined when it may be removed.
  */
 export function unsafeToRemove(dir: string, cwd = process.cwd()): string | undefined {
@@ -28,8 +30,8 @@ export function unsafeToRemove(dir: string, cwd = process.cwd()): string | undef
 export async function cleanCommand(opts: CleanOptions, io: CliIO): Promise<number> {
   const resultsDir = path.resolve(opts.results);
   if (opts.all) {
-    const why = unsafeToRemove(opts.results);
-    if (why !== undefined) throw new InputError(`clean --all: refusing to remove ${resultsDir}: ${why}`);
+    const s = await stat(resultsDir).catch(() => undefined);
+    if (s !== undefined && !s.isDirectory()) throw new InputError(`clean --all: ${resultsDir} is not a folder; left alone`);
   }
   const store = new CacheStore(opts.cache, { onWarning: (m) => io.err(`warning: ${m}\n`) });
   if (!existsSync(store.root)) {
@@ -40,14 +42,17 @@ export async function cleanCommand(opts: CleanOptions, io: CliIO): Promise<numbe
     io.out(`cache: removed ${plural(r.entries, 'entry', 'entries')}${extra.length ? ` (and ${extra.join(', ')})` : ''} from ${store.root}\n`);
   }
   if (opts.all) {
-    const s = await stat(resultsDir).catch(() => undefined);
-    if (s === undefined) {
+    if (!existsSync(resultsDir)) {
       io.out(`results: ${resultsDir} does not exist; nothing to remove\n`);
-    } else if (!s.isDirectory()) {
-      throw new InputError(`clean --all: ${resultsDir} is not a folder; left alone`);
-    } else {
-      await rm(resultsDir, { recursive: true, force: true });
-      io.out(`results: removed ${resultsDir}\n`);
+      return EXIT_OK;
+    }
+    // Only what hrank wrote goes: its files in the study folders it recognises by their stamp.
+    const r = await removeResults(resultsDir, { keepRoot: unsafeToRemove(opts.results) !== undefined });
+    const studies = r.studies.length === 0 ? 'no study folders of hrank' : `${plural(r.studies.length, 'study folder')} (${r.studies.join(', ')}): ${plural(r.files, 'file')}`;
+    io.out(`results: removed ${studies} from ${r.root}${r.rootRemoved ? ', and the folder itself' : ''}\n`);
+    if (r.left.length > 0) {
+      const shown = r.left.slice(0, 8).join(', ') + (r.left.length > 8 ? `, ... (${r.left.length})` : '');
+      io.out(`results: left ${plural(r.left.length, 'entry', 'entries')} hrank did not write: ${shown}\n`);
     }
   }
   return EXIT_OK;

@@ -119,7 +119,7 @@ export function diffTable(diff: ResultsDiff, indent = 2): string {
   const hasValue = (c: string): boolean => rows.some((d) => (d.before?.[c] ?? null) !== null || (d.after?.[c] ?? null) !== null);
   const extra = [...new Set(rows.flatMap((d) => d.columns))].filter((c) => !SHOWN.includes(c));
   const columns = [...SHOWN.filter(hasValue), ...extra];
-  return textTable(['change', 'point', ...columns], rows.map((d) => [d.change, d.id, ...columns.map((c) => cell(d, c))]), indent);
+  return textTable(['change', 'point', ...columns], rows.map((d) => [d.change, d.was !== undefined ? `${d.id} (was ${d.was})` : d.id, ...columns.map((c) => cell(d, c))]), indent);
 }
 
 export function formatDiff(report: DiffReport, request: DiffRequest): string {
@@ -137,7 +137,8 @@ export function formatDiff(report: DiffReport, request: DiffRequest): string {
     }
     const parts = [
       c.added && `${c.added} added`, c.removed && `${c.removed} removed`, c.changed && `${c.changed} changed`,
-      c.recomputed && `${c.recomputed} recomputed with the same ranks and predictions`, c.same && `${c.same} the same`,
+      c.recomputed && `${c.recomputed} recomputed with the same ranks and predictions`,
+      c.renamed && `${c.renamed} the same under a new id`, c.same && `${c.same} the same`,
     ].filter(Boolean);
     lines.push(`${head}: ${parts.join(', ')}`, diffTable(s));
   }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { RunResult } from '../../engine/exec/run.js';
 import { runStudy, type StudyOptions, type StudyRun } from '../../study/study.js';
 import { loadCheckedStudy } from '../datafiles.js';
+import { formatWarning } from '../../pipeline/errors.js';
 import { createDisplay, type Display } from '../display.js';
 import { MemoryLimitError } from '../../engine/kinds/memory.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, InputError } from '../errors.js';
@@ -78,6 +79,7 @@ export const INTERRUPTED_MESSAGE = 'interrupted: finished steps are cached; reru
 export async function runCommand(opts: RunOptions, io: CliIO): Promise<number> {
   // Problems of the file and missing dataset files are reported before anything starts.
   const loaded = await loadCheckedStudy(opts.file);
+  if (loaded.warnings.length > 0) io.err(`${loaded.warnings.map(formatWarning).join('\n')}\n`);
 
   const display = await createDisplay({ write: io.err, terminal: io.progressStream });
   const controller = new AbortController();

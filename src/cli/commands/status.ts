@@ -8,17 +8,15 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadPlan } from '../../study/study.js';
-import { LockError, lockPathFor, readLock, studyStatus, type StudyStatus } from '../../lock/index.js';
+import { LockError, lockPathFor, readLock, studyStatus, type PointChange, type StudyStatus } from '../../lock/index.js';
 import { PipelineError, formatProblem } from '../../pipeline/errors.js';
+import { PROJECT_FILE } from '../../pipeline/project.js';
 import { DatasetError } from '../../science/datasets/errors.js';
 import { loadCheckedStudy } from '../datafiles.js';
 import { EXIT_FAILED, EXIT_INPUT, EXIT_OK, InputError, datasetMessage } from '../errors.js';
 import { plural, textTable } from '../format.js';
 import type { CliIO } from '../io.js';
 import type { StatusOptions } from '../options.js';
-
-/** Where `hrank status` looks when no file is given. */
-export const DEFAULT_PIPELINES_DIR = 'pipelines';
 
 /** A file that could not be checked, and why (one line or several, e.g. pipeline problems). */
 export interface StatusError {
@@ -42,11 +40,12 @@ export async function pipelineFiles(dir: string): Promise<string[]> {
       .map((e) => path.join(e.parentPath, e.name));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new InputError(`no pipeline files given, and there is no ${dir}/ folder here (${path.resolve(dir)}); name the files: hrank status study.yaml`);
+      throw new InputError(`no pipeline files given, and there is no ${dir}/ folder (${path.resolve(dir)}); name the files (hrank status study.yaml), or set pipelines: in the project file (hrank.yaml; hrank init writes one)`);
     }
     throw err;
   }
-  return entries.filter((f) => !path.relative(dir, f).split(path.sep).some((part) => part.startsWith('.'))).sort();
+  // Dot folders, and the project file when the pipelines folder is the project's root.
+  return entries.filter((f) => !path.relative(dir, f).split(path.sep).some((part) => part.startsWith('.')) && path.basename(f) !== PROJECT_FILE).sort();
 }
 
 function errorText(err: unknown): string | undefined {
@@ -80,8 +79,6 @@ export async function statusReport(files: readonly string[]): Promise<StatusRepo
   return { ok: errors.length === 0 && studies.every((s) => s.state === 'up to date'), studies, errors };
 }
 
-const CHANGE_WORD = { new: 'new', changed: 'changed', removed: 'removed' } as const;
-
 /** The studies' lines (stdout). */
 export function formatStatus(report: StatusReport): string {
   const lines: string[] = [];
@@ -93,10 +90,21 @@ export function formatStatus(report: StatusReport): string {
     if (s.state === 'up to date') {
       lines.push(`${s.file}: up to date (${plural(s.points, 'point')})`);
     } else {
-      const n = (c: 'new' | 'changed' | 'removed'): number => s.changes.filter((x) => x.change === c).length;
-      const parts = (['changed', 'new', 'removed'] as const).filter((c) => n(c) > 0).map((c) => `${n(c)} ${c}`);
+      const n = (c: PointChange['change']): number => s.changes.filter((x) => x.change === c).length;
+      const parts = [
+        ...(s.unchanged > 0 ? [`${s.unchanged} unchanged${n('renamed') > 0 ? ` (${n('renamed')} under a new id)` : ''}`] : []),
+        ...(['changed', 'new', 'removed'] as const).filter((c) => n(c) > 0).map((c) => `${n(c)} ${c}`),
+      ];
       lines.push(`${s.file}: stale (${parts.join(', ')}; ${plural(s.points, 'point')} planned)`);
-      const rows = s.changes.map((c) => [CHANGE_WORD[c.change], c.id, c.reasons.map((r) => r.message).join('; ')]);
+      // One reason shared by every changed point is said once, not on every row.
+      const changed = s.changes.filter((c) => c.change === 'changed');
+      const why = (c: PointChange): string => c.reasons.map((r) => r.message).join('; ');
+      const shared = changed.length > 1 && changed.every((c) => why(c) === why(changed[0]!)) ? why(changed[0]!) : undefined;
+      if (shared !== undefined) lines.push(`  every changed point: ${shared}`);
+      const rows = s.changes.map((c) => [
+        c.change, c.was !== undefined ? `${c.id} (was ${c.was})` : c.id,
+        c.change === 'changed' && shared !== undefined ? '(as above)' : why(c),
+      ]);
       lines.push(textTable(['change', 'point', 'why'], rows, 2));
     }
     for (const note of s.notes) lines.push(`  note: ${note}`);
@@ -116,8 +124,8 @@ export function formatStatusErrors(errors: readonly StatusError[]): string {
 }
 
 export async function statusCommand(opts: StatusOptions, io: CliIO): Promise<number> {
-  const files = opts.files.length > 0 ? [...opts.files] : await pipelineFiles(DEFAULT_PIPELINES_DIR);
-  if (files.length === 0) throw new InputError(`no pipeline files (*.yaml) under ${DEFAULT_PIPELINES_DIR}/`);
+  const files = opts.files.length > 0 ? [...opts.files] : await pipelineFiles(opts.pipelines);
+  if (files.length === 0) throw new InputError(`no pipeline files (*.yaml) under ${opts.pipelines}/`);
   const report = await statusReport(files);
   if (opts.json) {
     io.out(`${JSON.stringify(report, null, 2)}\n`);

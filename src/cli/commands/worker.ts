@@ -2,8 +2,10 @@
  * `hrank worker --redis URL [--jobs N] [--cache DIR] [--stall-timeout S]`: computes steps of
  * `hrank run --redis` studies until stopped. One line per event on stderr.
  *
- * Ctrl-C or SIGTERM: stop taking steps, finish the running ones, exit 0. A second one: exit at
- * once (130); the running steps go to other workers after the stall timeout. Redis unreachable
+ * Ctrl-C or SIGTERM: stop taking steps, finish the running ones, then exit 130 after Ctrl-C (as
+ * every hrank command a Ctrl-C stopped, and as a shell or npx reports it) or 0 after SIGTERM (a
+ * supervisor's clean stop). A second one: exit at once (130); the running steps go to other
+ * workers after the stall timeout. Redis unreachable
  * at start, or gone for HRANK_REDIS_TIMEOUT seconds (default 20): a message and exit 1.
  */
 import { startWorker } from '../../engine/distributed/worker.js';
@@ -18,8 +20,10 @@ export async function workerCommand(opts: WorkerOptions, io: CliIO): Promise<num
   });
 
   let stops = 0;
-  const stop = (): void => {
+  let interrupted = false;
+  const stop = (signal: 'SIGINT' | 'SIGTERM'): void => {
     stops++;
+    if (signal === 'SIGINT') interrupted = true;
     if (stops === 1) {
       const n = worker.running();
       log(n > 0 ? `stopping: finishing ${n} running ${n === 1 ? 'step' : 'steps'} (again to stop at once; they would go to other workers)` : 'stopping');
@@ -29,18 +33,20 @@ export async function workerCommand(opts: WorkerOptions, io: CliIO): Promise<num
     log('stopped at once');
     io.exit(EXIT_INTERRUPTED);
   };
-  const stopListening = io.onInterrupt(stop);
-  process.on('SIGTERM', stop);
+  const onInterrupt = (): void => stop('SIGINT');
+  const onTerm = (): void => stop('SIGTERM');
+  const stopListening = io.onInterrupt(onInterrupt);
+  process.on('SIGTERM', onTerm);
   try {
     await worker.done;
     log('stopped');
-    return EXIT_OK;
+    return interrupted ? EXIT_INTERRUPTED : EXIT_OK;
   } catch (e) {
     // Redis went away: already logged by the worker.
     io.err(`error: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT_FAILED;
   } finally {
     stopListening();
-    process.off('SIGTERM', stop);
+    process.off('SIGTERM', onTerm);
   }
 }
