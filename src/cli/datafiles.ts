@@ -14,7 +14,7 @@ import { SourceMap } from '../pipeline/positions.js';
 import type { FileRef, PathSegment, Point, Problem, Study } from '../pipeline/types.js';
 import { CIFAR10_RECORD } from '../science/datasets/cifar10.js';
 import { DatasetError } from '../science/datasets/errors.js';
-import { inspectIdx } from '../science/datasets/idx.js';
+import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, idxMagic, inspectIdx } from '../science/datasets/idx.js';
 
 interface NamedFile {
   /** Where the dataset names it, e.g. ['dataset', 'files', 1]. */
@@ -187,6 +187,13 @@ async function formatIssues(study: Study, points: readonly Point[], wanted: read
           }
         }
         if (emptyOne) continue;
+        // Swapped files: each field names the other kind. Both are said, each at its own key.
+        if (idxMagic(d.images.path) === IDX_LABELS_MAGIC && idxMagic(d.labels.path) === IDX_IMAGES_MAGIC) {
+          const hint = 'dataset.images and dataset.labels look swapped: exchange the two paths';
+          report(d.images.path, 'this is an IDX labels file (magic 0x00000801), where dataset.images needs an images file (0x00000803)', hint);
+          report(d.labels.path, 'this is an IDX images file (magic 0x00000803), where dataset.labels needs a labels file (0x00000801)', hint);
+          continue;
+        }
         try {
           counts.set(pair, inspectIdx(d.images.path, d.labels.path).count);
         } catch (err) {

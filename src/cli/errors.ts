@@ -31,6 +31,9 @@ export function datasetMessage(err: DatasetError): string {
   return `${err.file}: ${err.message}`;
 }
 
+/** Failures (exit 1) whose message says all there is: engine/distributed/redis.ts's RedisUnavailableError. */
+const EXPLAINED_FAILURES = new Set(['RedisUnavailableError']);
+
 /** Prints `err` as the user should see it and returns the exit code. */
 export function reportError(err: unknown, io: Pick<CliIO, 'err' | 'env'>): number {
   const debug = debugEnabled(io.env);
@@ -59,6 +62,12 @@ export function reportError(err: unknown, io: Pick<CliIO, 'err' | 'env'>): numbe
   }
   const message = err instanceof Error ? err.message : String(err);
   io.err(`error: ${message}\n`);
+  // A failure the message fully explains (Redis unreachable): no stack trace to offer. Matched by
+  // name, so this module does not load the Redis client.
+  if (err instanceof Error && EXPLAINED_FAILURES.has(err.name)) {
+    stack();
+    return EXIT_FAILED;
+  }
   if (debug) stack();
   else io.err('(set HRANK_DEBUG=1 for a stack trace)\n');
   return EXIT_FAILED;

@@ -6,6 +6,8 @@
 export interface CliIO {
   /** Writes to stdout (results, summaries, JSON). */
   readonly out: (text: string) => void;
+  /** Width of stdout when it is a terminal (tables are split to fit it); undefined otherwise. */
+  readonly outColumns?: number;
   /** Writes to stderr (progress, problems, errors). */
   readonly err: (text: string) => void;
   /** The terminal to draw live progress on (listr2), or undefined for plain progress lines. */
@@ -21,6 +23,7 @@ export function processIO(): CliIO {
   const tty = process.stderr.isTTY === true && process.env.TERM !== 'dumb' && process.env.HRANK_PROGRESS !== 'plain';
   return {
     out: (text) => void process.stdout.write(text),
+    ...(process.stdout.isTTY === true && process.stdout.columns > 0 ? { outColumns: process.stdout.columns } : {}),
     err: (text) => void process.stderr.write(text),
     progressStream: tty ? process.stderr : undefined,
     env: process.env,

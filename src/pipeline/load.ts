@@ -19,6 +19,7 @@ import { checkSweep, suppliedPaths } from './sweep.js';
 import { DEFAULTS } from './types.js';
 import type { PathSegment, PipelineDocument, PlotSpec, Point, Problem, Study } from './types.js';
 import { pointIssues } from './semantics.js';
+import { INDENT_CODES, explainIndentation } from './indentation.js';
 
 export type LoadResult =
   | {
@@ -99,8 +100,19 @@ export function parsePipeline(text: string, file: string): LoadResult {
   const at = (issue: Issue): Problem => toProblem(issue, map, file);
 
   // 1. YAML. Duplicate keys are found by our own walk, which names the key and its first place.
+  // An indentation slip is named at the key that is out of place, once (yaml reports its effects,
+  // often on another line, two or three times).
+  const slipAt = doc.errors.find((e) => INDENT_CODES.has(e.code));
+  const slip = slipAt ? explainIndentation(text, map.at(slipAt.pos[0]).line) : undefined;
+  if (slip) {
+    problems.push({
+      code: 'yaml-syntax', file, path: '', line: slip.line, column: slip.column, message: `${slip.message} (YAML indentation)`,
+      hint: slip.hint, excerpt: { text: slip.text, width: slip.width },
+    });
+  }
   for (const e of [...doc.errors, ...doc.warnings]) {
     if (e.code === 'DUPLICATE_KEY') continue;
+    if (slip && INDENT_CODES.has(e.code)) continue;
     const loc = map.at(e.pos[0], e.pos[1]);
     problems.push({
       code: 'yaml-syntax',

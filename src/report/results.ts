@@ -23,9 +23,13 @@ export function resultsCsv(r: Results): string {
   return [r.columns.map((c) => csvCell(c)), ...r.rows.map((row) => row.map(csvCell))].map((cells) => cells.join(',')).join('\n') + '\n';
 }
 
+/** The results rows as objects, column -> value (results.json's content). */
+export function resultRows(r: Results): Record<string, Cell>[] {
+  return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i] as Cell])));
+}
+
 export function resultsJson(r: Results): string {
-  const rows = r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]])));
-  return JSON.stringify(rows, null, 2) + '\n';
+  return JSON.stringify(resultRows(r), null, 2) + '\n';
 }
 
 export interface Provenance {

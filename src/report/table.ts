@@ -88,7 +88,10 @@ export function reportTable(study: Study, results: Results): ReportTable {
   }
   for (const k of kinds) {
     const header = (part: keyof typeof HESSIAN_HEADER) => ({ label: HESSIAN_HEADER[part].label, description: HESSIAN_HEADER[part].description(k) });
-    columns.push(plain(`rank_${k}`, header('rank'), k), plain(`pred_${k}`, header('pred'), k), plain(`gap_${k}`, header('gap'), k));
+    // Gaps with 2 decimals always (12.48, 6.80, 12.00), so a column reads at a glance.
+    const gap = plain(`gap_${k}`, header('gap'), k);
+    const gapText = (row: number): string => { const c = cellOf(results, row, `gap_${k}`); return typeof c === 'number' ? c.toFixed(2) : cellText(c); };
+    columns.push(plain(`rank_${k}`, header('rank'), k), plain(`pred_${k}`, header('pred'), k), { ...gap, get: gapText });
     columns.push({ name: `check_${k}`, ...header('check'), numeric: false, hessian: k, check: k, get: (row) => checkOf(results, row, k) ?? '' });
   }
   return {

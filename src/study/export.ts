@@ -185,7 +185,7 @@ async function exportPoint(
     params: pp.params,
     ranks: Object.fromEntries(KINDS.filter((k) => ranks[k]).map((k) => {
       const r = ranks[k]!;
-      return [k, { rank: r.rank, positive: r.positive, negative: r.negative, tolerance: r.tolerance, smax: r.smax, rtol: r.rtol, atol: r.atol, method: r.method, gap: r.gap, ambiguous: r.ambiguous }];
+      return [k, { rank: r.rank, positive: r.positive, negative: r.negative, tolerance: r.tolerance, s_max: r.smax, rtol: r.rtol, atol: r.atol, method: r.method, gap: r.gap, ambiguous: r.ambiguous }];
     })),
     check: 'numpy.linalg.matrix_rank(numpy.load("H_loss.npy"), tol=ranks.loss.tolerance, hermitian=True) == ranks.loss.rank; with the default rtol, matrix_rank(H, hermitian=True) uses the same tolerance',
     files,

@@ -63,3 +63,10 @@ test('a CacheError or any other error is error: message, exit 1, no stack unless
   assert.equal(reportError('a string', io4), EXIT_FAILED);
   assert.match(io4.stderr(), /^error: a string$/m);
 });
+
+test('an unreachable Redis is explained by its message: exit 1, no stack-trace hint', async () => {
+  const { RedisUnavailableError } = await import('../../src/engine/distributed/redis.js');
+  const io = captureIO();
+  assert.equal(reportError(new RedisUnavailableError('cannot reach Redis at redis://127.0.0.1:1 (connect ECONNREFUSED)'), io), EXIT_FAILED);
+  assert.equal(io.stderr(), 'error: cannot reach Redis at redis://127.0.0.1:1 (connect ECONNREFUSED)\n');
+});

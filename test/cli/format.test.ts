@@ -40,3 +40,19 @@ test('resultsTable: axes, params, ranks and predictions with values; none past 2
   assert.ok(resultsTable(results(20), ['model.width']));
   assert.equal(resultsTable(results(21), ['model.width']), undefined);
 });
+
+test('resultsTable on a 40-column terminal: blocks of columns that fit, the axis repeated in each, every cell shown once', () => {
+  const wide = resultsTable(results(3), ['model.width'])!;
+  assert.ok(wide.split('\n').some((l) => l.length > 40), 'the table is wider than 40 columns');
+  const t = resultsTable(results(3), ['model.width'], 2, 40)!;
+  const lines = t.split('\n');
+  for (const l of lines) assert.ok(l.length <= 40, `${l.length}: ${l}`);
+  const blocks = t.split('\n\n');
+  assert.ok(blocks.length >= 2);
+  const headers = blocks.map((b) => b.split('\n')[0]!.trim().split(/\s+/));
+  for (const h of headers) assert.equal(h[0], 'model.width');
+  assert.deepEqual(headers.flatMap((h) => h.slice(1)), ['params', 'rank_loss', 'rank_outer', 'pred_loss', 'pred_outer']);
+  for (const b of blocks) assert.equal(b.split('\n').length, 4, 'a header and the 3 rows');
+  // Wide enough: the one table, unchanged.
+  assert.equal(resultsTable(results(3), ['model.width'], 2, 200), wide);
+});

@@ -58,6 +58,9 @@ describe('run, plan and clean on a tiny study', () => {
     assert.ok(s.cached >= 1);
     assert.equal(s.failed, 0);
     assert.deepEqual(s.failures, []);
+    // The rows of results.json, and every path absolute.
+    assert.deepEqual(s.rows, JSON.parse(await readFile(path.join(results, 'tiny', 'results.json'), 'utf8')));
+    for (const p of [s.file, s.results, ...s.files]) assert.ok(path.isAbsolute(p), p);
     assert.equal(s.steps, 13);
     assert.equal(s.points, 2);
     assert.equal(s.results, path.join(results, 'tiny'));

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { main } from '../../src/cli/cli.js';
 import { ROOT, TINY, captureIO, hasStack, hrank, tempDir, writeText } from './helpers.js';
@@ -128,4 +129,30 @@ test('validate as a child process: exit codes and no stack trace', async () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /many-problems\.yaml:9:3 unknown-key model\.activaton/);
   assert.equal(hasStack(bad.stderr), false);
+});
+
+test('validate: IDX images and labels files swapped are both named, each at its own key', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    // 3 images of 2 x 2 pixels, and their 3 labels.
+    const images = Buffer.alloc(16 + 12);
+    images.writeUInt32BE(0x803, 0); images.writeUInt32BE(3, 4); images.writeUInt32BE(2, 8); images.writeUInt32BE(2, 12);
+    const labels = Buffer.alloc(8 + 3);
+    labels.writeUInt32BE(0x801, 0); labels.writeUInt32BE(3, 4); labels.set([0, 1, 0], 8);
+    await writeFile(path.join(dir, 'img.idx'), images);
+    await writeFile(path.join(dir, 'lab.idx'), labels);
+    const yamlOf = (img: string, lab: string): string => ['version: 1', 'name: idx', 'dataset:', '  source: idx', `  images: ${img}`, `  labels: ${lab}`, '  samples: 3', '  classes: 2', 'model:', '  hidden: [3]', ''].join('\n');
+    const good = await writeText(dir, 'good.yaml', yamlOf('img.idx', 'lab.idx'));
+    assert.equal(await main(['validate', good], captureIO()), 0);
+    const file = await writeText(dir, 'swapped.yaml', yamlOf('lab.idx', 'img.idx'));
+    const io = captureIO();
+    assert.equal(await main(['validate', file], io), 2);
+    const err = io.stderr();
+    assert.match(err, /swapped\.yaml:5:11 bad-file dataset\.images: this is an IDX labels file \(magic 0x00000801\)/);
+    assert.match(err, /swapped\.yaml:6:11 bad-file dataset\.labels: this is an IDX images file \(magic 0x00000803\)/);
+    assert.match(err, /look swapped: exchange the two paths/);
+    assert.match(err, /swapped\.yaml: 2 problems/);
+  } finally {
+    await cleanup();
+  }
 });

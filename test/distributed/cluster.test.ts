@@ -83,6 +83,8 @@ async function submit(file: string, url: string, tag: string, extra: string[] = 
   const c = hrank(['run', file, '--redis', url, '--cache', path.join(dir, `cache-${tag}`), '--results', path.join(dir, `results-${tag}`), '--json', ...extra]);
   const code = await exitOf(c, 60_000);
   assert.equal(code, 0, `hrank run --redis failed:\n${c.stderr()}`);
+  // Every step of a study waits on the run's one abort signal: one listener, not one per step.
+  assert.doesNotMatch(c.stderr(), /MaxListenersExceededWarning/);
   return { code, summary: JSON.parse(c.stdout()) as Summary, stderr: c.stderr() };
 }
 
@@ -185,6 +187,7 @@ test('an unreachable Redis: a clear error and exit 1 within seconds, for run and
   for (const c of [run, worker]) {
     assert.match(c.stderr(), new RegExp(`error: cannot reach Redis at ${url} \\(.*ECONNREFUSED.*\\)`));
     assert.doesNotMatch(c.stderr(), /^\s+at /m, 'no stack trace');
+    assert.doesNotMatch(c.stderr(), /HRANK_DEBUG/, 'nothing more to see in a stack trace');
   }
 });
 

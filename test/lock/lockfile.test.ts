@@ -140,8 +140,12 @@ test('diff arguments: revisions, a file, or two results folders', () => {
     [['a', 'b', 'c'], /must be a pipeline file/],
     [['results/a', 'HEAD'], /'results\/a' is a folder/],
     [['results/a', 'results/b', 's.yaml'], /leave out the pipeline file/],
+    // A missing second folder is the one blamed, not the first.
+    [['results/a', 'results/missing/'], /^diff: 'results\/missing\/' does not exist; 'results\/a' is a results folder/],
+    [['results/a', 'results/missing'], /^diff: 'results\/missing' does not exist/],
+    [['results/missing', 'results/a'], /^diff: 'results\/missing' does not exist/],
   ];
   for (const [args, message] of bad) {
-    assert.throws(() => interpretDiffArgs(args, isDir), (e: unknown) => e instanceof InputError && message.test(e.message), args.join(' '));
+    assert.throws(() => interpretDiffArgs(args, isDir, (p) => dirs.has(p)), (e: unknown) => e instanceof InputError && message.test(e.message), args.join(' '));
   }
 });

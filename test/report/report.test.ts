@@ -192,6 +192,16 @@ describe('checks', () => {
     assert.equal(markdownRows(md).length, 4);
     assert.match(md, /differs|ambiguous/);
   });
+
+  test('gaps read with 2 decimals in every row (6.80 and 12.00 beside 12.48)', async () => {
+    const plan = await loadPlan(fx.file);
+    const { results } = await resultsFromCache(plan, openCache(fx.cache));
+    const col = results.columns.indexOf('gap_loss');
+    const rows = results.rows.map((r, i) => r.map((c, j) => (j === col ? [6.8, 12, 12.48, null][i] ?? null : c)));
+    const table = reportTable(plan.study, { ...results, rows });
+    const gap = table.columns.findIndex((c) => c.name === 'gap_loss');
+    assert.deepEqual(table.rows.map((r) => r[gap]), ['6.80', '12.00', '12.48', ''].slice(0, rows.length));
+  });
 });
 
 /** The body of the first `@media <query> {...}` block of a stylesheet (braces matched). */

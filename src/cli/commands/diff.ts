@@ -35,7 +35,7 @@ function isDir(p: string): boolean {
 }
 
 /** Reads the positional arguments: revisions, folders and an optional file. */
-export function interpretDiffArgs(targets: readonly string[], dirExists: (p: string) => boolean = isDir): DiffRequest {
+export function interpretDiffArgs(targets: readonly string[], dirExists: (p: string) => boolean = isDir, exists: (p: string) => boolean = existsSync): DiffRequest {
   if (targets.length === 0) throw new InputError('diff: give a git revision (hrank diff HEAD study.yaml) or two results folders');
   let revs = [...targets];
   let file: string | undefined;
@@ -53,6 +53,11 @@ export function interpretDiffArgs(targets: readonly string[], dirExists: (p: str
   }
   const folder = revs.find((_, i) => dirs[i]);
   if (folder !== undefined) {
+    // One folder and something else: name the argument that is not a folder.
+    const other = revs.length === 2 ? revs.find((_, i) => !dirs[i]) : undefined;
+    if (other !== undefined && (/[/\\]$/.test(other) || !exists(other) && /[/\\.]/.test(other))) {
+      throw new InputError(`diff: '${other}' ${exists(other) ? 'is not a folder' : 'does not exist'}; '${folder}' is a results folder, and two results folders compare as hrank diff results/a results/b`);
+    }
     throw new InputError(`diff: '${folder}' is a folder: compare two results folders (hrank diff results/a results/b) or two git revisions`);
   }
   return { mode: 'revisions', revA: revs[0]!, revB: revs[1] ?? null, ...(file !== undefined ? { file } : {}) };

@@ -7,6 +7,8 @@
  */
 import path from 'node:path';
 import type { RunResult } from '../../engine/exec/run.js';
+import type { Cell } from '../../engine/kinds/collect.js';
+import { resultRows } from '../../report/results.js';
 import { runStudy, type StudyOptions, type StudyRun } from '../../study/study.js';
 import { loadCheckedStudy } from '../datafiles.js';
 import { formatWarning } from '../../pipeline/errors.js';
@@ -20,6 +22,7 @@ import type { RunOptions } from '../options.js';
 /** The `--json` summary of a run. */
 export interface RunSummary {
   readonly study: string;
+  /** The pipeline file (absolute, as every path here). */
   readonly file: string;
   readonly ok: boolean;
   readonly interrupted: boolean;
@@ -37,13 +40,15 @@ export interface RunSummary {
   readonly failures: readonly { readonly step: string; readonly message: string; readonly code: string }[];
   /** Wall-clock seconds of the command's run. */
   readonly seconds: number;
+  /** The results rows (results.json's), when the run finished; empty otherwise. */
+  readonly rows: readonly Readonly<Record<string, Cell>>[];
 }
 
 export function runSummary(file: string, outcome: StudyRun, seconds: number): RunSummary {
   const run: RunResult = outcome.run;
   return {
     study: outcome.plan.study.name,
-    file,
+    file: path.resolve(file),
     ok: run.ok,
     interrupted: run.interrupted,
     results: outcome.dir,
@@ -56,6 +61,7 @@ export function runSummary(file: string, outcome: StudyRun, seconds: number): Ru
     failed: run.failed.length,
     failures: run.failed.map((f) => ({ step: f.id, message: f.message, code: f.code })),
     seconds: Math.round(seconds * 1000) / 1000,
+    rows: run.ok && run.results ? resultRows(run.results) : [],
   };
 }
 
@@ -154,7 +160,7 @@ async function runAndReport(opts: RunOptions, loaded: StudyOptions['loaded'], io
     const names = outcome.files.map((f) => path.relative(outcome.dir, f).split(path.sep).join('/'));
     const what = outcome.upToDate ? 'up to date, nothing rewritten' : names.join(', ');
     lines.push(`results: ${outcome.dir}${what ? ` (${what})` : ''}`);
-    const table = run.results ? resultsTable(run.results, outcome.plan.study.sweep.axes.map((a) => a.path)) : undefined;
+    const table = run.results ? resultsTable(run.results, outcome.plan.study.sweep.axes.map((a) => a.path), 2, io.outColumns) : undefined;
     if (table !== undefined) lines.push('', table);
     else if (run.results && run.results.rows.length > 0) lines.push(`${plural(run.results.rows.length, 'row')}: see results.csv`);
     io.out(`${lines.join('\n')}\n`);

@@ -65,6 +65,8 @@ export class RedisSubmitter implements RemoteExecutor {
   readonly #reuse: boolean;
   readonly #warn: (message: string) => void;
   readonly #waiters = new Map<string, Waiter>();
+  /** The steps waiting on each abort signal (one listener per signal: see #watchAbort). */
+  readonly #aborts = new WeakMap<AbortSignal, Set<Waiter>>();
   /** Keys known to be in the store (inputs uploaded or seen). */
   readonly #present = new Set<string>();
   readonly #poll: NodeJS.Timeout;
@@ -140,13 +142,13 @@ export class RedisSubmitter implements RemoteExecutor {
     return new Promise((resolve, reject) => {
       if (ctx.signal.aborted) { reject(ctx.signal.reason); return; }
       if (this.#broken) { reject(this.#broken); return; }
-      const onAbort = (): void => this.#settle(w, ctx.signal.reason);
+      let unwatch = (): void => undefined;
       const w: Waiter = {
         step, onStart: ctx.onStart, started: false, settled: false, checking: false, params: 0,
-        resolve: (v) => { ctx.signal.removeEventListener('abort', onAbort); resolve(v); },
-        reject: (e) => { ctx.signal.removeEventListener('abort', onAbort); reject(e); },
+        resolve: (v) => { unwatch(); resolve(v); },
+        reject: (e) => { unwatch(); reject(e); },
       };
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      unwatch = this.#watchAbort(ctx.signal, w);
       (async () => {
         for (const [role, key] of Object.entries(step.parts.inputs)) await this.#upload(key, inputs.get(role), step.inputs[role] ?? role);
         if (!this.#reuse) await this.#store.forget(step.key);
@@ -157,6 +159,24 @@ export class RedisSubmitter implements RemoteExecutor {
         await this.#check(w);
       })().catch((e: unknown) => this.#settle(w, this.#redisError(e)));
     });
+  }
+
+  /**
+   * Settles `w` when `signal` aborts. One listener per signal for all its steps: a study sends
+   * every step at once, and a listener each would pass Node's limit of 10 per signal (and print
+   * MaxListenersExceededWarning). Returns the function that stops watching `w`.
+   */
+  #watchAbort(signal: AbortSignal, w: Waiter): () => void {
+    let watched = this.#aborts.get(signal);
+    if (watched === undefined) {
+      const set = new Set<Waiter>();
+      watched = set;
+      this.#aborts.set(signal, set);
+      signal.addEventListener('abort', () => { for (const x of [...set]) this.#settle(x, signal.reason); set.clear(); }, { once: true });
+    }
+    const set = watched;
+    set.add(w);
+    return () => void set.delete(w);
   }
 
   /** Stops listening and closes every connection (never waits more than a few seconds). */

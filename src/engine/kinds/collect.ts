@@ -22,15 +22,16 @@ export interface CollectParams {
   }[];
 }
 
+/** One rank in details.json: snake_case, as the CSV's columns. */
 export interface RankDetail {
   readonly rank: number;
   readonly method: string;
   readonly gap: number | null;
-  readonly keptMargin: number | null;
-  readonly droppedMargin: number | null;
+  readonly kept_margin: number | null;
+  readonly dropped_margin: number | null;
   readonly ambiguous: boolean;
   readonly tolerance: number;
-  readonly smax: number;
+  readonly s_max: number;
   /** Kept eigenvalues that are positive / negative. */
   readonly positive: number;
   readonly negative: number;
@@ -40,7 +41,7 @@ export interface PointDetail {
   readonly id: string;
   readonly prediction: { readonly applicable: boolean; readonly reason?: string };
   readonly ranks: Partial<Record<HessianKind, RankDetail>>;
-  readonly inputCov: RankDetail;
+  readonly input_cov: RankDetail;
 }
 
 export interface Results {
@@ -65,8 +66,8 @@ function gapCell(r: RankResult | undefined): number | null {
 
 function detail(r: RankResult): RankDetail {
   return {
-    rank: r.rank, method: r.method, gap: r.gap, keptMargin: r.keptMargin, droppedMargin: r.droppedMargin,
-    ambiguous: r.ambiguous, tolerance: r.tolerance, smax: r.smax, positive: r.positive, negative: r.negative,
+    rank: r.rank, method: r.method, gap: r.gap, kept_margin: r.keptMargin, dropped_margin: r.droppedMargin,
+    ambiguous: r.ambiguous, tolerance: r.tolerance, s_max: r.smax, positive: r.positive, negative: r.negative,
   };
 }
 
@@ -93,7 +94,7 @@ export function collectResults(params: CollectParams, values: readonly PointValu
       id: p.id,
       prediction: pred.applicable ? { applicable: true } : { applicable: false, reason: pred.reason },
       ranks,
-      inputCov: detail(v.inputRank),
+      input_cov: detail(v.inputRank),
     });
   });
   return { columns, rows, details };

@@ -234,6 +234,12 @@ export function inspectIdx(imagesPath: string, labelsPath: string): IdxHeader {
   return header;
 }
 
+/** The magic number of an IDX file (plain or gzipped), or undefined when it has fewer than 4 bytes. */
+export function idxMagic(file: string): number | undefined {
+  const { head } = readHead(file, () => 4);
+  return head.length >= 4 ? u32(head, 0) : undefined;
+}
+
 /** The first `samples` images of classes < `classes` from an IDX pair, prepared (see prepare.ts). */
 export function loadIdx(options: IdxOptions): Dataset {
   const name = options.name ?? `idx ${options.images}`;
