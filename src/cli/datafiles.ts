@@ -144,6 +144,16 @@ type FormatIssue =
   | { readonly named: NamedFile; readonly message: string; readonly hint: string; readonly at?: undefined }
   | { readonly named?: undefined; readonly at: readonly PathSegment[]; readonly message: string; readonly hint: string };
 
+/** An IDX file's magic number; undefined when it cannot be read as one (inspectIdx then says why). */
+function magicOf(file: string): number | undefined {
+  try {
+    return idxMagic(file);
+  } catch (err) {
+    if (err instanceof DatasetError) return undefined;
+    throw err;
+  }
+}
+
 /** Bytes read from the start of a CIFAR-10 batch to check its first labels. */
 const CIFAR_HEAD_RECORDS = 64;
 
@@ -188,7 +198,7 @@ async function formatIssues(study: Study, points: readonly Point[], wanted: read
         }
         if (emptyOne) continue;
         // Swapped files: each field names the other kind. Both are said, each at its own key.
-        if (idxMagic(d.images.path) === IDX_LABELS_MAGIC && idxMagic(d.labels.path) === IDX_IMAGES_MAGIC) {
+        if (magicOf(d.images.path) === IDX_LABELS_MAGIC && magicOf(d.labels.path) === IDX_IMAGES_MAGIC) {
           const hint = 'dataset.images and dataset.labels look swapped: exchange the two paths';
           report(d.images.path, 'this is an IDX labels file (magic 0x00000801), where dataset.images needs an images file (0x00000803)', hint);
           report(d.labels.path, 'this is an IDX images file (magic 0x00000803), where dataset.labels needs a labels file (0x00000801)', hint);

@@ -361,13 +361,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'plan',
     args: [{ syntax: '<file>', description: 'pipeline file (YAML)' }],
-    summary: 'list the steps of a study and which are cached, without running anything',
-    options: ['cache', 'explain', 'json', 'maxMemory'],
-    examples: ['hrank plan study.yaml --explain', 'hrank plan study.yaml --max-memory 8G'],
+    summary: 'list the steps of a study and which are cached, and estimate its time and memory, without running anything',
+    options: ['cache', 'jobs', 'explain', 'json', 'maxMemory'],
+    examples: ['hrank plan study.yaml --explain', 'hrank plan study.yaml --jobs 2 --max-memory 8G'],
     build: (args, raw) => ({
       command: 'plan',
       options: {
         file: args[0] as string, cache: str(raw, 'cache', OPTIONS.cache.default), explain: bool(raw, 'explain'), json: bool(raw, 'json'),
+        ...(typeof raw.jobs === 'number' ? { jobs: raw.jobs } : {}),
         ...(typeof raw.maxMemory === 'number' ? { maxMemory: raw.maxMemory } : {}),
       },
     }),

@@ -1,18 +1,40 @@
 /**
  * The live progress view on a terminal (see display.ts): a listr2 view with one line per step
- * kind under a header with the overall count. Loaded only when there is a terminal to draw on.
+ * kind under a header with the overall count, the elapsed time and the ETA. Loaded only when
+ * there is a terminal to draw on.
+ *
+ * The view ends in `finish`, never before: listr2 prints its last frame when its tasks are over
+ * and keeps drawing on every title change after that, from a fresh line, so a view that ended
+ * when the last step did (while the results were still being written) and was then retitled
+ * printed its final frame twice. An untitled task that `finish` settles holds the view open, and
+ * the renderer draws nothing once it ended. That task fails when the run did not finish
+ * (interrupted, failed, stopped), so the header never shows a check for such a run.
  */
 import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrDefaultRendererLogLevels, type ListrTaskWrapper } from 'listr2';
 import type { EngineEvent } from '../engine/exec/events.js';
 import type { Plan, PlanStep } from '../engine/kinds/plan.js';
 import type { RunResult } from '../engine/exec/run.js';
-import { firstLine, planLine, type Display } from './progress.js';
+import { Eta, firstLine, formatEstimate, planLine, type Display, type EtaOptions } from './progress.js';
 import { formatSeconds } from './format.js';
 
-/** listr2's default renderer, also when stdout is not a terminal (we draw on stderr). */
+/** listr2's default renderer, also when stdout is not a terminal (we draw on stderr); silent once ended. */
 class TerminalRenderer extends DefaultRenderer {
   static override nonTTY = true;
+  private ended = false;
+
+  override update(): void {
+    // A refresh after the end would draw the last frame again below the one `end` printed.
+    if (!this.ended) super.update();
+  }
+
+  override end(): void {
+    this.ended = true;
+    super.end();
+  }
 }
+
+/** An ETA under this is not worth a word (the run is writing its results). */
+const ETA_SHOWN_FROM = 0.5;
 
 type Wrapper = ListrTaskWrapper<unknown, typeof TerminalRenderer, typeof TerminalRenderer>;
 
@@ -106,8 +128,16 @@ export class TerminalDisplay implements Display {
   private ticker: NodeJS.Timeout | undefined;
   /** How the run ended, for the header (set by `finish`). */
   private outcome: string | undefined;
+  private eta: Eta | undefined;
+  /** Set by `finish`: no more ETA. */
+  private over = false;
+  /** Settles the task that holds the view open: resolved when the run finished, rejected when it did not. */
+  private settleRun: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
-  constructor(private readonly terminal: NodeJS.WriteStream, other: NodeJS.WriteStream, private readonly write: (text: string) => void) {
+  constructor(
+    private readonly terminal: NodeJS.WriteStream, other: NodeJS.WriteStream, private readonly write: (text: string) => void,
+    private readonly estimate: EtaOptions = {},
+  ) {
     this.output = new ProcessOutput(terminal, other, { leaveEmptyLine: false });
   }
 
@@ -125,6 +155,8 @@ export class TerminalDisplay implements Display {
     if (cached > 0) parts.push(`${cached} cached`);
     if (failed > 0) parts.push(`${failed} FAILED`);
     parts.push(formatSeconds((performance.now() - this.t0) / 1000));
+    const left = this.over || this.stopping ? undefined : this.eta?.secondsLeft();
+    if (left !== undefined && left >= ETA_SHOWN_FROM) parts.push(`${formatEstimate(left)} left`);
     if (this.stopping) parts.push('stopping... (Ctrl-C again: quit now)');
     if (this.outcome) parts.push(this.outcome);
     return parts.join(' · ');
@@ -132,6 +164,10 @@ export class TerminalDisplay implements Display {
 
   private start(plan: Plan): void {
     this.plan = plan;
+    this.eta = new Eta(plan, this.estimate);
+    // Made here, not in the task: `finish` may come before listr2 has started the task.
+    const run = new Promise<void>((resolve, reject) => (this.settleRun = { resolve, reject }));
+    run.catch(() => undefined);
     const kinds = [...new Set(plan.steps.map((s) => s.kind))];
     const width = Math.max(...kinds.map((k) => k.length));
     for (const kind of kinds) this.groups.set(kind, new KindGroup(kind, width));
@@ -144,15 +180,19 @@ export class TerminalDisplay implements Display {
           this.header = task;
           this.refreshHeader();
           return task.newListr(
-            groups.map((g) => ({
-              title: g.title(),
-              task: (_c: unknown, t: Wrapper) => {
-                g.task = t;
-                g.refresh();
-                g.applySkip();
-                return g.promise;
-              },
-            })),
+            [
+              ...groups.map((g) => ({
+                title: g.title(),
+                task: (_c: unknown, t: Wrapper) => {
+                  g.task = t;
+                  g.refresh();
+                  g.applySkip();
+                  return g.promise;
+                },
+              })),
+              // Untitled (draws nothing): keeps the view open until `finish`, and fails the header when the run did not finish.
+              { task: () => run },
+            ],
             { concurrent: true, exitOnError: false },
           );
         },
@@ -207,6 +247,7 @@ export class TerminalDisplay implements Display {
       case 'cached':
       case 'done':
       case 'failed': {
+        this.eta?.onEvent(e);
         const g = this.group(e.step);
         if (!g) return;
         g.running.delete(e.step.id);
@@ -229,6 +270,7 @@ export class TerminalDisplay implements Display {
 
   async finish(result?: RunResult): Promise<void> {
     clearInterval(this.ticker);
+    this.over = true;
     if (this.running) {
       const why = result === undefined ? 'stopped'
         : result.interrupted ? 'interrupted'
@@ -238,6 +280,9 @@ export class TerminalDisplay implements Display {
       this.stopping = false;
       this.outcome = result === undefined ? 'stopped' : result.interrupted ? 'interrupted' : undefined;
       this.refreshHeader();
+      const finished = result !== undefined && result.ok && !result.interrupted;
+      if (finished) this.settleRun?.resolve();
+      else this.settleRun?.reject(new Error(this.outcome ?? 'the run did not finish'));
       await this.running;
       this.running = undefined;
     }

@@ -22,6 +22,7 @@ import { DERIVED_KINDS } from '../engine/kinds/kinds.js';
 import { runPlan, type RunResult } from '../engine/exec/run.js';
 import { writeLock } from '../lock/lockfile.js';
 import { checkMemory, estimatePlan, memoryLimit, type MemoryEstimate } from '../engine/kinds/memory.js';
+import { recordCalibration } from '../engine/kinds/estimate.js';
 
 export interface StudyOptions {
   /** Folder that holds `<name>/` result folders (default `results`). */
@@ -116,6 +117,8 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
       if (report.ok) await writeStamp(dir, file, stamp, files);
     }
     lock = await writeLock(file, plan, run.results);
+    // This machine's rate for time estimates (engine/kinds/estimate.ts); it never fails a run.
+    if (cache && !opts.redis) await recordCalibration(cache.root, plan, { computed: run.computed, seconds: (performance.now() - t0) / 1000, jobs: Math.max(1, opts.jobs ?? os.availableParallelism()) });
   }
   return { plan, run, dir: path.resolve(dir), files, ...(lock ? { lock } : {}), ...(upToDate ? { upToDate } : {}) };
 }

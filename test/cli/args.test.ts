@@ -60,9 +60,9 @@ test('validate: one or more files', () => {
 
 test('plan: options', () => {
   assert.deepEqual(command(['plan', 'p.yaml']), { command: 'plan', options: { file: 'p.yaml', cache: 'cache', explain: false, json: false } });
-  assert.deepEqual(command(['plan', 'p.yaml', '--cache', 'c', '--explain', '--json']), {
+  assert.deepEqual(command(['plan', 'p.yaml', '--cache', 'c', '--explain', '--json', '--jobs', '2']), {
     command: 'plan',
-    options: { file: 'p.yaml', cache: 'c', explain: true, json: true },
+    options: { file: 'p.yaml', cache: 'c', explain: true, json: true, jobs: 2 },
   });
 });
 
@@ -81,7 +81,8 @@ test('usage errors exit 2 with a message and no stack', () => {
     [['run'], /missing required argument 'file'/],
     [['run', 'a.yaml', 'b.yaml'], /too many arguments/],
     [['run', 'a.yaml', '--frob'], /unknown option '--frob'/],
-    [['plan', 'a.yaml', '--jobs', '2'], /unknown option '--jobs'/],
+    [['plan', 'a.yaml', '--jobs', '0'], /--jobs must be a positive integer/],
+    [['plan', 'a.yaml', '--redis', 'redis://x'], /unknown option '--redis'/],
     [['run', 'a.yaml', '--cache'], /argument missing/],
     [['run', 'a.yaml', '--results', ''], /--results must name a folder/],
     [['--bogus'], /unknown option '--bogus'/],

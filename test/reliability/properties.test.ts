@@ -120,6 +120,9 @@ function write(doc: Doc, seed: number): string {
   };
   const top: Record<string, Value> = { version: 1, name: 'prop', ...(doc as unknown as Record<string, Value>) };
   if (top.sweep === undefined) delete top.sweep;
+  // Cross-entropy over two classes needs two outputs (one output is refused: a constant softmax).
+  const crossEntropy = doc.loss === 'cross-entropy' || (doc.sweep?.['loss'] as readonly Value[] | undefined)?.includes('cross-entropy');
+  if (crossEntropy && doc.dataset.classes === 2) top.dataset = { ...doc.dataset, two_class_targets: 'onehot' } as unknown as Value;
   for (const sub of ['dataset'] as const) {
     const d = top[sub] as Record<string, Value>;
     for (const k of Object.keys(d)) if (d[k] === undefined) delete d[k];

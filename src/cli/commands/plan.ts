@@ -2,17 +2,23 @@
  * `hrank plan <file>`: the steps of a study in order, with their kind, short key and whether the
  * cache holds them, without running anything. A step is `cached` (its entry is in the cache),
  * `to run` (missing, and a run needs it), or `not needed` (missing, but every step that uses it
- * is cached, so a run does not compute it). `--explain` adds each step's key parts.
+ * is cached, so a run does not compute it). `--explain` adds each step's key parts. Then what a
+ * run would need of the machine: its memory, and its time (in total, and per point on one core),
+ * from the cost model at this machine's rate (engine/kinds/estimate.ts).
  */
 import os from 'node:os';
 import path from 'node:path';
 import { describeEstimate, estimatePlan, memoryLimit, type StepEstimate } from '../../engine/kinds/memory.js';
+import { cachedInputRanks, estimateTime, readRate, type TimeEstimate } from '../../engine/kinds/estimate.js';
 import { explainKey, type KeyParts } from '../../engine/store/keys.js';
 import type { Plan } from '../../engine/kinds/plan.js';
-import { cachedSteps, loadPlan } from '../../study/study.js';
+import { cachedSteps } from '../../study/study.js';
+import { planStudy } from '../../engine/kinds/plan.js';
+import { formatWarning } from '../../pipeline/errors.js';
 import { loadCheckedStudy } from '../datafiles.js';
 import { EXIT_OK } from '../errors.js';
-import { plural, textTable } from '../format.js';
+import { formatSeconds, plural, textTable } from '../format.js';
+import { formatEstimate } from '../progress.js';
 import type { CliIO } from '../io.js';
 import type { PlanOptions } from '../options.js';
 
@@ -55,10 +61,14 @@ export interface PlanReport {
     readonly cached: boolean;
     readonly inputs: Readonly<Record<string, string>>;
     readonly points: readonly string[];
+    /** Estimated compute seconds on one core (0 unless `to run`). */
+    readonly seconds: number;
     /** With --explain: what the key is made of. */
     readonly parts?: KeyParts;
   }[];
   readonly totals: { readonly steps: number; readonly cached: number; readonly toRun: number; readonly notNeeded: number };
+  /** What the pipeline file holds that is valid but likely not meant (printed on stderr), as validate prints them. */
+  readonly warnings: readonly string[];
   /** The memory estimate of the steps to run (as `hrank run` checks it), and the limit. */
   readonly memory: {
     readonly bytes: number;
@@ -72,16 +82,37 @@ export interface PlanReport {
     /** One line, as `hrank plan` prints it. */
     readonly summary: string;
   };
+  /** The time of the steps to run (as `hrank run --jobs` would compute them), in seconds. */
+  readonly estimate: {
+    /** Wall seconds of a run (0 when nothing is to run). */
+    readonly seconds: number;
+    readonly jobs: number;
+    /** The rate comes from runs on this machine (else the built-in default). */
+    readonly calibrated: boolean;
+    /** Runs the calibration is from. */
+    readonly runs: number;
+    readonly secondsPerUnit: number;
+    /** Per point with steps to run: their compute seconds on one core (a shared step split between its points). */
+    readonly points: readonly { readonly id: string; readonly seconds: number; readonly route?: string }[];
+    /** One line, as `hrank plan` prints it. */
+    readonly summary: string;
+  };
 }
 
 export async function planReport(
   file: string, cacheDir: string, explain: boolean,
   resources: { readonly jobs?: number; readonly maxMemory?: number } = {},
 ): Promise<PlanReport> {
-  await loadCheckedStudy(file);
-  const plan = await loadPlan(file);
+  const loaded = await loadCheckedStudy(file);
+  const plan = await planStudy(loaded.study, loaded.points);
   const cached = await cachedSteps(plan, cacheDir);
   const status = stepStatuses(plan, cached);
+  const jobs = Math.max(1, resources.jobs ?? os.availableParallelism());
+  const toRun = new Set(plan.steps.filter((s) => status.get(s.id) === 'to run').map((s) => s.id));
+  const estimate = estimatePlan(plan, jobs, toRun);
+  const limit = memoryLimit(resources.maxMemory);
+  const time = estimateTime(plan, toRun, jobs, await readRate(cacheDir), toRun.size > 0 ? await cachedInputRanks(plan, cacheDir) : new Map());
+  const stepSeconds = new Map(time.steps.map((s) => [s.id, s]));
   const steps = plan.steps.map((s) => ({
     id: s.id,
     kind: s.kind,
@@ -90,14 +121,14 @@ export async function planReport(
     cached: cached.has(s.id),
     inputs: s.inputs,
     points: s.points,
+    seconds: round(stepSeconds.get(s.id)?.seconds ?? 0, 6),
     ...(explain ? { parts: s.parts } : {}),
   }));
   const count = (st: StepStatus): number => steps.filter((s) => s.status === st).length;
-  const estimate = estimatePlan(plan, Math.max(1, resources.jobs ?? os.availableParallelism()), new Set(steps.filter((s) => s.status === 'to run').map((s) => s.id)));
-  const limit = memoryLimit(resources.maxMemory);
   return {
     study: plan.study.name,
     file,
+    warnings: loaded.warnings.map(formatWarning),
     cache: path.resolve(cacheDir),
     points: plan.points.length,
     steps,
@@ -106,7 +137,28 @@ export async function planReport(
       bytes: estimate.bytes, jobs: estimate.jobs, atOnce: estimate.atOnce, limit: limit.bytes, limitSource: limit.source,
       fits: estimate.bytes <= limit.bytes, steps: estimate.steps, summary: describeEstimate(estimate, limit),
     },
+    estimate: {
+      seconds: round(time.seconds), jobs, calibrated: time.rate.calibrated, runs: time.rate.runs, secondsPerUnit: time.rate.secondsPerUnit,
+      points: time.points.map((p) => {
+        const route = stepSeconds.get(plan.points.find((q) => q.point.id === p.id)?.steps.spectrum ?? '')?.route;
+        return { id: p.id, seconds: round(p.seconds, 6), ...(route ? { route } : {}) };
+      }),
+      summary: describeTime(time, toRun.size),
+    },
   };
+}
+
+function round(s: number, digits = 3): number {
+  return Math.round(s * 10 ** digits) / 10 ** digits;
+}
+
+/** One line: the run's time, and whether this machine's rate is known. */
+export function describeTime(t: TimeEstimate, steps: number): string {
+  if (steps === 0) return 'time: nothing to compute';
+  const source = t.rate.calibrated
+    ? `calibrated on this machine by ${plural(t.rate.runs, 'run')}`
+    : 'not calibrated on this machine yet: the default rate; a finished run calibrates it';
+  return `time: ${formatEstimate(t.seconds)} for ${plural(steps, 'step')} to run with --jobs ${t.jobs} (${source})`;
 }
 
 export function formatPlan(report: PlanReport, explain: boolean): string {
@@ -127,6 +179,11 @@ export function formatPlan(report: PlanReport, explain: boolean): string {
   const t = report.totals;
   lines.push('', `${plural(t.steps, 'step')}: ${t.cached} cached, ${t.toRun} to run${t.notNeeded ? `, ${t.notNeeded} not needed (what uses them is cached)` : ''}`);
   lines.push(report.memory.summary);
+  lines.push(report.estimate.summary);
+  if (report.estimate.points.length > 0) {
+    const rows = report.estimate.points.map((p) => [p.id, formatSeconds(p.seconds), p.route ?? '']);
+    lines.push('', 'per point, compute on one core:', textTable(['point', 'compute', 'spectrum'], rows, 2));
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -135,6 +192,7 @@ export async function planCommand(opts: PlanOptions, io: CliIO): Promise<number>
     ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
     ...(opts.maxMemory !== undefined ? { maxMemory: opts.maxMemory } : {}),
   });
+  if (report.warnings.length > 0) io.err(`${report.warnings.join('\n')}\n`);
   io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatPlan(report, opts.explain));
   return EXIT_OK;
 }

@@ -87,7 +87,11 @@ export async function runCommand(opts: RunOptions, io: CliIO): Promise<number> {
   const loaded = await loadCheckedStudy(opts.file);
   if (loaded.warnings.length > 0) io.err(`${loaded.warnings.map(formatWarning).join('\n')}\n`);
 
-  const display = await createDisplay({ write: io.err, terminal: io.progressStream });
+  const display = await createDisplay({
+    write: io.err, terminal: io.progressStream, jobs: opts.jobs,
+    // This machine's calibration (kept in the cache) gives the ETA's rate until the run measures its own.
+    ...(!opts.noCache && !opts.redis ? { cache: opts.cache } : {}),
+  });
   const controller = new AbortController();
   let interrupts = 0;
   const stopListening = io.onInterrupt(() => {
