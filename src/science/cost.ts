@@ -11,7 +11,8 @@
  *   products (each ~ N P) forming the P x P matrix, then one eigensolve of P;
  * - Gram route for H_O (N K x N K, when that is smaller): its build (per layer an N K x N K GEMM
  *   and a pass over the matrix) and one eigensolve of N K;
- * - subspace route (linear networks): k products (k = the subspace's size), each ~ N P, then one
+ * - subspace route (linear networks): T in closed form (hessian/closed.ts; an entry is a few
+ *   reads), checked by the products of a few dozen sampled basis vectors (each ~ N P), then one
  *   eigensolve per Hessian of its own subspace's size;
  * - prefix-sum chains (sample-size sweeps): a member sums the products of the samples it adds
  *   (k P per sample on linear networks, P^2 per sample otherwise) and eigensolves its own sizes.
@@ -21,6 +22,7 @@
  */
 import { predictRanks } from './predictions.js';
 import { DENSE_MAX_PARAMS } from './ranks.js';
+import { CLOSED_CHECK_SAMPLES } from './hessian/closed.js';
 import type { HessianKind, LossName } from './types.js';
 import type { StepShape } from './memory.js';
 
@@ -32,6 +34,10 @@ import type { StepShape } from './memory.js';
 const DENSE_PRODUCT: Readonly<Record<HessianKind, number>> = { loss: 30, outer: 16, functional: 16 };
 /** The rotated operator's cost per sample, direction and parameter (H_F and H_O together). */
 const SUBSPACE_PRODUCT = 38;
+/** A closed-form entry of T (hessian/closed.ts), written into its packed triangle. */
+const CLOSED_ENTRY = 300;
+/** Basis vectors whose products check the closed form: CLOSED_CHECK_SAMPLES per worker's slice, two slices. */
+const CLOSED_CHECKED = 2 * CLOSED_CHECK_SAMPLES;
 /** Writing a fresh P x P matrix: page faults and the symmetrising pass, per entry. */
 const MATRIX_ENTRY = 200;
 /** A Gram matrix: allocating it and its work arrays, per entry, and each layer's GEMM and Hadamard pass, per entry. */
@@ -114,6 +120,11 @@ export function subspaceSizes(s: WorkShape, samples = s.samples): Record<Hessian
 
 const KINDS: readonly HessianKind[] = ['loss', 'outer', 'functional'];
 
+/** The kinds whose T the subspace route forms (H_O goes to its Gram matrix when that is smaller). */
+function onSubspace(kinds: readonly HessianKind[], outerOnGram: boolean): HessianKind[] {
+  return kinds.filter((x) => x !== 'outer' || !outerOnGram);
+}
+
 function wantedKinds(s: WorkShape): HessianKind[] {
   return KINDS.filter((k) => s.hessians.includes(k));
 }
@@ -139,7 +150,8 @@ export function spectrumWork(s: WorkShape): SpectrumWork {
   const onGram = kinds.includes('outer') && NK < k.outer;
   const eigens = kinds.filter((x) => x !== 'outer' || !onGram).map((x) => eigenWork(k[x]));
   const gram = onGram ? gramWork(s) : 0;
-  const products = SUBSPACE_PRODUCT * N * P * k.loss;
+  const entries = onSubspace(kinds, onGram).reduce((a, x) => a + (k[x] * k[x]) / 2, 0);
+  const products = CLOSED_ENTRY * entries + SUBSPACE_PRODUCT * N * P * Math.min(k.loss, CLOSED_CHECKED);
   const work = STEP_OVERHEAD + products + gram + eigens.reduce((a, b) => a + b, 0);
   return { work, serial: Math.max(gram, ...eigens), route: `subspace k ~ ${k.loss} of P ${P}${onGram ? `, gram ${NK}` : ''}` };
 }

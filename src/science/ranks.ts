@@ -17,7 +17,7 @@ import { symmetricEigenvalues } from './linalg/eigen.js';
 import { gemmTN } from './linalg/gemm.js';
 import { paramCount } from './network.js';
 import { numericalRank, type RankControls, type RankResult } from './rank.js';
-import { subspaceSpectrum, type PointSpectra, type Spectrum } from './spectrum.js';
+import { SUBSPACE_CHECK, subspaceSpectrum, type PointSpectra, type Spectrum } from './spectrum.js';
 import { symmetrize } from './hessian/dense.js';
 import { inlineBackend, subspaceFor, type RankProblem, type RanksBackend } from './hessian/backend.js';
 import type { SubspaceRows } from './hessian/structured.js';
@@ -143,18 +143,30 @@ export async function hessianSpectra(
       const parts = Math.max(1, Math.min(opts.parallel ?? 1, sub.size));
       const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((sub.size * i) / parts));
       const [rows, probe] = await Promise.all([
-        timed('products', () => Promise.all(bounds.slice(0, -1).map((c0, i) => backend.subspaceRows(problem, w, c0, bounds[i + 1] - c0)))),
+        timed('rows', () => Promise.all(bounds.slice(0, -1).map((c0, i) => backend.subspaceRows(problem, w, c0, bounds[i + 1] - c0)))),
         timed('probe', () => backend.subspaceProbe(problem, w)),
       ]);
       const sizes: Record<HessianKind, number> = { loss: sub.size, functional: sub.functional.length, outer: sub.outer.length };
       const refused: HessianKind[] = [];
-      await Promise.all(onSubspace.map(async (kind) => {
+      const spectrumOf = async (kind: HessianKind, parts: readonly SubspaceRows[]): Promise<{ eigenvalues: Float64Array; reach: number; mismatch: number }> => {
         const n = sizes[kind];
-        const packed = joinRows(rows, kind, n);
+        const packed = joinRows(parts, kind, n);
         const eigenvalues = n > 0 ? await timed('eigen', () => backend.eigenvalues(packed, n)) : new Float64Array(0);
-        const reach = Math.max(0, ...rows.map((r) => r.outside[kind] ?? 0), probe[kind] ?? 0);
-        const s = subspaceSpectrum(eigenvalues, reach, n, P);
-        if (s) result[kind] = s;
+        const reach = Math.max(0, ...parts.map((r) => r.outside[kind] ?? 0), probe[kind] ?? 0);
+        return { eigenvalues, reach, mismatch: Math.max(0, ...parts.map((r) => r.mismatch?.[kind] ?? 0)) };
+      };
+      await Promise.all(onSubspace.map(async (kind) => {
+        let got = await spectrumOf(kind, rows);
+        let method: string | undefined;
+        if (!closedFormAgrees(got.eigenvalues, got.mismatch)) {
+          // The closed form disagreed with the sampled products: every row from products instead.
+          const only = { loss: kind === 'loss', outer: kind === 'outer', functional: kind === 'functional' };
+          const exact = await timed('products', () => Promise.all(bounds.slice(0, -1).map((c0, i) => backend.subspaceRows(problem, only, c0, bounds[i + 1] - c0, 'products'))));
+          got = await spectrumOf(kind, exact);
+          method = `subspace ${sizes[kind]} (from products: the closed form disagreed)`;
+        }
+        const s = subspaceSpectrum(got.eigenvalues, got.reach, sizes[kind], P);
+        if (s) result[kind] = method ? { ...s, method } : s;
         else refused.push(kind);
       }));
       if (refused.length > 0) await dense(refused, 'the subspace check failed');
@@ -162,6 +174,17 @@ export async function hessianSpectra(
   }
   await Promise.all(jobs);
   return { params: P, ...result, seconds };
+}
+
+/**
+ * Whether the closed form's entries agree with the sampled products (closed.ts): their largest
+ * difference per row within SUBSPACE_CHECK of s_max moves no eigenvalue across any tolerance hrank
+ * accepts, like the subspace check itself.
+ */
+function closedFormAgrees(eigenvalues: Float64Array, mismatch: number): boolean {
+  let smax = 0;
+  for (const v of eigenvalues) smax = Math.max(smax, Math.abs(v));
+  return mismatch <= SUBSPACE_CHECK * smax;
 }
 
 /** One kind's packed triangle from the parts' consecutive row slices. */

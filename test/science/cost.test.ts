@@ -41,8 +41,11 @@ test('routes follow ranks.ts: dense up to 1,200 parameters, the subspace route a
   assert.match(sub.route, /^subspace k ~ 2450 of P 7280, gram 1000$/);
   const dense = spectrumWork(widthPoint(56, { dense: true }));
   assert.ok(dense.work > 20 * sub.work, `dense ${dense.work} vs subspace ${sub.work}`);
-  // The subspace route's pieces spread over the workers; its largest eigensolve does not.
-  assert.ok(sub.serial < sub.work / 2 && sub.serial >= eigenWork(2450));
+  // The subspace route's pieces spread over the workers; its largest eigensolve does not. With T
+  // in closed form the eigensolves are most of the work.
+  assert.ok(sub.serial < sub.work && sub.serial >= eigenWork(2450));
+  const eigens = eigenWork(2450) + eigenWork(2140) + eigenWork(1000);
+  assert.ok(sub.work > eigens && sub.work < 1.5 * eigens, `work ${sub.work} vs eigensolves ${eigens}`);
   // Nonlinear networks: dense matrices, H_O on its Gram matrix (N K = 1000 < P).
   assert.match(spectrumWork(widthPoint(56, { linear: false })).route, /^dense P 7280, gram 1000$/);
 });

@@ -4,6 +4,7 @@ import { HessianOperator } from '../../src/science/hessian/operator.js';
 import { probeOutside } from '../../src/science/hessian/probe.js';
 import { SubspaceOperator } from '../../src/science/hessian/rotated.js';
 import { subspaceRows } from '../../src/science/hessian/structured.js';
+import { ClosedFormSubspace, closedRows } from '../../src/science/hessian/closed.js';
 import { linearHessianSubspace, subspaceIndex, subspaceSizeBound, type HessianSubspace } from '../../src/science/hessian/subspace.js';
 import { symmetricEigenvalues } from '../../src/science/linalg/eigen.js';
 import { getLoss } from '../../src/science/losses.js';
@@ -11,6 +12,7 @@ import { initNetwork, networkSpec } from '../../src/science/network.js';
 import { predictRanks } from '../../src/science/predictions.js';
 import { EPS, numericalRank } from '../../src/science/rank.js';
 import { hessianRanks, inputCovarianceRank } from '../../src/science/ranks.js';
+import { inlineBackend, type RanksBackend } from '../../src/science/hessian/backend.js';
 import { SUBSPACE_CHECK, subspaceSpectrum } from '../../src/science/spectrum.js';
 import type { HessianKind, LossName } from '../../src/science/types.js';
 import { gaussianData, maxAbs, maxAbsDiff } from './helpers.js';
@@ -144,4 +146,68 @@ test('nonlinear networks have no subspace', () => {
   const net = initNetwork(networkSpec(4, [3], 2, 'relu', false), 'glorot', 1);
   assert.equal(linearHessianSubspace(net, data, getLoss('mse')), undefined);
   assert.throws(() => new SubspaceOperator(net, data, getLoss('mse'), build(cases[0]).sub), /linear networks only/);
+});
+
+for (const c of cases) {
+  test(`closed-form T equals the products' T entry by entry, and its check passes: ${label(c)}`, () => {
+    const { data, net, loss, sub } = build(c);
+    const idx = subspaceIndex(sub);
+    const op = new SubspaceOperator(net, data, loss, sub, { batchSize: 5 });
+    const want = subspaceRows(op, sub, idx, ALL, 0, sub.size);
+    const closed = new ClosedFormSubspace(net, data, loss, sub, idx);
+    // Two slices, as two workers would split the rows.
+    const mid = Math.floor(sub.size / 2);
+    const parts = [closedRows(closed, op, ALL, 0, mid), closedRows(closed, op, ALL, mid, sub.size - mid)];
+    for (const kind of KINDS) {
+      const got = new Float64Array(want[kind]!.length);
+      got.set(parts[0][kind]!, 0);
+      got.set(parts[1][kind]!, parts[0][kind]!.length);
+      const scale = Math.max(1e-300, maxAbs(want[kind]!));
+      assert.ok(maxAbsDiff(got, want[kind]!) <= 1e-12 * scale, `${kind}: ${maxAbsDiff(got, want[kind]!) / scale}`);
+    }
+    const mismatch = Math.max(...parts.flatMap((x) => KINDS.map((k) => x.mismatch![k]!)));
+    const scale = Math.max(1e-300, maxAbs(want.loss!));
+    assert.ok(mismatch <= 1e-12 * scale, `mismatch ${mismatch / scale}`);
+    for (const kind of KINDS) assert.ok((parts[0].outside[kind] ?? 0) <= 16 * EPS * Math.max(scale, 1e-300), `${kind} outside`);
+  });
+}
+
+test('the closed form check sees entries that are wrong', () => {
+  const { data, net, loss, sub } = build(cases[0]);
+  const idx = subspaceIndex(sub);
+  const op = new SubspaceOperator(net, data, loss, sub);
+  const closed = new ClosedFormSubspace(net, data, loss, sub, idx);
+  const honest = closedRows(closed, op, ALL, 0, sub.size, sub.size);
+  // A closed form that forgot H_O's cross-layer terms (a plausible slip in the derivation).
+  const slip = Object.create(closed) as ClosedFormSubspace;
+  slip.outer = (g: number, h: number) => (sub.block[g] === sub.block[h] ? closed.outer(g, h) : 0);
+  const wrong = closedRows(slip, op, ALL, 0, sub.size, sub.size);
+  const scale = maxAbs(subspaceRows(op, sub, idx, ALL, 0, sub.size).loss!);
+  assert.ok(honest.mismatch!.loss! <= 1e-12 * scale);
+  assert.ok(wrong.mismatch!.loss! > 1e-3 * scale, `wrong entries seen: ${wrong.mismatch!.loss! / scale}`);
+  assert.ok(wrong.mismatch!.outer! > 1e-3 * scale);
+  assert.ok(wrong.mismatch!.functional! <= 1e-12 * scale, 'H_F untouched');
+});
+
+test('a closed form that disagrees with the products is replaced by the products, and says so', async () => {
+  const data = gaussianData(40, 16, 4, 5);
+  const net = initNetwork(networkSpec(16, [30, 30], 4, 'linear', false), 'glorot', 6);
+  assert.ok(net.theta.length > 1200, 'a point on the subspace route');
+  const routes: string[] = [];
+  const inline = inlineBackend();
+  const lying: RanksBackend = {
+    ...inline,
+    subspaceRows: async (p, which, c0, kc, route) => {
+      routes.push(route ?? 'closed');
+      const rows = await inline.subspaceRows(p, which, c0, kc, route);
+      // Pretend the sampled products disagreed with the closed form for H_F.
+      return route === 'products' ? rows : { ...rows, mismatch: { ...rows.mismatch, functional: 1 } };
+    },
+  };
+  const got = await hessianRanks(net, data, 'mse', KINDS, { parallel: 2 }, lying);
+  const want = await hessianRanks(net, data, 'mse', KINDS, { route: 'dense' });
+  assert.deepEqual(routes.sort(), ['closed', 'closed', 'products', 'products']);
+  assert.match(got.functional!.method, /from products: the closed form disagreed/);
+  assert.match(got.loss!.method, /^subspace \d+$/);
+  for (const kind of KINDS) assert.deepEqual([got[kind]!.rank, got[kind]!.positive, got[kind]!.negative], [want[kind]!.rank, want[kind]!.positive, want[kind]!.negative], kind);
 });

@@ -13,6 +13,7 @@ import { SubspaceOperator } from './rotated.js';
 import { subspaceRows, type SubspaceRows, type SubspaceWhich } from './structured.js';
 import { linearHessianSubspace, subspaceIndex, type HessianSubspace, type SubspaceIndex } from './subspace.js';
 import { probeOutside } from './probe.js';
+import { ClosedFormSubspace, closedRows } from './closed.js';
 
 /** Everything a backend needs to rebuild the operators: plain data, cheap to send to a worker. */
 export interface RankProblem {
@@ -23,8 +24,12 @@ export interface RankProblem {
 }
 
 export interface RanksBackend {
-  /** Rows [c0, c0 + kc) of the subspace route's packed triangles (see structured.ts). */
-  subspaceRows(p: RankProblem, which: SubspaceWhich, c0: number, kc: number): Promise<SubspaceRows>;
+  /**
+   * Rows [c0, c0 + kc) of the subspace route's packed triangles: in closed form, checked against
+   * the products of sampled basis vectors (closed.ts), or, with `products`, from the products of
+   * every basis vector (structured.ts).
+   */
+  subspaceRows(p: RankProblem, which: SubspaceWhich, c0: number, kc: number, route?: SubspaceRowsRoute): Promise<SubspaceRows>;
   /** Largest |H v| / |v| per kind over random v outside the subspace (zero in exact arithmetic). */
   subspaceProbe(p: RankProblem, which: SubspaceWhich): Promise<Partial<Record<HessianKind, number>>>;
   /** Eigenvalues (ascending) of a symmetric n x n matrix given as its packed lower triangle (row i at i(i+1)/2); it may be consumed. */
@@ -34,6 +39,9 @@ export interface RanksBackend {
   /** Eigenvalues of one dense P x P Hessian (formed from P products, then symmetrised). */
   denseEigenvalues(p: RankProblem, kind: HessianKind): Promise<Float64Array>;
 }
+
+/** How a slice of T is formed: closed form (checked by sampled products) or every basis vector's product. */
+export type SubspaceRowsRoute = 'closed' | 'products';
 
 export function operatorFor(p: RankProblem): { op: HessianOperator; loss: Loss } {
   const loss = getLoss(p.loss);
@@ -45,16 +53,24 @@ export interface SubspaceContext {
   readonly subspace: HessianSubspace;
   readonly index: SubspaceIndex;
   readonly op: SubspaceOperator;
+  /** The closed form's small matrices, built on first use. */
+  closed(): ClosedFormSubspace;
 }
 
 export function subspaceFor(p: RankProblem): SubspaceContext | undefined {
   const loss = getLoss(p.loss);
   const subspace = linearHessianSubspace(p.net, p.data, loss);
   if (!subspace) return undefined;
-  return { subspace, index: subspaceIndex(subspace), op: new SubspaceOperator(p.net, p.data, loss, subspace, { batchSize: p.batchSize }) };
+  const index = subspaceIndex(subspace);
+  let closed: ClosedFormSubspace | undefined;
+  return {
+    subspace, index, op: new SubspaceOperator(p.net, p.data, loss, subspace, { batchSize: p.batchSize }),
+    closed: () => (closed ??= new ClosedFormSubspace(p.net, p.data, loss, subspace, index)),
+  };
 }
 
-export function subspaceRowsOf(ctx: SubspaceContext, which: SubspaceWhich, c0: number, kc: number): SubspaceRows {
+export function subspaceRowsOf(ctx: SubspaceContext, which: SubspaceWhich, c0: number, kc: number, route: SubspaceRowsRoute = 'closed'): SubspaceRows {
+  if (route === 'closed') return closedRows(ctx.closed(), ctx.op, which, c0, kc);
   return subspaceRows(ctx.op, ctx.subspace, ctx.index, which, c0, kc);
 }
 
@@ -72,7 +88,7 @@ export function outerGramEigenvaluesOf(p: RankProblem): Float64Array {
 
 /** The backend's pieces as plain-data tasks (structured-clone safe), for running them elsewhere. */
 export type BackendTask =
-  | { readonly kind: 'subspace-rows'; readonly problem: RankProblem; readonly which: SubspaceWhich; readonly c0: number; readonly kc: number }
+  | { readonly kind: 'subspace-rows'; readonly problem: RankProblem; readonly which: SubspaceWhich; readonly c0: number; readonly kc: number; readonly route?: SubspaceRowsRoute }
   | { readonly kind: 'subspace-probe'; readonly problem: RankProblem; readonly which: SubspaceWhich }
   /** Eigenvalues of a symmetric matrix given as its packed lower triangle (consumed). */
   | { readonly kind: 'eigen'; readonly a: Float64Array; readonly n: number }
@@ -84,7 +100,7 @@ export type BackendResult = SubspaceRows | Partial<Record<HessianKind, number>> 
 /** Runs one task here. A subspace context is reused while the same problem object comes back. */
 export function runBackendTask(task: BackendTask): BackendResult {
   switch (task.kind) {
-    case 'subspace-rows': return subspaceRowsOf(contextOf(task.problem), task.which, task.c0, task.kc);
+    case 'subspace-rows': return subspaceRowsOf(contextOf(task.problem), task.which, task.c0, task.kc, task.route);
     case 'subspace-probe': return probeOutside(operatorFor(task.problem).op, contextOf(task.problem).subspace, contextOf(task.problem).index, task.which);
     case 'eigen': return symmetricEigenvalues(task.a, task.n, { overwrite: true, packed: true });
     case 'outer-gram': return outerGramEigenvaluesOf(task.problem);
@@ -109,7 +125,7 @@ function contextOf(p: RankProblem): SubspaceContext {
  */
 export function taskBackend(run: (task: BackendTask, consumed?: Float64Array) => Promise<BackendResult>): RanksBackend {
   return {
-    subspaceRows: (problem, which, c0, kc) => run({ kind: 'subspace-rows', problem, which, c0, kc }) as Promise<SubspaceRows>,
+    subspaceRows: (problem, which, c0, kc, route) => run({ kind: 'subspace-rows', problem, which, c0, kc, ...(route ? { route } : {}) }) as Promise<SubspaceRows>,
     subspaceProbe: (problem, which) => run({ kind: 'subspace-probe', problem, which }) as Promise<Partial<Record<HessianKind, number>>>,
     eigenvalues: (a, n) => run({ kind: 'eigen', a, n }, a) as Promise<Float64Array>,
     outerGramEigenvalues: (problem) => run({ kind: 'outer-gram', problem }) as Promise<Float64Array>,

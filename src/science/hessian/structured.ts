@@ -32,6 +32,11 @@ export interface SubspaceRows {
    * subspace (zero in exact arithmetic: H's range lies inside it).
    */
   readonly outside: Partial<Record<HessianKind, number>>;
+  /**
+   * Closed-form rows only (closed.ts): per kind, the largest norm over the sampled rows of the
+   * difference between the closed form's entries and the products'.
+   */
+  readonly mismatch?: Partial<Record<HessianKind, number>>;
 }
 
 /** Number of members of `list` (ascending) below `g`. */
