@@ -31,7 +31,7 @@ import { outputDerivatives, type Loss } from '../losses.js';
 import { forward } from '../network.js';
 import type { Dataset, HessianKind, Network } from '../types.js';
 import type { SubspaceOperator } from './rotated.js';
-import { countBelow, type SubspaceRows, type SubspaceWhich } from './structured.js';
+import { tri, triangleSlices, type SubspaceRows, type SubspaceWhich } from './structured.js';
 import { linearStructure, type HessianSubspace, type SubspaceIndex } from './subspace.js';
 
 /** Basis vectors per row slice whose products are compared with the closed form. */
@@ -194,12 +194,7 @@ export class ClosedFormSubspace {
   /** Rows [c0, c0 + kc) of the packed lower triangles, laid out as structured.ts's subspaceRows. */
   rows(which: SubspaceWhich, c0: number, kc: number): Pick<SubspaceRows, HessianKind> {
     const { idx, sub } = this;
-    const tri = (n: number): number => (n * (n + 1)) / 2;
-    const f0 = countBelow(idx.functionalPos, c0), f1 = countBelow(idx.functionalPos, c0 + kc);
-    const o0 = countBelow(idx.outerPos, c0), o1 = countBelow(idx.outerPos, c0 + kc);
-    const Lr = which.loss ? new Float64Array(tri(c0 + kc) - tri(c0)) : undefined;
-    const F = which.functional ? new Float64Array(tri(f1) - tri(f0)) : undefined;
-    const O = which.outer ? new Float64Array(tri(o1) - tri(o0)) : undefined;
+    const { L: Lr, F, O, f0, o0 } = triangleSlices(idx, which, c0, kc);
     const { functionalPos, outerPos } = idx;
     const row = new Float64Array(sub.size);
     const kO = this.kO, tO = this.tO, outer = sub.outer;

@@ -49,17 +49,35 @@ export function countBelow(pos: Int32Array, g: number): number {
   return n;
 }
 
+/** Packed triangles' row slices for basis vectors [c0, c0 + kc), and where H_F's and H_O's start. */
+export interface TriangleSlices {
+  readonly L?: Float64Array;
+  readonly F?: Float64Array;
+  readonly O?: Float64Array;
+  /** Position among H_F's (H_O's) basis vectors of the slice's first one. */
+  readonly f0: number;
+  readonly o0: number;
+}
+
+export const tri = (n: number): number => (n * (n + 1)) / 2;
+
+export function triangleSlices(idx: SubspaceIndex, which: SubspaceWhich, c0: number, kc: number): TriangleSlices {
+  const f0 = countBelow(idx.functionalPos, c0), f1 = countBelow(idx.functionalPos, c0 + kc);
+  const o0 = countBelow(idx.outerPos, c0), o1 = countBelow(idx.outerPos, c0 + kc);
+  return {
+    L: which.loss ? new Float64Array(tri(c0 + kc) - tri(c0)) : undefined,
+    F: which.functional ? new Float64Array(tri(f1) - tri(f0)) : undefined,
+    O: which.outer ? new Float64Array(tri(o1) - tri(o0)) : undefined,
+    f0, o0,
+  };
+}
+
 export function subspaceRows(
   op: SubspaceOperator, sub: HessianSubspace, idx: SubspaceIndex, which: SubspaceWhich, c0: number, kc: number, chunk = SUBSPACE_CHUNK,
 ): SubspaceRows {
   if (c0 < 0 || kc < 0 || c0 + kc > sub.size) throw new RangeError(`subspace rows ${c0}..${c0 + kc} outside 0..${sub.size}`);
   const P = op.params;
-  const tri = (n: number): number => (n * (n + 1)) / 2;
-  const f0 = countBelow(idx.functionalPos, c0), f1 = countBelow(idx.functionalPos, c0 + kc);
-  const o0 = countBelow(idx.outerPos, c0), o1 = countBelow(idx.outerPos, c0 + kc);
-  const L = which.loss ? new Float64Array(tri(c0 + kc) - tri(c0)) : undefined;
-  const F = which.functional ? new Float64Array(tri(f1) - tri(f0)) : undefined;
-  const O = which.outer ? new Float64Array(tri(o1) - tri(o0)) : undefined;
+  const { L, F, O, f0, o0 } = triangleSlices(idx, which, c0, kc);
   const outside: Partial<Record<HessianKind, number>> = {};
   const needF = which.loss || which.functional, needO = which.loss || which.outer;
   const { coord, functionalPos, outerPos, mask } = idx;
