@@ -36,8 +36,8 @@ const DENSE_PRODUCT: Readonly<Record<HessianKind, number>> = { loss: 30, outer: 
 const SUBSPACE_PRODUCT = 38;
 /** A closed-form entry of T (hessian/closed.ts), written into its packed triangle. */
 const CLOSED_ENTRY = 300;
-/** Basis vectors whose products check the closed form: CLOSED_CHECK_SAMPLES per worker's slice, two slices. */
-const CLOSED_CHECKED = 2 * CLOSED_CHECK_SAMPLES;
+/** Basis vectors whose products check the closed form (one slice: ranks.ts forms T in one task). */
+const CLOSED_CHECKED = CLOSED_CHECK_SAMPLES;
 /** Writing a fresh P x P matrix: page faults and the symmetrising pass, per entry. */
 const MATRIX_ENTRY = 200;
 /** A Gram matrix: allocating it and its work arrays, per entry, and each layer's GEMM and Hadamard pass, per entry. */

@@ -82,6 +82,11 @@ export function spectrumStepBytes(s: StepShape): { bytes: number; route: string 
     return { bytes: (outerOnGram ? gram : 0) + Math.min(3, denseKinds + 1) * P2 + ws, route: `dense P ${P}${outerOnGram ? `, gram ${NK}` : ''}` };
   }
   const k = subspaceSizeBound(sizes, N, s.bias);
-  const sub = F64 * 1.5 * h * k * k;
-  return { bytes: Math.min(gram, sub) + sub + ws * Math.max(1, s.jobs), route: `subspace k <= ${k} of P ${P}` };
+  // H_O's own subspace (per layer at most min(K, M_l) x min(N, c_l) vectors); ranks.ts sends H_O
+  // to its Gram matrix when N K is smaller, and then forms no T_O.
+  const kOuter = sizes.slice(1).reduce((a, rows, l) => a + Math.min(s.outputs, rows) * Math.min(N, sizes[l]! + (s.bias ? 1 : 0)), 0);
+  const outerOnGram = s.hessians.includes('outer') && NK < Math.min(k, kOuter);
+  const onSubspace = s.hessians.filter((x) => x !== 'outer' || !outerOnGram).length;
+  const sub = F64 * 1.5 * onSubspace * k * k;
+  return { bytes: (outerOnGram ? gram : 0) + sub + ws * Math.max(1, s.jobs), route: `subspace k <= ${k} of P ${P}` };
 }

@@ -138,12 +138,13 @@ export async function hessianSpectra(
   if (onSubspace.length > 0) {
     jobs.push((async () => {
       const w = { loss: onSubspace.includes('loss'), outer: onSubspace.includes('outer'), functional: onSubspace.includes('functional') };
-      // Rows split across the backend's workers: each row is computed the same way whatever the
-      // split, so results do not depend on it.
+      // The closed form is one task (a few seconds even at P 99,120), so its triangles need no
+      // joining copy; products, should they be needed, split their rows across the backend's
+      // workers: each row is computed the same way whatever the split, so results do not depend on it.
       const parts = Math.max(1, Math.min(opts.parallel ?? 1, sub.size));
       const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((sub.size * i) / parts));
       const [rows, probe] = await Promise.all([
-        timed('rows', () => Promise.all(bounds.slice(0, -1).map((c0, i) => backend.subspaceRows(problem, w, c0, bounds[i + 1] - c0)))),
+        timed('rows', () => backend.subspaceRows(problem, w, 0, sub.size).then((r) => [r])),
         timed('probe', () => backend.subspaceProbe(problem, w)),
       ]);
       const sizes: Record<HessianKind, number> = { loss: sub.size, functional: sub.functional.length, outer: sub.outer.length };
@@ -189,6 +190,7 @@ function closedFormAgrees(eigenvalues: Float64Array, mismatch: number): boolean 
 
 /** One kind's packed triangle from the parts' consecutive row slices. */
 function joinRows(rows: readonly SubspaceRows[], kind: HessianKind, n: number): Float64Array {
+  if (rows.length === 1 && rows[0]![kind]!.length === (n * (n + 1)) / 2) return rows[0]![kind]!;
   const out = new Float64Array((n * (n + 1)) / 2);
   let at = 0;
   for (const r of rows) {

@@ -35,7 +35,7 @@ import { tri, triangleSlices, type SubspaceRows, type SubspaceWhich } from './st
 import { linearStructure, type HessianSubspace, type SubspaceIndex } from './subspace.js';
 
 /** Basis vectors per row slice whose products are compared with the closed form. */
-export const CLOSED_CHECK_SAMPLES = 24;
+export const CLOSED_CHECK_SAMPLES = 32;
 
 export class ClosedFormSubspace {
   /** p_l = A_{>l} U_l^T (K x M_l), columns outside O_l exactly zero. */
