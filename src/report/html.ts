@@ -54,7 +54,7 @@ const CSP = [
   'img-src data:',
 ].join('; ');
 
-const CHECK_CLASS: Readonly<Record<Check, string>> = { '=': 'eq', differs: 'differs', ambiguous: 'ambiguous', 'n/a': 'na' };
+const CHECK_CLASS: Readonly<Record<Check, string>> = { '=': 'eq', differs: 'differs', ambiguous: 'ambiguous', '~': 'estimate', 'n/a': 'na' };
 
 type PaletteKey =
   | 'bg' | 'fg' | 'muted' | 'line' | 'accent' | 'card' | 'head' | 'stripe' | 'hover'
@@ -136,6 +136,7 @@ td.check.eq { color: var(--eq); }
 td.check.differs { color: var(--differs); background: var(--differs-bg); }
 td.check.ambiguous { color: var(--ambiguous); background: var(--ambiguous-bg); }
 td.check.na { color: var(--na); font-weight: normal; }
+td.check.estimate { color: var(--na); font-weight: normal; font-style: italic; white-space: nowrap; }
 ul.counts { margin: 6px 0 14px; padding-left: 20px; }
 dl.legend { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; font-size: 13px; color: var(--muted); margin: 12px 0 0; }
 dl.legend dt { font-weight: 600; }
@@ -287,7 +288,7 @@ function resultsTableHtml(table: ReportTable): string {
       const first = j === 0 && 'key';
       const group = firstOfGroup(j) && 'first';
       if (col.check) {
-        return `<td${classes('check', text !== '' && CHECK_CLASS[text as Check], first, group)} data-check="${e(text)}">${e(text)}</td>`;
+        return `<td${classes('check', text !== '' && CHECK_CLASS[(text.startsWith('~') ? '~' : text) as Check], first, group)} data-check="${e(text)}">${e(text)}</td>`;
       }
       const shown = col.numeric ? compactNumber(text) : text;
       return `<td${classes(col.numeric && 'num', first, group)}${shown === text ? '' : ` title="${e(text)}"`}>${e(shown)}</td>`;
