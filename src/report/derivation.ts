@@ -8,7 +8,7 @@
  */
 import type { Cell, PointDetail, RankDetail, Results } from '../engine/kinds/collect.js';
 import type { Config, HessianKind } from '../pipeline/types.js';
-import { ALL_BIAS_REASON, effectiveOutputs, formulaTerms, predictRanks } from '../science/predictions.js';
+import { ALL_BIAS_REASON, effectiveOutputs, formulaTerms, outerWithBias, predictRanks } from '../science/predictions.js';
 import { HESSIAN_SYMBOL, KINDS, checkText } from './model.js';
 
 /** How an input rank was computed. */
@@ -64,15 +64,15 @@ export interface Derivation {
   };
   /** r = rank(X^T X). */
   readonly input_rank: InputRankDerivation;
-  /** rank([X 1]^T [X 1]) (a first-layer bias). */
+  /** rank([X 1]^T [X 1]) (with biases). */
   readonly augmented_input_rank: InputRankDerivation | null;
   /** The r the formulas use, and why that one. */
   readonly r: { readonly value: number; readonly why: string };
   readonly k_prime: { readonly value: number; readonly why: string };
   readonly s: { readonly value: number; readonly formula: string };
   readonly q: { readonly value: number; readonly formula: string; readonly limited_by: string };
-  /** Null when no formula applies (a bias in every layer). */
-  readonly formulas: { readonly outer: FormulaLine; readonly functional: FormulaLine; readonly loss: FormulaLine } | null;
+  /** The formulas with the point's numbers; H_F and H_L are null with a bias in every layer (no verified formula). */
+  readonly formulas: { readonly outer: FormulaLine; readonly functional: FormulaLine | null; readonly loss: FormulaLine | null };
   readonly prediction: { readonly kind: 'exact' | 'estimate' | null; readonly basis: string };
   readonly assumptions: readonly Assumption[];
   /** Null when the study has not been run (no results row for the point). */
@@ -86,7 +86,7 @@ export interface DerivationInput {
   readonly outputs: number;
   readonly params: number;
   readonly inputRank: InputRankDerivation;
-  /** Needed with a first-layer bias. */
+  /** Needed with biases. */
   readonly augmentedInputRank?: InputRankDerivation;
   /** The point's results row and details, when the study has been run. */
   readonly result?: { readonly row: Readonly<Record<string, Cell>>; readonly detail: PointDetail } | null;
@@ -113,19 +113,28 @@ export function derivePoint(inp: DerivationInput): Derivation {
   const bias = cfg.model.bias;
   const linear = cfg.model.activation === 'linear';
   const augmented = bias === 'first';
-  if (augmented && !inp.augmentedInputRank) throw new RangeError(`derivation of ${inp.id}: a first-layer bias needs the augmented input rank`);
+  if (bias !== false && !inp.augmentedInputRank) throw new RangeError(`derivation of ${inp.id}: a network with bias needs the augmented input rank`);
   const r = augmented ? inp.augmentedInputRank!.rank : inp.inputRank.rank;
   const t = formulaTerms(r, K, hidden, cfg.loss);
   const limits: [string, number][] = [['r', r], ["K'", kp], ...hidden.map((m, i): [string, number] => [`m_${i + 1}`, m])];
   const limitedBy = limits.filter(([, v]) => v === t.q).map(([n]) => n).join(', ');
 
-  const formulas = bias === true ? null : {
-    outer: {
+  const withBias = bias === true ? outerWithBias(r, inp.augmentedInputRank!.rank, kp, t.q) : null;
+  const outer: FormulaLine = withBias
+    ? {
+      formula: "q (r + K' - q) + e, e = K' if r1 = r + 1, K' - q if r1 = r and q < r, else 0",
+      substituted: `${t.q} (${r} + ${kp} - ${t.q}) + ${withBias.extra} (${withBias.why})`,
+      terms: { q: t.q, "r + K' - q": r + kp - t.q, e: withBias.extra },
+      value: withBias.value,
+    }
+    : {
       formula: "q (r + K' - q)",
       substituted: `${t.q} (${r} + ${kp} - ${t.q})`,
       terms: { q: t.q, "r + K' - q": r + kp - t.q },
       value: t.outer,
-    },
+    };
+  const formulas = bias === true ? { outer, functional: null, loss: null } : {
+    outer,
     functional: {
       formula: '2 q sum(m) + 2 q s - L q^2',
       substituted: `2 * ${t.q} * ${t.sumM} + 2 * ${t.q} * ${t.s} - ${t.layers} * ${t.q}^2 = ${t.functionalTerms[0]} + ${t.functionalTerms[1]} - ${t.functionalTerms[2]}`,
@@ -150,7 +159,7 @@ export function derivePoint(inp: DerivationInput): Derivation {
       name: 'bias', met: bias !== true,
       note: bias === false ? 'no bias (the paper\'s setting)'
         : bias === 'first' ? 'bias in the first layer only: the no-bias network on [x; 1] (W_1 x + b_1 = [W_1 b_1] [x; 1]), so r is the rank of the augmented input covariance'
-          : `bias in every layer: ${ALL_BIAS_REASON}`,
+          : `bias in every layer: H_O has a derived and verified formula; ${ALL_BIAS_REASON}`,
     },
     {
       name: 'generic weights', met: null,
@@ -163,7 +172,7 @@ export function derivePoint(inp: DerivationInput): Derivation {
     outputs: K, hidden, loss: cfg.loss, activation: cfg.model.activation, bias,
   });
   const kind = pred.applicable ? pred.kind : null;
-  const basis = pred.applicable ? pred.basis : pred.reason;
+  const basis = pred.applicable ? `${pred.basis}${pred.missing ? `; ${pred.missing}` : ''}` : pred.reason;
 
   let measured: Partial<Record<HessianKind, MeasuredRank>> | null = null;
   if (inp.result) {
@@ -190,10 +199,12 @@ export function derivePoint(inp: DerivationInput): Derivation {
       samples: cfg.dataset.samples, input_dim: inp.inputDim, outputs: K, params: inp.params,
     },
     input_rank: inp.inputRank,
-    augmented_input_rank: augmented ? (inp.augmentedInputRank ?? null) : null,
+    augmented_input_rank: bias !== false ? (inp.augmentedInputRank ?? null) : null,
     r: {
       value: r,
-      why: augmented ? 'the augmented rank: a first-layer bias makes the network\'s input [x; 1]' : 'rank(X^T X), the rank of the uncentred input covariance',
+      why: augmented ? 'the augmented rank: a first-layer bias makes the network\'s input [x; 1]'
+        : bias === true ? 'rank(X^T X); with a bias in every layer the augmented rank r1 enters through the term e'
+          : 'rank(X^T X), the rank of the uncentred input covariance',
     },
     k_prime: {
       value: kp,
@@ -230,12 +241,14 @@ export function derivationText(d: Derivation): string {
   lines.push(`  q  = ${d.q.formula} = ${d.q.value} (set by ${d.q.limited_by})`);
   lines.push(`  L  = len(m) + 1 = ${s.hidden.length + 1} weight layers, sum(m) = ${sum(s.hidden)}`);
   lines.push('', `prediction: ${d.prediction.kind === null ? `none: ${d.prediction.basis}` : d.prediction.basis}`);
-  if (d.formulas) {
-    for (const k of ['outer', 'functional', 'loss'] as const) {
-      const f = d.formulas[k];
-      lines.push(`  rank(${HESSIAN_SYMBOL[k]}) = ${f.formula}`);
-      lines.push(`             = ${f.substituted} = ${f.value}`);
+  for (const k of ['outer', 'functional', 'loss'] as const) {
+    const f = d.formulas[k];
+    if (f === null) {
+      lines.push(`  rank(${HESSIAN_SYMBOL[k]}): no verified formula with a bias in every layer`);
+      continue;
     }
+    lines.push(`  rank(${HESSIAN_SYMBOL[k]}) = ${f.formula}`);
+    lines.push(`             = ${f.substituted} = ${f.value}`);
   }
   lines.push('', 'assumptions');
   for (const a of d.assumptions) lines.push(`  ${a.met === true ? 'met    ' : a.met === false ? 'NOT met' : 'assumed'}  ${a.name}: ${a.note}`);

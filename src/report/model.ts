@@ -37,7 +37,7 @@ export const CHECK_MEANING: Readonly<Record<Check, string>> = {
   differs: 'the empirical rank differs from the prediction',
   ambiguous: 'the rank is numerically ambiguous: a kept or dropped value lies close to the tolerance, or the gap around it is small',
   '~': 'the prediction is an estimate (the linear network\'s formulas for a nonlinear one); shown with the relative difference (rank - estimate) / estimate',
-  'n/a': 'no prediction applies (a bias in every layer)',
+  'n/a': 'no prediction applies (H_F and H_L of a network with a bias in every layer: no verified formula)',
 };
 
 /** The spectrum a rank was read from (a `RankResult` is one). */

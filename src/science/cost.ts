@@ -110,7 +110,7 @@ export function subspaceSizes(s: WorkShape, samples = s.samples): Record<Hessian
   }
   const P = s.params;
   if (!p.applicable) return { loss: P, functional: P, outer: Math.min(P, outer) };
-  return { loss: Math.min(P, p.loss), functional: Math.min(P, p.functional), outer: Math.min(P, outer) };
+  return { loss: Math.min(P, p.loss ?? P), functional: Math.min(P, p.functional ?? P), outer: Math.min(P, outer) };
 }
 
 const KINDS: readonly HessianKind[] = ['loss', 'outer', 'functional'];

@@ -14,8 +14,9 @@
  *   Hessians entry for entry and the ranks on random cases);
  * - estimate: a nonlinear network (relu, tanh, ...) gets the linear network's ranks as an
  *   estimate of its numerical rank (the paper's claim, not a theorem);
- * - none: a bias in every layer. Formulas for it were tried against computed ranks and failed at
- *   unambiguous points (docs/theory.md, test/science/bias.test.ts), so none ships.
+ * - a bias in every layer: only rank(H_O), derived below (outerWithBias) and verified against
+ *   computed ranks on random architectures (test/science/bias.test.ts). For H_F and H_L the
+ *   candidates tried failed at unambiguous points (docs/theory.md), so those stay empty.
  */
 import type { Activation, Bias, LossName } from './types.js';
 
@@ -59,7 +60,11 @@ export interface FormulaTerms {
 
 export type Prediction =
   | {
-    readonly applicable: true; readonly kind: PredictionKind; readonly loss: number; readonly outer: number; readonly functional: number;
+    readonly applicable: true; readonly kind: PredictionKind;
+    /** Null where no formula is verified (H_L and H_F with a bias in every layer: see `missing`). */
+    readonly loss: number | null; readonly outer: number; readonly functional: number | null;
+    /** Why a rank above is null. */
+    readonly missing?: string;
     /** Why the formulas apply, and how (exact, augmented input, or estimate). */
     readonly basis: string;
     /** The r the formulas used (the augmented rank with a first-layer bias). */
@@ -88,13 +93,40 @@ export function formulaTerms(r: number, outputs: number, hidden: readonly number
   return { r, kp, s, q, sumM, layers, outer, functionalTerms, functional, lossCorrection, loss: functional + outer + lossCorrection };
 }
 
-/** Why no formula covers a bias in every layer (shown in details.json and by `hrank explain`). */
-export const ALL_BIAS_REASON = 'no formula is verified for a bias in every layer (the candidates tried fail at unambiguous points: docs/theory.md); bias: first has exact predictions';
+/** Why H_F and H_L have no formula with a bias in every layer (shown in details.json and by `hrank explain`). */
+export const ALL_BIAS_REASON = 'no formula for H_F and H_L is verified for a bias in every layer (the candidates tried fail at unambiguous points: docs/theory.md#bias); H_O has one, and bias: first has all three';
+
+/**
+ * rank(H_O) of a linear network with a bias in every layer. f(x) = A x + c with A = W_L ... W_1
+ * (rank limited by the narrowest layer, as without bias) and c free (b_L alone moves it), so the
+ * output perturbations are dA X + dc 1^T with dA in the tangent space of A's rank stratum and dc
+ * any vector (of the K' output directions the loss curves along). The dA X part has the paper's
+ * dimension q (r + K' - q). The dc 1^T part adds:
+ *   - K' when the all-ones row is outside the row space of X (augmented rank r1 = r + 1);
+ *   - else 1^T = w^T X, and dc w^T adds what the tangent space lacks: its normal space is
+ *     (I - P_U) M (I - P_V), and (I - P_V) w != 0 for generic weights when q < r, which adds
+ *     K' - q; when q = r the tangent space is everything (+ 0).
+ * Verified against computed ranks (test/science/bias.test.ts).
+ */
+export function outerWithBias(r: number, augmentedRank: number, kp: number, q: number): { value: number; extra: number; why: string } {
+  const base = q * (r + kp - q);
+  if (augmentedRank > r) return { value: base + kp, extra: kp, why: "r1 = r + 1: the ones row is outside the inputs' row space, dc 1^T adds K'" };
+  if (q < r) return { value: base + kp - q, extra: kp - q, why: "r1 = r, q < r: dc 1^T reaches the K' - q normal directions the rank-q tangent space lacks" };
+  return { value: base, extra: 0, why: 'r1 = r, q = r: the tangent space already holds dc 1^T' };
+}
 
 export function predictRanks(inp: PredictionInput): Prediction {
-  if (inp.bias === true) return { applicable: false, reason: ALL_BIAS_REASON };
   const augmented = inp.bias === 'first';
-  if (augmented && inp.augmentedInputRank === undefined) throw new RangeError('predictions: a first-layer bias needs the rank of the augmented input covariance');
+  if (inp.bias !== false && inp.augmentedInputRank === undefined) throw new RangeError('predictions: a network with bias needs the rank of the augmented input covariance');
+  if (inp.bias === true) {
+    const t = formulaTerms(inp.inputRank, inp.outputs, inp.hidden, inp.loss);
+    const outer = outerWithBias(inp.inputRank, inp.augmentedInputRank!, t.kp, t.q).value;
+    const linear = inp.activation === 'linear';
+    const basis = linear
+      ? 'exact for H_O only: a linear network with a bias in every layer (derived, and verified on random architectures)'
+      : `estimate for H_O only: the linear network's rank with a bias in every layer; a ${inp.activation} network has no closed form`;
+    return { applicable: true, kind: linear ? 'exact' : 'estimate', loss: null, outer, functional: null, missing: ALL_BIAS_REASON, basis, inputRank: inp.inputRank, augmented: false };
+  }
   const r = augmented ? inp.augmentedInputRank! : inp.inputRank;
   const t = formulaTerms(r, inp.outputs, inp.hidden, inp.loss);
   const linear = inp.activation === 'linear';

@@ -63,7 +63,7 @@ export async function explainStudy(file: string, opts: { readonly results?: stri
     const cfg = p.config;
     const key = canonicalJson(datasetParams(cfg) as unknown);
     let r = ranks.get(key);
-    const augmentedWanted = cfg.model.bias === 'first';
+    const augmentedWanted = cfg.model.bias !== false;
     if (!r || (augmentedWanted && r.augmented === null)) {
       const data = computeDataset(cfg);
       r = { plain: r?.plain ?? inputCovarianceRank(data), augmented: augmentedWanted ? augmentedInputCovarianceRank(data) : r?.augmented ?? null };

@@ -145,3 +145,56 @@ test('bias: first predictions equal computed ranks on random linear cases (every
   assert.ok(checked >= 80, `${checked} unambiguous ranks checked (${ambiguous} ambiguous)`);
   assert.ok(seen.below > 0 && seen.above > 0 && seen.constant > 0, JSON.stringify(seen));
 });
+
+/**
+ * A bias in every layer: rank(H_O) = q (r + K' - q) + e (outerWithBias) on at least 60 random
+ * linear architectures (bottlenecks first, middle and last; N below and above d; a constant
+ * feature, so that r1 = r; mse, cross-entropy, cosh), at every unambiguous point. The hints for
+ * H_F and H_L ("pred_F + (L - 2) q", "min(P, pred_L + K' + (L - 1) q)") are checked too: they fail
+ * at unambiguous points, which is why neither ships (docs/theory.md#bias).
+ */
+test('bias in every layer: the H_O formula holds on 72 random architectures; the H_F and H_L candidates fail', async () => {
+  const rng = new Rng(16, 'bias-all-cases');
+  const losses: LossName[] = ['mse', 'cross-entropy', 'cosh'];
+  let checked = 0, candidateFailuresF = 0, candidateFailuresL = 0;
+  const seen = { below: 0, above: 0, sameRank: 0, first: 0, middle: 0, last: 0 };
+  for (let t = 0; t < 72; t++) {
+    const loss = losses[t % 3]!;
+    const d = 2 + Math.floor(rng.uniform() * 6);
+    const k = 2 + Math.floor(rng.uniform() * 4);
+    const depth = 1 + Math.floor(rng.uniform() * 3);
+    const hidden = Array.from({ length: depth }, () => 3 + Math.floor(rng.uniform() * 5));
+    // A bottleneck (width 1 or 2) first, in the middle or last, in two cases out of three.
+    const where = t % 6 < 4 ? ['first', 'middle', 'last', null][t % 4] : null;
+    if (where !== null && depth >= 2) {
+      const at = where === 'first' ? 0 : where === 'last' ? depth - 1 : Math.floor((depth - 1) / 2);
+      hidden[at] = 1 + Math.floor(rng.uniform() * 2);
+      seen[where as 'first' | 'middle' | 'last']++;
+    }
+    const n = 1 + Math.floor(rng.uniform() * 2 * d + 1);
+    const data = gaussianData(n, d, k, 500 + t);
+    if (t % 4 === 3) for (let i = 0; i < n; i++) data.x[i * d] = 1.5;
+    if (n < d) seen.below++; else seen.above++;
+    const net = initNetwork(networkSpec(d, hidden, k, 'linear', true), 'glorot', 600 + t);
+    for (const l of layerLayout(net)) for (let i = 0; i < l.rows; i++) net.theta[l.b + i] = 0.3 * rng.normal();
+    const r = inputCovarianceRank(data).rank, r1 = augmentedInputCovarianceRank(data).rank;
+    if (r1 === r) seen.sameRank++;
+    const pred = predictRanks({ inputRank: r, augmentedInputRank: r1, outputs: k, hidden, loss, activation: 'linear', bias: true });
+    assert.ok(pred.applicable && pred.kind === 'exact' && pred.loss === null && pred.functional === null);
+    const ranks = await hessianRanks(net, data, loss, KINDS, { route: 'dense' });
+    const at = `case ${t}: ${loss} d ${d} N ${n} K ${k} [${hidden}] r ${r} r1 ${r1}`;
+    if (!ranks.outer!.ambiguous) {
+      checked++;
+      assert.equal(ranks.outer!.rank, pred.outer, `${at}: H_O`);
+    }
+    const noBias = predictRanks({ inputRank: r, outputs: k, hidden, loss, activation: 'linear', bias: false });
+    assert.ok(noBias.applicable);
+    const q = Math.min(r, loss === 'cross-entropy' ? k - 1 : k, ...hidden), L = hidden.length + 1;
+    if (!ranks.functional!.ambiguous && ranks.functional!.rank !== noBias.functional! + (L - 2) * q) candidateFailuresF++;
+    const kp = loss === 'cross-entropy' ? k - 1 : k;
+    if (!ranks.loss!.ambiguous && ranks.loss!.rank !== Math.min(net.theta.length, noBias.loss! + kp + (L - 1) * q)) candidateFailuresL++;
+  }
+  assert.ok(checked >= 60, `${checked} unambiguous H_O ranks`);
+  assert.ok(seen.below > 0 && seen.above > 0 && seen.sameRank > 0 && seen.first > 0 && seen.middle > 0 && seen.last > 0, JSON.stringify(seen));
+  assert.ok(candidateFailuresF > 0 && candidateFailuresL > 0, `candidates failed F ${candidateFailuresF}, L ${candidateFailuresL} times`);
+});

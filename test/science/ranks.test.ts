@@ -24,7 +24,7 @@ test('numericalRank follows numpy: values > s_max * n * eps, with gap and margin
   assert.equal(numericalRank([3, 2], 2).largestDropped, null);
 });
 
-test('predictions: formulas, cross-entropy uses K - 1, nonlinear ones are estimates, bias in every layer has none', () => {
+test('predictions: formulas, cross-entropy uses K - 1, nonlinear ones are estimates, bias in every layer has H_O only', () => {
   const p = predictRanks({ inputRank: 64, outputs: 10, hidden: [10, 10], loss: 'mse', activation: 'linear', bias: false });
   assert.ok(p.applicable);
   assert.deepEqual({ kind: p.kind, outer: p.outer, functional: p.functional, loss: p.loss, r: p.inputRank, augmented: p.augmented },
@@ -36,8 +36,16 @@ test('predictions: formulas, cross-entropy uses K - 1, nonlinear ones are estima
   assert.ok(tanh.applicable && linear.applicable);
   assert.equal(tanh.kind, 'estimate');
   assert.deepEqual([tanh.loss, tanh.outer, tanh.functional], [linear.loss, linear.outer, linear.functional]);
-  assert.equal(predictRanks({ inputRank: 5, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: true }).applicable, false);
-  assert.equal(predictRanks({ inputRank: 5, outputs: 3, hidden: [4], loss: 'mse', activation: 'relu', bias: true }).applicable, false);
+  // A bias in every layer: H_O = q (r + K' - q) + e only; q = 3, r = 5, K' = 3.
+  const all = predictRanks({ inputRank: 5, augmentedInputRank: 6, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: true });
+  assert.ok(all.applicable && all.kind === 'exact');
+  assert.deepEqual([all.outer, all.functional, all.loss], [3 * (5 + 3 - 3) + 3, null, null]);
+  assert.match(all.missing ?? '', /H_F and H_L/);
+  const same = predictRanks({ inputRank: 5, augmentedInputRank: 5, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: true });
+  assert.ok(same.applicable && same.outer === 3 * 5 + (3 - 3));
+  const reluAll = predictRanks({ inputRank: 5, augmentedInputRank: 6, outputs: 3, hidden: [4], loss: 'mse', activation: 'relu', bias: true });
+  assert.ok(reluAll.applicable && reluAll.kind === 'estimate');
+  assert.throws(() => predictRanks({ inputRank: 5, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: true }), /augmented/);
   // A first-layer bias: the same formulas with the augmented rank.
   const first = predictRanks({ inputRank: 5, augmentedInputRank: 6, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: 'first' });
   const six = predictRanks({ inputRank: 6, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: false });

@@ -54,21 +54,21 @@ for (const original of shipped) {
       assert.equal(d.point, detail.id);
       assert.equal(d.setting.params, row.params, `${at}: P`);
       assert.equal(d.input_rank.rank, row.rank_input_cov, `${at}: r`);
-      if (row.pred_kind === null) {
-        assert.equal(d.formulas, null, `${at}: no formula without a prediction`);
-        assert.equal(d.prediction.kind, null);
-        assert.equal(detail.prediction.applicable, false);
-        assert.ok(d.assumptions.some((a) => a.met === false && a.name === 'bias'), `${at}: explain names the failing assumption`);
-      } else {
-        assert.equal(d.prediction.kind, row.pred_kind, `${at}: kind`);
-        assert.equal(d.r.value, detail.prediction.input_rank, `${at}: the r of the formulas`);
-        for (const k of KINDS) assert.equal(d.formulas![k].value, row[`pred_${k}`], `${at}: pred_${k}`);
-        // The terms add up to the value they are printed beside.
-        const f = d.formulas!;
-        assert.equal(f.functional.terms['2 q sum(m)']! + f.functional.terms['2 q s']! - f.functional.terms['L q^2']!, f.functional.value);
-        assert.equal(f.outer.terms.q! * f.outer.terms["r + K' - q"]!, f.outer.value);
-        assert.equal(f.loss.terms['rank(H_F)']! + f.loss.terms['rank(H_O)']! + f.loss.terms['q (q - 2 s)']!, f.loss.value);
+      assert.notEqual(row.pred_kind, null, `${at}: every shipped point has a prediction of some Hessian`);
+      assert.equal(d.prediction.kind, row.pred_kind, `${at}: kind`);
+      assert.equal(d.r.value, detail.prediction.input_rank, `${at}: the r of the formulas`);
+      for (const k of KINDS) {
+        const f = d.formulas[k];
+        if (row[`pred_${k}`] === null) {
+          assert.equal(f, null, `${at}: no ${k} formula without a prediction`);
+          assert.ok(d.assumptions.some((a) => a.met === false && a.name === 'bias'), `${at}: explain names the failing assumption`);
+        } else assert.equal(f!.value, row[`pred_${k}`], `${at}: pred_${k}`);
       }
+      // The terms add up to the value they are printed beside.
+      const f = d.formulas;
+      assert.equal(f.outer.terms.q! * f.outer.terms["r + K' - q"]! + (f.outer.terms.e ?? 0), f.outer.value);
+      if (f.functional) assert.equal(f.functional.terms['2 q sum(m)']! + f.functional.terms['2 q s']! - f.functional.terms['L q^2']!, f.functional.value);
+      if (f.loss) assert.equal(f.loss.terms['rank(H_F)']! + f.loss.terms['rank(H_O)']! + f.loss.terms['q (q - 2 s)']!, f.loss.value);
       for (const k of KINDS) {
         const m = d.measured?.[k];
         assert.ok(m, `${at}: measured ${k}`);
@@ -79,7 +79,7 @@ for (const original of shipped) {
         const checkCol = table.columns.findIndex((c) => c.name === `check_${k}`);
         assert.equal(m.check, table.rows[i]![checkCol], `${at}: the table's check of ${k}`);
         // Exact predictions hold at every unambiguous point of the shipped studies; estimates are never = / differs.
-        if (row.pred_kind === 'exact' && !m.ambiguous) assert.equal(m.rank, row[`pred_${k}`], `${at}: ${k} exact`);
+        if (row.pred_kind === 'exact' && !m.ambiguous && row[`pred_${k}`] !== null) assert.equal(m.rank, row[`pred_${k}`], `${at}: ${k} exact`);
         if (row.pred_kind === 'estimate') assert.ok(m.check === 'ambiguous' || m.check!.startsWith('~'), `${at}: ${k} check ${m.check}`);
       }
     });
@@ -108,9 +108,10 @@ test('hrank explain prints the derivation with the numbers, --json gives the sam
   const bad = captureIO();
   assert.equal(await main(['explain', file, '--point', 'model.width=3'], bad), 2);
   assert.match(bad.stderr(), /has no point 'model.width=3'; its points: dataset.samples=6,model.bias=false/);
-  // A bias in every layer: no formula, and explain says which assumption fails.
+  // A bias in every layer: H_O only, and explain says which assumption fails for H_F and H_L.
   const all = captureIO();
   assert.equal(await main(['explain', file, '--point', 'dataset.samples=30,model.bias=true', '--results', path.join(dir, 'results')], all), 0);
-  assert.match(all.stdout(), /prediction: none: no formula is verified for a bias in every layer/);
-  assert.match(all.stdout(), /NOT met {2}bias: bias in every layer/);
+  assert.match(all.stdout(), /rank\(H_O\) = q \(r \+ K' - q\) \+ e.*\n {13}= 4 \(10 \+ 4 - 4\) \+ 4 \(r1 = r \+ 1/);
+  assert.match(all.stdout(), /rank\(H_F\): no verified formula with a bias in every layer/);
+  assert.match(all.stdout(), /NOT met {2}bias: bias in every layer: H_O has a derived and verified formula; no formula for H_F and H_L/);
 });

@@ -44,6 +44,8 @@ export interface PredictionDetail {
   readonly kind?: 'exact' | 'estimate';
   readonly basis?: string;
   readonly reason?: string;
+  /** Why some Hessians have no prediction although others do (a bias in every layer: H_O only). */
+  readonly missing?: string;
   /** The input rank the formulas used: r, or the augmented rank with a first-layer bias. */
   readonly input_rank?: number;
   readonly augmented?: boolean;
@@ -106,7 +108,7 @@ export function collectResults(params: CollectParams, values: readonly PointValu
     details.push({
       id: p.id,
       prediction: pred.applicable
-        ? { applicable: true, kind: pred.kind, basis: pred.basis, input_rank: pred.inputRank, augmented: pred.augmented }
+        ? { applicable: true, kind: pred.kind, basis: pred.basis, input_rank: pred.inputRank, augmented: pred.augmented, ...(pred.missing ? { missing: pred.missing } : {}) }
         : { applicable: false, reason: pred.reason },
       ranks,
       input_cov: detail(v.inputRank),

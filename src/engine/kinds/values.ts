@@ -21,9 +21,9 @@ export function computeInputRank(data: Dataset): RankResult {
   return inputCovarianceRank(data);
 }
 
-/** The prediction; `data` (needed with a first-layer bias) gives the augmented input rank. */
+/** The prediction; `data` (needed with biases) gives the augmented input rank. */
 export function computePrediction(cfg: Config, inputRank: RankResult, outputs: number, data?: Dataset): Prediction {
-  const augmentedInputRank = cfg.model.bias === 'first' && data ? augmentedInputCovarianceRank(data).rank : undefined;
+  const augmentedInputRank = cfg.model.bias !== false && data ? augmentedInputCovarianceRank(data).rank : undefined;
   return predictRanks({
     inputRank: inputRank.rank, ...(augmentedInputRank !== undefined ? { augmentedInputRank } : {}),
     outputs, hidden: cfg.model.hidden, loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias,
