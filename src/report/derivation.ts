@@ -168,7 +168,7 @@ export function derivePoint(inp: DerivationInput): Derivation {
   ];
 
   const pred = predictRanks({
-    inputRank: inp.inputRank.rank, ...(augmented ? { augmentedInputRank: r } : {}),
+    inputRank: inp.inputRank.rank, ...(bias !== false ? { augmentedInputRank: inp.augmentedInputRank!.rank } : {}),
     outputs: K, hidden, loss: cfg.loss, activation: cfg.model.activation, bias,
   });
   const kind = pred.applicable ? pred.kind : null;
