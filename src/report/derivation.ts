@@ -7,7 +7,9 @@
  * results row; the formulas themselves live in science/predictions.ts.
  */
 import type { Cell, PointDetail, RankDetail, Results } from '../engine/kinds/collect.js';
-import type { Config, HessianKind } from '../pipeline/types.js';
+import type { Config, HessianKind, Study } from '../pipeline/types.js';
+import { expandSweep } from '../pipeline/expand.js';
+import { outputCount } from '../engine/kinds/settings.js';
 import { ALL_BIAS_REASON, effectiveOutputs, formulaTerms, outerWithBias, predictRanks } from '../science/predictions.js';
 import { HESSIAN_SYMBOL, KINDS, checkText } from './model.js';
 
@@ -265,4 +267,32 @@ export function derivationText(d: Derivation): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The derivations of a study's results rows, from the rows alone (report.html's per-point
+ * details): r from rank_input_cov, the augmented rank from details.json. Points whose settings
+ * are not in the pipeline file (stale results) are left out.
+ */
+export function resultDerivations(study: Study, results: Results): Derivation[] {
+  const configs = new Map(expandSweep(study).map((p) => [p.id, p.config]));
+  const out: Derivation[] = [];
+  results.rows.forEach((cells, i) => {
+    const detail = results.details[i];
+    const cfg = detail ? configs.get(detail.id) : undefined;
+    if (!detail || !cfg) return;
+    const row = Object.fromEntries(results.columns.map((c, j) => [c, cells[j] ?? null])) as Record<string, Cell>;
+    const r = row.rank_input_cov, P = row.params, d = row.input_dim;
+    if (typeof r !== 'number' || typeof P !== 'number' || typeof d !== 'number') return;
+    const aug = detail.prediction.augmented_input_rank;
+    if (cfg.model.bias !== false && aug === undefined) return;
+    const how = 'eigenvalues of the uncentred input covariance, numpy.linalg.matrix_rank\'s rule';
+    out.push(derivePoint({
+      id: detail.id, config: cfg, inputDim: d, outputs: outputCount(cfg), params: P,
+      inputRank: { rank: r, how, tolerance: detail.input_cov.tolerance, s_max: detail.input_cov.s_max, gap: detail.input_cov.gap, ambiguous: detail.input_cov.ambiguous },
+      ...(aug !== undefined ? { augmentedInputRank: { rank: aug, how: 'eigenvalues of the covariance of the augmented inputs [x; 1], same rule' } } : {}),
+      result: { row, detail },
+    }));
+  });
+  return out;
 }

@@ -70,6 +70,8 @@ export type Prediction =
     /** The r the formulas used (the augmented rank with a first-layer bias). */
     readonly inputRank: number;
     readonly augmented: boolean;
+    /** rank([X 1]^T [X 1]), given with biases. */
+    readonly augmentedInputRank?: number;
   }
   | { readonly applicable: false; readonly reason: string };
 
@@ -125,7 +127,7 @@ export function predictRanks(inp: PredictionInput): Prediction {
     const basis = linear
       ? 'exact for H_O only: a linear network with a bias in every layer (derived, and verified on random architectures)'
       : `estimate for H_O only: the linear network's rank with a bias in every layer; a ${inp.activation} network has no closed form`;
-    return { applicable: true, kind: linear ? 'exact' : 'estimate', loss: null, outer, functional: null, missing: ALL_BIAS_REASON, basis, inputRank: inp.inputRank, augmented: false };
+    return { applicable: true, kind: linear ? 'exact' : 'estimate', loss: null, outer, functional: null, missing: ALL_BIAS_REASON, basis, inputRank: inp.inputRank, augmented: false, augmentedInputRank: inp.augmentedInputRank! };
   }
   const r = augmented ? inp.augmentedInputRank! : inp.inputRank;
   const t = formulaTerms(r, inp.outputs, inp.hidden, inp.loss);
@@ -134,5 +136,8 @@ export function predictRanks(inp: PredictionInput): Prediction {
   const basis = linear
     ? `exact: a linear network, ${setting} (Singh, Bachmann and Hofmann 2021)`
     : `estimate: the ranks of the linear network of the same shape (${setting}); a ${inp.activation} network has no closed form`;
-  return { applicable: true, kind: linear ? 'exact' : 'estimate', loss: t.loss, outer: t.outer, functional: t.functional, basis, inputRank: r, augmented };
+  return {
+    applicable: true, kind: linear ? 'exact' : 'estimate', loss: t.loss, outer: t.outer, functional: t.functional, basis, inputRank: r, augmented,
+    ...(augmented ? { augmentedInputRank: r } : {}),
+  };
 }

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/cli.js';
 import type { Cell, PointDetail, Results } from '../../src/engine/kinds/collect.js';
 import { reportTable } from '../../src/report/table.js';
+import { resultDerivations } from '../../src/report/derivation.js';
 import { loadStudy } from '../../src/pipeline/index.js';
 import { explainStudy } from '../../src/study/explain.js';
 import { runStudy } from '../../src/study/study.js';
@@ -44,8 +45,19 @@ for (const original of shipped) {
     const details = JSON.parse(readFileSync(path.join(run.dir, 'details.json'), 'utf8')) as PointDetail[];
     const columns = Object.keys(rows[0]!);
     const asResults: Results = { columns, rows: rows.map((r) => columns.map((c) => r[c] ?? null)), details };
-    const table = reportTable(await loadStudy(file), asResults);
+    const study = await loadStudy(file);
+    const table = reportTable(study, asResults);
     const ex = await explainStudy(file, { results });
+    // report.html: one derivation per point, the same as explain's (from the rows alone).
+    const html = readFileSync(path.join(run.dir, 'report.html'), 'utf8');
+    const fromRows = resultDerivations(study, asResults);
+    assert.equal(fromRows.length, rows.length);
+    fromRows.forEach((d, i) => {
+      const x = ex.points[i]!;
+      assert.ok(html.includes(`<details class="derivation" data-point="${d.point.replace(/"/g, '&quot;')}">`), `report.html has ${d.point}`);
+      assert.deepEqual({ r: d.r, q: d.q, s: d.s, kp: d.k_prime, f: d.formulas, p: d.prediction, m: d.measured, a: d.assumptions },
+        { r: x.r, q: x.q, s: x.s, kp: x.k_prime, f: x.formulas, p: x.prediction, m: x.measured, a: x.assumptions }, d.point);
+    });
     assert.equal(ex.results, path.resolve(run.dir));
     assert.equal(ex.points.length, rows.length);
     ex.points.forEach((d, i) => {

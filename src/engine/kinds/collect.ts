@@ -49,6 +49,8 @@ export interface PredictionDetail {
   /** The input rank the formulas used: r, or the augmented rank with a first-layer bias. */
   readonly input_rank?: number;
   readonly augmented?: boolean;
+  /** rank([X 1]^T [X 1]), with biases. */
+  readonly augmented_input_rank?: number;
 }
 
 export interface PointDetail {
@@ -108,7 +110,8 @@ export function collectResults(params: CollectParams, values: readonly PointValu
     details.push({
       id: p.id,
       prediction: pred.applicable
-        ? { applicable: true, kind: pred.kind, basis: pred.basis, input_rank: pred.inputRank, augmented: pred.augmented, ...(pred.missing ? { missing: pred.missing } : {}) }
+        ? { applicable: true, kind: pred.kind, basis: pred.basis, input_rank: pred.inputRank, augmented: pred.augmented,
+          ...(pred.augmentedInputRank !== undefined ? { augmented_input_rank: pred.augmentedInputRank } : {}), ...(pred.missing ? { missing: pred.missing } : {}) }
         : { applicable: false, reason: pred.reason },
       ranks,
       input_cov: detail(v.inputRank),
