@@ -5,6 +5,7 @@
  * results folder (results.json and details.json, matched by point id). A study not yet run gets
  * its derivation and no measurements.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Cell, PointDetail } from '../engine/kinds/collect.js';
@@ -22,6 +23,8 @@ export interface StudyExplanation {
   readonly file: string;
   /** The results folder the measurements were read from; null when there is none. */
   readonly results: string | null;
+  /** The results folder holds results of another version of the pipeline file: not used. */
+  readonly stale?: string;
   readonly points: readonly Derivation[];
 }
 
@@ -53,8 +56,14 @@ export async function explainStudy(file: string, opts: { readonly results?: stri
   const dir = resultsDir(opts.results ?? 'results', study);
   const rows = await readJson(path.join(dir, 'results.json')) as Record<string, Cell>[] | null;
   const details = await readJson(path.join(dir, 'details.json')) as PointDetail[] | null;
+  const provenance = await readJson(path.join(dir, 'provenance.json')) as { pipeline?: { sha256?: string } } | null;
   const byId = new Map<string, { row: Record<string, Cell>; detail: PointDetail }>();
-  if (rows && details && rows.length === details.length) details.forEach((d, i) => byId.set(d.id, { row: rows[i]!, detail: d }));
+  // Measurements of another version of the file would sit beside this version's derivation: refused.
+  const sha = createHash('sha256').update(study.text).digest('hex');
+  const stale = rows && provenance?.pipeline?.sha256 !== undefined && provenance.pipeline.sha256 !== sha
+    ? `${path.resolve(dir)} holds the results of another version of ${file}: rerun it (\`hrank run ${file}\`) to see measurements`
+    : undefined;
+  if (!stale && rows && details && rows.length === details.length) details.forEach((d, i) => byId.set(d.id, { row: rows[i]!, detail: d }));
 
   // One dataset load per distinct dataset (a width sweep has one).
   const ranks = new Map<string, { plain: RankResult; augmented: RankResult | null }>();
@@ -77,5 +86,5 @@ export async function explainStudy(file: string, opts: { readonly results?: stri
       result: byId.get(p.id) ?? null,
     }));
   }
-  return { study: study.name, file, results: byId.size > 0 ? path.resolve(dir) : null, points: out };
+  return { study: study.name, file, results: byId.size > 0 ? path.resolve(dir) : null, ...(stale ? { stale } : {}), points: out };
 }

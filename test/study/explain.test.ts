@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/cli.js';
@@ -120,6 +120,16 @@ test('hrank explain prints the derivation with the numbers, --json gives the sam
   const bad = captureIO();
   assert.equal(await main(['explain', file, '--point', 'model.width=3'], bad), 2);
   assert.match(bad.stderr(), /has no point 'model.width=3'; its points: dataset.samples=6,model.bias=false/);
+  // Run, then edit the file: the measurements of the old version are not shown beside the new derivation.
+  assert.ok((await runStudy(file, { cache: path.join(dir, 'cache'), results: path.join(dir, 'results'), jobs: 2 })).run.ok);
+  const fresh = await explainStudy(file, { results: path.join(dir, 'results'), points: [point] });
+  assert.equal(fresh.points[0]!.measured?.outer?.rank, 44);
+  appendFileSync(file, '# edited\n');
+  const stale = captureIO();
+  assert.equal(await main(['explain', file, '--point', point, '--results', path.join(dir, 'results')], stale), 0);
+  assert.match(stale.stderr(), /holds the results of another version/);
+  assert.match(stale.stdout(), /measurements none \(the results folder is stale\)/);
+  assert.doesNotMatch(stale.stdout(), /route /);
   // A bias in every layer: H_O only, and explain says which assumption fails for H_F and H_L.
   const all = captureIO();
   assert.equal(await main(['explain', file, '--point', 'dataset.samples=30,model.bias=true', '--results', path.join(dir, 'results')], all), 0);

@@ -16,7 +16,9 @@ export async function explainCommand(opts: ExplainOptions, io: CliIO): Promise<n
     io.out(`${JSON.stringify(ex, null, 2)}\n`);
     return EXIT_OK;
   }
-  const head = `${ex.study}: ${ex.points.length} ${ex.points.length === 1 ? 'point' : 'points'}; measurements ${ex.results ? `from ${displayPath(ex.results)}` : `none yet (run \`hrank run ${opts.file}\`)`}\n`;
+  if (ex.stale) io.err(`warning: ${ex.stale}\n`);
+  const none = ex.stale ? 'none (the results folder is stale)' : `none yet (run \`hrank run ${opts.file}\`)`;
+  const head = `${ex.study}: ${ex.points.length} ${ex.points.length === 1 ? 'point' : 'points'}; measurements ${ex.results ? `from ${displayPath(ex.results)}` : none}\n`;
   io.out(`${head}\n${ex.points.map(derivationText).join('\n')}`);
   return EXIT_OK;
 }
