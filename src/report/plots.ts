@@ -514,7 +514,9 @@ export function spectrumFigure(study: Study, results: Results, row: number, spec
     const inertia = s.positive !== undefined && s.negative !== undefined ? ` = ${s.positive} positive + ${s.negative} negative` : '';
     return `${HESSIAN_LABEL[k].split(' ')[0]} rank ${s.rank}${inertia} (${s.method})`;
   }).join(', ');
-  const subtitle = [`${study.name}: values above the dashed tolerance of their Hessian count${predicted.length > 0 ? '; dotted: the predicted rank' : ''}`, ranks];
+  // A nonlinear network's "prediction" is the linear formula, an estimate: said so wherever it is drawn.
+  const predictedWord = results.rows[row]?.[column('pred_kind')] === 'estimate' ? 'the linear formula\'s estimate (not a prediction: a nonlinear network)' : 'the predicted rank';
+  const subtitle = [`${study.name}: values above the dashed tolerance of their Hessian count${predicted.length > 0 ? `; dotted: ${predictedWord}` : ''}`, ranks];
   if (dropped > 0) subtitle.push(`${dropped} values exactly 0 are not drawn (log axis)`);
   const spec = (interactive: boolean): TopLevelSpec => ({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -525,7 +527,7 @@ export function spectrumFigure(study: Study, results: Results, row: number, spec
   }) as TopLevelSpec;
   return {
     id: `spectrum-${stem(point)}`, kind: 'spectrum', title,
-    caption: `${title}: sorted |eigenvalues| of each Hessian (log axis), dashed: its tolerance (s_max * P * eps unless rank.rtol / rank.atol say otherwise)${predicted.length > 0 ? ', dotted vertical: the predicted rank' : ''}.`,
+    caption: `${title}: sorted |eigenvalues| of each Hessian (log axis), dashed: its tolerance (s_max * P * eps unless rank.rtol / rank.atol say otherwise)${predicted.length > 0 ? `, dotted vertical: ${predictedWord}` : ''}.`,
     static: spec(false), interactive: spec(true),
     expected: { lines: kinds.length, dots: 0, flags: 0, zeroRules: 0 },
   };
