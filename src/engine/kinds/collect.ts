@@ -101,7 +101,7 @@ export function collectResults(params: CollectParams, values: readonly PointValu
       p.samples, p.inputDim, p.classes, p.params, v.inputRank.rank,
       rank('loss'), rank('outer'), rank('functional'),
       predicted('loss'), predicted('outer'), predicted('functional'),
-      pred.applicable && p.hessians.length > 0 ? pred.kind : null,
+      pred.applicable && KINDS.some((k) => predicted(k) !== null) ? pred.kind : null,
       gapCell(v.ranks.loss), gapCell(v.ranks.outer), gapCell(v.ranks.functional),
       ...KINDS.flatMap((k) => [v.ranks[k]?.positive ?? null, v.ranks[k]?.negative ?? null]),
     ]);
