@@ -20,6 +20,7 @@ export async function execute(command: ParsedCommand, io: CliIO): Promise<number
     case 'status': return (await import('./commands/status.js')).statusCommand(command.options, io);
     case 'diff': return (await import('./commands/diff.js')).diffCommand(command.options, io);
     case 'export': return (await import('./commands/export.js')).exportCommand(command.options, io);
+    case 'explain': return (await import('./commands/explain.js')).explainCommand(command.options, io);
     case 'init': return (await import('./commands/init.js')).initCommand(command.options, io);
     case 'worker': return (await import('./commands/worker.js')).workerCommand(command.options, io);
   }

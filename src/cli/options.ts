@@ -113,6 +113,15 @@ export interface ExportOptions {
   readonly json: boolean;
 }
 
+export interface ExplainOptions {
+  readonly file: string;
+  /** Point ids; empty: every point. */
+  readonly points: readonly string[];
+  /** Folder holding `<study name>/` result folders (the measurements). */
+  readonly results: string;
+  readonly json: boolean;
+}
+
 export interface InitOptions {
   /** The study name; the file is `<name>.yaml`. */
   readonly name: string;
@@ -130,6 +139,7 @@ export type ParsedCommand =
   | { readonly command: 'status'; readonly options: StatusOptions }
   | { readonly command: 'diff'; readonly options: DiffOptions }
   | { readonly command: 'export'; readonly options: ExportOptions }
+  | { readonly command: 'explain'; readonly options: ExplainOptions }
   | { readonly command: 'init'; readonly options: InitOptions }
   | { readonly command: 'worker'; readonly options: WorkerOptions };
 
@@ -450,6 +460,22 @@ export const COMMANDS: readonly CommandSpec[] = [
         cache: str(raw, 'cache', OPTIONS.cache.default),
         noCache: raw.cache === false,
         ...(typeof raw.maxMemory === 'number' ? { maxMemory: raw.maxMemory } : {}),
+        json: bool(raw, 'json'),
+      },
+    }),
+  },
+  {
+    name: 'explain',
+    args: [{ syntax: '<file>', description: 'pipeline file (YAML)' }],
+    summary: "derive each point's predicted ranks with its own numbers (r, K', s, q, each formula's terms, P, the assumptions) beside what was measured (route, tolerance, rank, gap, margins, inertia)",
+    options: ['point', 'results', 'json'],
+    examples: ['hrank explain pipelines/quickstart.yaml --point model.width=8', 'hrank explain study.yaml --json > derivation.json'],
+    build: (args, raw) => ({
+      command: 'explain',
+      options: {
+        file: args[0] as string,
+        points: Array.isArray(raw.point) ? (raw.point as string[]) : [],
+        results: str(raw, 'results', OPTIONS.results.default),
         json: bool(raw, 'json'),
       },
     }),

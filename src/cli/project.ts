@@ -29,6 +29,7 @@ export function withProject(command: ParsedCommand, given: ReadonlySet<string>, 
     case 'plan': return { command: 'plan', options: paths(command.options, ['cache']) };
     case 'export': return { command: 'export', options: paths(command.options, ['cache']) };
     case 'show': return { command: 'show', options: paths(command.options, ['results']) };
+    case 'explain': return { command: 'explain', options: paths(command.options, ['results']) };
     case 'status': return { command: 'status', options: { ...command.options, pipelines: shown(project.pipelines) } };
   }
 }

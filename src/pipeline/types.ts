@@ -4,7 +4,7 @@
  * The normalised settings (`Config`) mirror the file's keys (snake_case included), so a sweep
  * axis such as `dataset.samples` names the same field in the file and in a `Config`.
  */
-import type { Activation, HessianKind, Init, LossName } from '../science/types.js';
+import type { Activation, Bias, HessianKind, Init, LossName } from '../science/types.js';
 
 export type { Activation, HessianKind, Init, LossName };
 
@@ -38,7 +38,7 @@ export const DEFAULTS = {
   spread: 1,
   separation: 1,
   activation: 'linear' as Activation,
-  bias: false,
+  bias: false as Bias,
   init: 'glorot' as Init,
   mode: 'grid' as SweepMode,
   normalize: 'none' as Normalize,
@@ -83,7 +83,7 @@ export interface PipelineDocument {
     readonly width?: number;
     readonly depth?: number;
     readonly activation?: Activation;
-    readonly bias?: boolean;
+    readonly bias?: Bias;
     readonly init?: Init;
   };
   readonly loss?: LossName;
@@ -149,7 +149,7 @@ export interface ModelConfig {
   /** Hidden widths, input side first (resolved from width and depth when the file uses them). */
   readonly hidden: readonly number[];
   readonly activation: Activation;
-  readonly bias: boolean;
+  readonly bias: Bias;
   readonly init: Init;
 }
 

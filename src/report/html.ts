@@ -15,6 +15,7 @@ import { HRANK_VERSION } from '../version.js';
 import { CHECK_MEANING, HESSIAN_LABEL, HESSIAN_SYMBOL, checkCounts, checkSummary, presentKinds, type Check, type ReportInput } from './model.js';
 import type { Figure } from './plots.js';
 import { reportTable, type ReportTable, type TableColumn } from './table.js';
+import { derivationText, resultDerivations } from './derivation.js';
 
 /** A figure as the page receives it: compiled to vega in Node. */
 export interface PageFigure {
@@ -54,7 +55,7 @@ const CSP = [
   'img-src data:',
 ].join('; ');
 
-const CHECK_CLASS: Readonly<Record<Check, string>> = { '=': 'eq', differs: 'differs', ambiguous: 'ambiguous', 'n/a': 'na' };
+const CHECK_CLASS: Readonly<Record<Check, string>> = { '=': 'eq', differs: 'differs', ambiguous: 'ambiguous', '~': 'estimate', 'n/a': 'na' };
 
 type PaletteKey =
   | 'bg' | 'fg' | 'muted' | 'line' | 'accent' | 'card' | 'head' | 'stripe' | 'hover'
@@ -112,6 +113,7 @@ figure.plot { margin: 0; border: 1px solid; border-radius: 6px; padding: 10px; m
 figure.plot .vega svg { display: block; max-width: 100%; height: auto; }
 figure.plot figcaption { font-size: 13px; margin-top: 6px; max-width: 640px; }
 details.spectra > summary { cursor: pointer; color: var(--accent); margin-bottom: 12px; }
+details.derivation > summary { cursor: pointer; margin: 4px 0; }
 .note { color: var(--muted); font-size: 14px; }
 /* The table scrolls inside its own box (both ways), never the page; header and first column stay in view. */
 .table-wrap { overflow: auto; max-width: 100%; max-height: 80vh; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
@@ -136,6 +138,7 @@ td.check.eq { color: var(--eq); }
 td.check.differs { color: var(--differs); background: var(--differs-bg); }
 td.check.ambiguous { color: var(--ambiguous); background: var(--ambiguous-bg); }
 td.check.na { color: var(--na); font-weight: normal; }
+td.check.estimate { color: var(--na); font-weight: normal; font-style: italic; white-space: nowrap; }
 ul.counts { margin: 6px 0 14px; padding-left: 20px; }
 dl.legend { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; font-size: 13px; color: var(--muted); margin: 12px 0 0; }
 dl.legend dt { font-weight: 600; }
@@ -287,7 +290,7 @@ function resultsTableHtml(table: ReportTable): string {
       const first = j === 0 && 'key';
       const group = firstOfGroup(j) && 'first';
       if (col.check) {
-        return `<td${classes('check', text !== '' && CHECK_CLASS[text as Check], first, group)} data-check="${e(text)}">${e(text)}</td>`;
+        return `<td${classes('check', text !== '' && CHECK_CLASS[(text.startsWith('~') ? '~' : text) as Check], first, group)} data-check="${e(text)}">${e(text)}</td>`;
       }
       const shown = col.numeric ? compactNumber(text) : text;
       return `<td${classes(col.numeric && 'num', first, group)}${shown === text ? '' : ` title="${e(text)}"`}>${e(shown)}</td>`;
@@ -349,7 +352,7 @@ export function reportHtml(input: ReportInput, figures: readonly PageFigure[], n
   if (study.description) parts.push(`<p class="lead">${e(study.description)}</p>`);
   const facts = [`${results.rows.length} ${results.rows.length === 1 ? 'point' : 'points'}`, ...table.constants.map((c) => `${c.name} ${c.value}`)];
   parts.push(`<p class="lead">${e(facts.join(', '))}; pipeline file <code>${e(study.file)}</code></p>`);
-  parts.push('<nav><a href="#plots">Plots</a><a href="#table">Table</a><a href="#pipeline">Pipeline file</a><a href="#provenance">Provenance</a></nav></header>');
+  parts.push('<nav><a href="#plots">Plots</a><a href="#table">Table</a><a href="#derivations">Derivations</a><a href="#pipeline">Pipeline file</a><a href="#provenance">Provenance</a></nav></header>');
 
   parts.push('<section id="plots"><h2>Plots</h2>');
   if (rankFigs.length > 0) parts.push(`<div class="plots">${rankFigs.map(figureHtml).join('')}</div>`);
@@ -382,6 +385,17 @@ export function reportHtml(input: ReportInput, figures: readonly PageFigure[], n
   for (const c of Object.keys(CHECK_MEANING) as Check[]) parts.push(`<dt>${e(c)}</dt><dd>${e(CHECK_MEANING[c])}</dd>`);
   parts.push('</dl></section>');
 
+  const derivations = resultDerivations(study, results);
+  if (derivations.length > 0) {
+    parts.push('<section id="derivations"><h2>Derivations</h2>',
+      '<p class="note">Per point, the predictions derived with its own numbers beside what was measured (as <code>hrank explain</code> prints them).</p>');
+    for (const d of derivations) {
+      const ranks = (['outer', 'functional', 'loss'] as const).filter((k) => d.measured?.[k]).map((k) => `${HESSIAN_SYMBOL[k]} ${d.measured![k]!.rank}${d.measured![k]!.predicted !== null ? ` / ${d.measured![k]!.predicted}` : ''}`);
+      parts.push(`<details class="derivation" data-point="${e(d.point)}"><summary><code>${e(d.point)}</code> r ${d.r.value}, K' ${d.k_prime.value}, q ${d.q.value}; ${e(ranks.join(', '))}${d.prediction.kind === 'estimate' ? ' (estimates)' : ''}</summary>`,
+        `<pre class="pipeline derivation">${e(derivationText(d))}</pre></details>`);
+    }
+    parts.push('</section>');
+  }
   parts.push('<section id="pipeline"><h2>Pipeline file</h2>', `<pre class="pipeline">${e(study.text)}</pre></section>`);
   parts.push('<section id="provenance"><h2>Provenance</h2><table class="provenance"><tbody>');
   for (const [k, v] of provenanceRows(input)) parts.push(`<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`);

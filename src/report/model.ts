@@ -26,15 +26,18 @@ export const HESSIAN_COLOR: Readonly<Record<HessianKind, string>> = { loss: '#1f
 /**
  * How an empirical rank compares with its prediction:
  * `=` equal; `differs`; `ambiguous` the rank itself is numerically ambiguous (a kept or dropped
- * value close to the tolerance, or a small gap: see AMBIGUITY in src/science/rank.ts), whatever the prediction; `n/a` no prediction applies.
+ * value close to the tolerance, or a small gap: see AMBIGUITY in src/science/rank.ts), whatever the prediction;
+ * `~` the prediction is an estimate (the linear formulas for a nonlinear network: never `=` or `differs`);
+ * `n/a` no prediction applies.
  */
-export type Check = '=' | 'differs' | 'ambiguous' | 'n/a';
+export type Check = '=' | 'differs' | 'ambiguous' | '~' | 'n/a';
 
 export const CHECK_MEANING: Readonly<Record<Check, string>> = {
   '=': 'the empirical rank equals the prediction',
   differs: 'the empirical rank differs from the prediction',
   ambiguous: 'the rank is numerically ambiguous: a kept or dropped value lies close to the tolerance, or the gap around it is small',
-  'n/a': 'no prediction applies (nonlinear activation or bias)',
+  '~': 'the prediction is an estimate (the linear network\'s formulas for a nonlinear one); shown with the relative difference (rank - estimate) / estimate',
+  'n/a': 'no prediction applies (H_F and H_L of a network with a bias in every layer: no verified formula)',
 };
 
 /** The spectrum a rank was read from (a `RankResult` is one). */
@@ -99,21 +102,41 @@ export function checkOf(results: Results, row: number, kind: HessianKind): Check
   if (results.details[row]?.ranks[kind]?.ambiguous) return 'ambiguous';
   const pred = numberOf(results, row, `pred_${kind}`);
   if (pred === null) return 'n/a';
+  if (cellOf(results, row, 'pred_kind') === 'estimate') return '~';
   return rank === pred ? '=' : 'differs';
 }
 
+/** (rank - estimate) / estimate as a signed percentage (`+2.1%`, `-0.4%`, `0%`); null without both. */
+export function relativeDifference(results: Results, row: number, kind: HessianKind): string | null {
+  const rank = numberOf(results, row, `rank_${kind}`), pred = numberOf(results, row, `pred_${kind}`);
+  if (rank === null || pred === null) return null;
+  if (pred === 0) return rank === 0 ? '0%' : null;
+  const rel = (100 * (rank - pred)) / pred;
+  if (rel === 0) return '0%';
+  const digits = Math.abs(rel) >= 10 ? 0 : 1;
+  return `${rel > 0 ? '+' : '-'}${Math.abs(rel).toFixed(digits)}%`;
+}
+
+/** The check as the table shows it: `~ +2.1%` for an estimate, else the check itself. */
+export function checkText(results: Results, row: number, kind: HessianKind): string | null {
+  const c = checkOf(results, row, kind);
+  if (c !== '~') return c;
+  const rel = relativeDifference(results, row, kind);
+  return rel === null ? '~' : `~ ${rel}`;
+}
+
 /** How a count of each check reads: `5 equal`, `1 differs`. */
-export const CHECK_COUNT_WORDS: Readonly<Record<Check, string>> = { '=': 'equal', differs: 'differ', ambiguous: 'ambiguous', 'n/a': 'without prediction' };
+export const CHECK_COUNT_WORDS: Readonly<Record<Check, string>> = { '=': 'equal', differs: 'differ', ambiguous: 'ambiguous', '~': 'against an estimate', 'n/a': 'without prediction' };
 
 /** `5 equal, 1 differ`: the non-zero counts of a Hessian's checks. */
 export function checkSummary(counts: Readonly<Record<Check, number>>): string {
-  const order: readonly Check[] = ['=', 'differs', 'ambiguous', 'n/a'];
+  const order: readonly Check[] = ['=', 'differs', 'ambiguous', '~', 'n/a'];
   return order.filter((c) => counts[c] > 0).map((c) => `${counts[c]} ${CHECK_COUNT_WORDS[c]}`).join(', ') || 'no points';
 }
 
 /** Counts of each check per Hessian. */
 export function checkCounts(results: Results, kind: HessianKind): Record<Check, number> {
-  const counts: Record<Check, number> = { '=': 0, differs: 0, ambiguous: 0, 'n/a': 0 };
+  const counts: Record<Check, number> = { '=': 0, differs: 0, ambiguous: 0, '~': 0, 'n/a': 0 };
   results.rows.forEach((_, i) => {
     const c = checkOf(results, i, kind);
     if (c !== null) counts[c]++;

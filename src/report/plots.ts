@@ -34,10 +34,10 @@ export interface Figure {
   readonly static: TopLevelSpec;
   readonly interactive: TopLevelSpec;
   /**
-   * What the marks must be (tests): lines per panel and Hessian, dots per prediction, markers
+   * What the marks must be (tests): lines per panel and Hessian, dots per exact prediction, diamonds per estimate, markers
    * per differing or ambiguous rank, zero rules per panel (`y: difference`).
    */
-  readonly expected: { readonly lines: number; readonly dots: number; readonly flags: number; readonly zeroRules: number };
+  readonly expected: { readonly lines: number; readonly dots: number; readonly estimates?: number; readonly flags: number; readonly zeroRules: number };
 }
 
 /** Font stack of the plots: DejaVu Sans everywhere (resvg gets the file; a browser falls back). */
@@ -78,6 +78,8 @@ const FLAG_STROKE = 1.8;
 
 /** Legend label of the prediction dots. */
 const PREDICTION = 'prediction';
+/** Legend label of the estimates (the linear formulas for a nonlinear network): hollow, dashed diamonds, never a prediction's dot. */
+const ESTIMATE = 'estimate (linear formula)';
 
 /** The checks a rank figure marks: those a reader must look at twice. */
 export type Flag = 'differs' | 'ambiguous';
@@ -137,6 +139,8 @@ interface RankDatum {
   readonly value: number;
   /** Where the prediction's dot sits; null: no dot (no prediction, or `y: difference`). */
   readonly predicted: number | null;
+  /** The prediction is an estimate (drawn hollow). */
+  readonly estimate: boolean;
   readonly params: number | null;
   readonly check: string;
   /** The marker's legend label; null: not marked. */
@@ -217,11 +221,12 @@ function rankData(
         flagSize: FLAG_SIZE,
         point: results.details[i]?.id ?? String(i),
         rank, prediction, value, predicted: difference ? null : scale(prediction), params,
+        estimate: cellOf(results, i, 'pred_kind') === 'estimate',
         check: check ?? '',
         flag: check === 'differs' || check === 'ambiguous' ? FLAG_LABEL[check] : null,
         method: results.details[i]?.ranks[k]?.method ?? '',
         tip: {
-          prediction: prediction === null ? 'none' : String(prediction),
+          prediction: prediction === null ? 'none' : cellOf(results, i, 'pred_kind') === 'estimate' ? `${prediction} (estimate)` : String(prediction),
           value: plottedText(value, plot),
           params: params === null ? '' : String(params),
           gap: ((g) => (g === null ? 'none (nothing dropped)' : `${g.toFixed(2)} decades`))(numberOf(results, i, `gap_${k}`)),
@@ -267,6 +272,8 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
   const groups = [...new Set(data.map((d) => d.group))];
   const flags = FLAGS.filter((f) => data.some((d) => d.flag === FLAG_LABEL[f]));
   const hasPredictions = data.some((d) => d.predicted !== null);
+  const hasExact = data.some((d) => d.predicted !== null && !d.estimate);
+  const hasEstimates = data.some((d) => d.predicted !== null && d.estimate);
   const yTitle = yTitleOf(plot);
   const integerX = numericX && data.every((d) => Number.isInteger(d.x));
   const x = numericX
@@ -296,7 +303,7 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
 
   // Dots and markers share one shape scale, so one legend names both; its symbols are styled
   // per entry as the marks are drawn (a filled dot, open markers).
-  const shapes = [...(hasPredictions ? [{ label: PREDICTION, shape: 'circle' }] : []), ...flags.map((f) => ({ label: FLAG_LABEL[f], shape: FLAG_SHAPE[f] }))];
+  const shapes = [...(hasExact ? [{ label: PREDICTION, shape: 'circle' }] : []), ...(hasEstimates ? [{ label: ESTIMATE, shape: 'diamond' }] : []), ...flags.map((f) => ({ label: FLAG_LABEL[f], shape: FLAG_SHAPE[f] }))];
   const isDot = `datum.value === '${PREDICTION}'`;
   const shape = {
     field: 'shape', type: 'nominal' as const, title: null,
@@ -336,7 +343,18 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
     const dots = {
       name: 'predicted',
       mark: { type: 'point' as const, filled: true, opacity: 1, stroke: 'white', strokeWidth: 1 },
-      transform: [{ filter: 'isValid(datum.predicted)' }, { calculate: `'${PREDICTION}'`, as: 'shape' }],
+      transform: [{ filter: 'isValid(datum.predicted) && !datum.estimate' }, { calculate: `'${PREDICTION}'`, as: 'shape' }],
+      encoding: {
+        x, color, size: identity('dotSize'), shape,
+        y: { field: 'predicted', type: 'quantitative' as const },
+        ...(interactive ? { tooltip } : {}),
+      },
+    };
+    // Estimates: hollow dashed diamonds in the Hessian's hue, so no one mistakes them for the paper's exact results.
+    const estimated = {
+      name: 'estimated',
+      mark: { type: 'point' as const, filled: false, opacity: 1, strokeWidth: FLAG_STROKE, strokeDash: [2, 1.5] },
+      transform: [{ filter: 'isValid(datum.predicted) && datum.estimate' }, { calculate: `'${ESTIMATE}'`, as: 'shape' }],
       encoding: {
         x, color, size: identity('dotSize'), shape,
         y: { field: 'predicted', type: 'quantitative' as const },
@@ -355,7 +373,7 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
       encoding: { x, y: { field: 'value', type: 'quantitative' as const }, color, tooltip },
     };
     return [
-      ...(difference ? [zero] : []), line, ...(hasPredictions ? [dots] : []), ...(flags.length > 0 ? [marked] : []),
+      ...(difference ? [zero] : []), line, ...(hasExact ? [dots] : []), ...(hasEstimates ? [estimated] : []), ...(flags.length > 0 ? [marked] : []),
       ...(interactive ? [hover] : []),
     ];
   };
@@ -367,9 +385,9 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
   const subtitle = difference
     ? [
       `${study.name}: empirical minus predicted rank${perParams ? ', divided by #params' : ''}; on the rule at 0 the prediction holds`,
-      ...(data.length === 0 ? ['no rank has a prediction (nonlinear activation or bias): nothing to draw'] : missing ? [missing] : []),
+      ...(data.length === 0 ? ['no rank has a prediction (a bias in every layer): nothing to draw'] : missing ? [missing] : []),
     ]
-    : `${study.name}: lines are empirical ranks${hasPredictions ? ', dots the predictions (Singh, Bachmann and Hofmann 2021)' : '; no prediction applies'}`;
+    : `${study.name}: lines are empirical ranks${hasExact ? ', dots the predictions (Singh, Bachmann and Hofmann 2021)' : ''}${hasEstimates ? ', hollow diamonds the linear formulas as estimates' : ''}${hasPredictions ? '' : '; no prediction applies'}`;
   const spec = (interactive: boolean): TopLevelSpec => {
     const common = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, title: { text: title, subtitle }, data: { values: data } };
     if (faceted && groups.length > 0) {
@@ -386,14 +404,15 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
   const marks = flags.map((f) => `; ${FLAG_CAPTION[f]}`).join('');
   const lines = difference
     ? `Lines: empirical minus predicted rank${perParams ? ' / #params' : ''} of each Hessian; the rule at 0: the prediction holds${marks}${missing ? `. ${missing[0]!.toUpperCase()}${missing.slice(1)}` : ''}`
-    : `Lines: empirical ranks${hasPredictions ? '; dots: predictions of the same hue' : ''}${marks}`;
+    : `Lines: empirical ranks${hasExact ? '; dots: predictions of the same hue' : ''}${hasEstimates ? '; hollow diamonds: estimates (the linear formulas for a nonlinear network)' : ''}${marks}`;
   return {
     id, kind: 'ranks', title,
     caption: `${title}${faceted ? `, one panel per ${others.join(' and ')}` : ''}. ${lines}.`,
     static: spec(false), interactive: spec(true),
     expected: {
       lines: new Set(data.map((d) => `${d.group}\u0000${d.hessian}`)).size,
-      dots: data.filter((d) => d.predicted !== null).length,
+      dots: data.filter((d) => d.predicted !== null && !d.estimate).length,
+      estimates: data.filter((d) => d.predicted !== null && d.estimate).length,
       flags: data.filter((d) => d.flag !== null).length,
       zeroRules: difference ? groups.length : 0,
     },
@@ -495,7 +514,9 @@ export function spectrumFigure(study: Study, results: Results, row: number, spec
     const inertia = s.positive !== undefined && s.negative !== undefined ? ` = ${s.positive} positive + ${s.negative} negative` : '';
     return `${HESSIAN_LABEL[k].split(' ')[0]} rank ${s.rank}${inertia} (${s.method})`;
   }).join(', ');
-  const subtitle = [`${study.name}: values above the dashed tolerance of their Hessian count${predicted.length > 0 ? '; dotted: the predicted rank' : ''}`, ranks];
+  // A nonlinear network's "prediction" is the linear formula, an estimate: said so wherever it is drawn.
+  const predictedWord = results.rows[row]?.[column('pred_kind')] === 'estimate' ? 'the linear formula\'s estimate (not a prediction: a nonlinear network)' : 'the predicted rank';
+  const subtitle = [`${study.name}: values above the dashed tolerance of their Hessian count${predicted.length > 0 ? `; dotted: ${predictedWord}` : ''}`, ranks];
   if (dropped > 0) subtitle.push(`${dropped} values exactly 0 are not drawn (log axis)`);
   const spec = (interactive: boolean): TopLevelSpec => ({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -506,7 +527,7 @@ export function spectrumFigure(study: Study, results: Results, row: number, spec
   }) as TopLevelSpec;
   return {
     id: `spectrum-${stem(point)}`, kind: 'spectrum', title,
-    caption: `${title}: sorted |eigenvalues| of each Hessian (log axis), dashed: its tolerance (s_max * P * eps unless rank.rtol / rank.atol say otherwise)${predicted.length > 0 ? ', dotted vertical: the predicted rank' : ''}.`,
+    caption: `${title}: sorted |eigenvalues| of each Hessian (log axis), dashed: its tolerance (s_max * P * eps unless rank.rtol / rank.atol say otherwise)${predicted.length > 0 ? `, dotted vertical: ${predictedWord}` : ''}.`,
     static: spec(false), interactive: spec(true),
     expected: { lines: kinds.length, dots: 0, flags: 0, zeroRules: 0 },
   };

@@ -8,7 +8,7 @@
 import type { Results } from '../engine/kinds/collect.js';
 import type { HessianKind, Study } from '../pipeline/types.js';
 import {
-  CHECK_MEANING, HESSIAN_SYMBOL, axisPaths, cellOf, cellText, checkCounts, checkOf, checkSummary, presentKinds, type Check,
+  CHECK_MEANING, HESSIAN_SYMBOL, axisPaths, cellOf, cellText, checkCounts, checkSummary, checkText, presentKinds, type Check,
 } from './model.js';
 
 export interface TableColumn {
@@ -48,7 +48,7 @@ const HESSIAN_HEADER: Readonly<Record<'rank' | 'pred' | 'gap' | 'check', { reado
   rank: { label: 'rank', description: (k) => `rank_${k}: empirical rank of ${HESSIAN_SYMBOL[k]} (numpy.linalg.matrix_rank rule)` },
   pred: { label: 'pred', description: (k) => `pred_${k}: predicted rank of ${HESSIAN_SYMBOL[k]} (empty where no prediction applies)` },
   gap: { label: 'gap', description: (k) => `gap_${k}: log10(smallest kept / largest dropped eigenvalue of ${HESSIAN_SYMBOL[k]}), in decades` },
-  check: { label: 'check', description: (k) => `check_${k}: ${HESSIAN_SYMBOL[k]}'s rank against its prediction (=, differs, ambiguous, n/a)` },
+  check: { label: 'check', description: (k) => `check_${k}: ${HESSIAN_SYMBOL[k]}'s rank against its prediction (=, differs, ambiguous, ~ with the relative difference from an estimate, n/a)` },
 };
 
 /**
@@ -92,7 +92,7 @@ export function reportTable(study: Study, results: Results): ReportTable {
     const gap = plain(`gap_${k}`, header('gap'), k);
     const gapText = (row: number): string => { const c = cellOf(results, row, `gap_${k}`); return typeof c === 'number' ? c.toFixed(2) : cellText(c); };
     columns.push(plain(`rank_${k}`, header('rank'), k), plain(`pred_${k}`, header('pred'), k), { ...gap, get: gapText });
-    columns.push({ name: `check_${k}`, ...header('check'), numeric: false, hessian: k, check: k, get: (row) => checkOf(results, row, k) ?? '' });
+    columns.push({ name: `check_${k}`, ...header('check'), numeric: false, hessian: k, check: k, get: (row) => checkText(results, row, k) ?? '' });
   }
   return {
     columns: columns.map(({ get: _get, ...c }) => c),
@@ -106,7 +106,7 @@ function mdCell(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
-const CHECK_ORDER: readonly Check[] = ['=', 'differs', 'ambiguous', 'n/a'];
+const CHECK_ORDER: readonly Check[] = ['=', 'differs', 'ambiguous', '~', 'n/a'];
 
 /** `table.md`: a title, what the columns mean, counts per check, and the table (a pure function of the results). */
 export function tableMarkdown(study: Study, results: Results): string {

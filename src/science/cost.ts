@@ -101,8 +101,9 @@ function gramWork(s: WorkShape): number {
  * layers' O_l (x) X_l (see hessian/subspace.ts), larger than its rank.
  */
 export function subspaceSizes(s: WorkShape, samples = s.samples): Record<HessianKind, number> {
-  const extra = s.bias ? 1 : 0;
-  const r = Math.min(s.inputRank ?? Infinity, samples, s.inputDim) + extra;
+  // A bias adds the all-ones column to a layer's inputs: one more dimension at most.
+  const extra = s.bias === true ? 1 : 0;
+  const r = Math.min(s.inputRank ?? Infinity, samples, s.inputDim) + (s.bias === false ? 0 : 1);
   const p = predictRanks({ inputRank: r, outputs: s.outputs, hidden: s.hidden, loss: s.loss, activation: 'linear', bias: false });
   const widths = [s.inputDim, ...s.hidden, s.outputs];
   let outer = 0;
@@ -115,7 +116,7 @@ export function subspaceSizes(s: WorkShape, samples = s.samples): Record<Hessian
   }
   const P = s.params;
   if (!p.applicable) return { loss: P, functional: P, outer: Math.min(P, outer) };
-  return { loss: Math.min(P, p.loss), functional: Math.min(P, p.functional), outer: Math.min(P, outer) };
+  return { loss: Math.min(P, p.loss ?? P), functional: Math.min(P, p.functional ?? P), outer: Math.min(P, outer) };
 }
 
 const KINDS: readonly HessianKind[] = ['loss', 'outer', 'functional'];

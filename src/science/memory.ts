@@ -20,6 +20,7 @@
 import { DENSE_CHUNK } from './hessian/dense.js';
 import { subspaceSizeBound } from './hessian/subspace.js';
 import { DENSE_MAX_PARAMS } from './ranks.js';
+import type { Bias } from './types.js';
 
 const F64 = 8;
 /** Directions per R-operator call. */
@@ -37,7 +38,7 @@ export interface StepShape {
   readonly hessians: readonly string[];
   /** Linear activation on the automatic route: the subspace route applies. */
   readonly linear: boolean;
-  readonly bias: boolean;
+  readonly bias: Bias;
   /** `rank.route: dense`. */
   readonly dense: boolean;
   /** Samples per accumulation batch (default N). */

@@ -5,7 +5,7 @@
 import { applyActivation } from './activations.js';
 import { gemmNN, gemmNT, gemmTN } from './linalg/gemm.js';
 import { Rng } from './random.js';
-import type { Activation, Dataset, Init, Network, NetworkSpec } from './types.js';
+import type { Activation, Bias, Dataset, Init, Network, NetworkSpec } from './types.js';
 import type { Loss } from './losses.js';
 
 export interface LayerLayout {
@@ -19,7 +19,12 @@ export interface LayerLayout {
   readonly b: number;
 }
 
-export function networkSpec(inputDim: number, hidden: readonly number[], outputs: number, activation: Activation, bias: boolean): NetworkSpec {
+/** Whether layer l (1-based: 1 is the first weight layer) has a bias under the bias setting. */
+export function layerHasBias(bias: Bias, layer: number): boolean {
+  return bias === true || (bias === 'first' && layer === 1);
+}
+
+export function networkSpec(inputDim: number, hidden: readonly number[], outputs: number, activation: Activation, bias: Bias): NetworkSpec {
   const sizes = [inputDim, ...hidden, outputs];
   for (const [i, s] of sizes.entries()) {
     if (!Number.isInteger(s) || s < 1) throw new RangeError(`network: layer size ${i} must be a positive integer, got ${s}`);
@@ -35,7 +40,7 @@ export function layerLayout(spec: NetworkSpec): LayerLayout[] {
     const w = off;
     off += rows * cols;
     let b = -1;
-    if (spec.bias) { b = off; off += rows; }
+    if (layerHasBias(spec.bias, l)) { b = off; off += rows; }
     layers.push({ rows, cols, w, b });
   }
   return layers;
@@ -43,7 +48,7 @@ export function layerLayout(spec: NetworkSpec): LayerLayout[] {
 
 export function paramCount(spec: NetworkSpec): number {
   let p = 0;
-  for (let l = 1; l < spec.sizes.length; l++) p += spec.sizes[l] * spec.sizes[l - 1] + (spec.bias ? spec.sizes[l] : 0);
+  for (let l = 1; l < spec.sizes.length; l++) p += spec.sizes[l] * spec.sizes[l - 1] + (layerHasBias(spec.bias, l) ? spec.sizes[l] : 0);
   return p;
 }
 

@@ -62,6 +62,25 @@ export function inputCovarianceRank(data: Dataset, controls: RankControls = {}):
   return numericalRank(symmetricEigenvalues(cov, d, { overwrite: true }), d, 'dense', controls);
 }
 
+/**
+ * Rank of the augmented input covariance [X 1]^T [X 1] ((d + 1) x (d + 1), same rule): the input
+ * rank of a network whose first layer has a bias (W_1 x + b_1 = [W_1 b_1] [x; 1]). It is r + 1
+ * unless the all-ones vector lies in the span of the features' columns (then r).
+ */
+export function augmentedInputCovarianceRank(data: Dataset, controls: RankControls = {}): RankResult {
+  const { d, n, x } = data;
+  const c = d + 1;
+  const aug = new Float64Array(n * c);
+  for (let i = 0; i < n; i++) {
+    aug.set(x.subarray(i * d, (i + 1) * d), i * c);
+    aug[i * c + d] = 1;
+  }
+  const cov = new Float64Array(c * c);
+  gemmTN(c, c, n, 1, aug, 0, aug, 0, cov, 0);
+  symmetrize(cov, c);
+  return numericalRank(symmetricEigenvalues(cov, c, { overwrite: true }), c, 'dense', controls);
+}
+
 export function usesDenseRoute(params: number, opts: SpectrumOptions = {}): boolean {
   return opts.route === 'dense' || params <= (opts.denseMaxParams ?? DENSE_MAX_PARAMS);
 }

@@ -25,14 +25,20 @@ export type Init = 'glorot' | 'orthogonal' | 'uniform' | 'he';
 export type LossName = 'mse' | 'cross-entropy' | 'cosh';
 export type HessianKind = 'loss' | 'outer' | 'functional';
 
+/**
+ * Which layers carry a bias: false none, true every layer, 'first' the first layer only (the
+ * no-bias network on the augmented input [x; 1]).
+ */
+export type Bias = boolean | 'first';
+
 /** Architecture of a fully connected network: sizes = [d, hidden..., K]. */
 export interface NetworkSpec {
   readonly sizes: readonly number[];
   readonly activation: Activation;
-  readonly bias: boolean;
+  readonly bias: Bias;
 }
 
-/** A network with concrete parameters. theta holds, per layer l, W_l (M_l x M_{l-1}, row-major) then b_l (M_l) when bias. */
+/** A network with concrete parameters. theta holds, per layer l, W_l (M_l x M_{l-1}, row-major) then b_l (M_l) when layer l has a bias (layerHasBias). */
 export interface Network extends NetworkSpec {
   readonly theta: Float64Array;
 }

@@ -28,7 +28,7 @@ model:
   width: 4                  # hidden layers of this width (or: hidden: [8, 8])
   depth: 2                  # number of hidden layers
   activation: linear        # linear | relu | tanh | sigmoid | elu | leaky_relu
-  bias: false               # the paper's predictions cover linear networks without bias
+  bias: false               # false | true | first (first layer only: exact predictions on [x; 1])
   init: glorot              # glorot | orthogonal | uniform | he
 
 loss: mse                   # mse | cross-entropy | cosh (summed over samples)

@@ -24,7 +24,7 @@ test('a rerun computes nothing; results are byte-identical cold, warm and withou
   assert.equal(cold.run.derived.length, 3, 'the ranks, derived from the spectra');
   const csv = readFileSync(path.join(cold.dir, 'results.csv'), 'utf8');
   const json = readFileSync(path.join(cold.dir, 'results.json'), 'utf8');
-  assert.equal(csv.split('\n')[0], 'model.width,samples,input_dim,classes,params,rank_input_cov,rank_loss,rank_outer,rank_functional,pred_loss,pred_outer,pred_functional,gap_loss,gap_outer,gap_functional,pos_loss,neg_loss,pos_outer,neg_outer,pos_functional,neg_functional');
+  assert.equal(csv.split('\n')[0], 'model.width,samples,input_dim,classes,params,rank_input_cov,rank_loss,rank_outer,rank_functional,pred_loss,pred_outer,pred_functional,pred_kind,gap_loss,gap_outer,gap_functional,pos_loss,neg_loss,pos_outer,neg_outer,pos_functional,neg_functional');
   assert.equal(csv.trim().split('\n').length, 4);
   // Linear network: every rank equals its prediction.
   for (const row of JSON.parse(json) as Record<string, number>[]) {

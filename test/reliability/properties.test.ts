@@ -18,7 +18,7 @@ type Value = Scalar | readonly Value[] | { readonly [k: string]: Value };
 interface Doc {
   seed: number;
   dataset: { source: 'gaussian-mixture'; dim: number; samples: number; classes: number; spread?: number; separation?: number };
-  model: { hidden: number[]; activation: string; bias: boolean; init: string };
+  model: { hidden: number[]; activation: string; bias: boolean | 'first'; init: string };
   loss: string;
   hessians: string[];
   sweep?: Record<string, Value>;
@@ -40,7 +40,7 @@ const docArb: fc.Arbitrary<Doc> = fc.record({
   model: fc.record({
     hidden: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
     activation: fc.constantFrom('linear', 'relu', 'tanh'),
-    bias: fc.boolean(),
+    bias: fc.constantFrom(false, true, 'first' as const),
     init: fc.constantFrom('glorot', 'orthogonal', 'he'),
   }),
   loss: fc.constantFrom('mse', 'cross-entropy', 'cosh'),
@@ -162,7 +162,7 @@ const MUTATIONS: Record<string, Mutation> = {
   'model.hidden': (d) => ({ ...d, model: { ...d.model, hidden: [...d.model.hidden.slice(0, -1), bump(d.model.hidden.at(-1)!, 1, 6)] } }),
   'model.hidden (one more layer)': (d) => ({ ...d, model: { ...d.model, hidden: [...d.model.hidden, 2] } }),
   'model.activation': (d) => ({ ...d, model: { ...d.model, activation: d.model.activation === 'relu' ? 'tanh' : 'relu' } }),
-  'model.bias': (d) => ({ ...d, model: { ...d.model, bias: !d.model.bias } }),
+  'model.bias': (d) => ({ ...d, model: { ...d.model, bias: d.model.bias === false ? 'first' : d.model.bias === 'first' ? true : false } }),
   'model.init': (d) => ({ ...d, model: { ...d.model, init: d.model.init === 'he' ? 'glorot' : 'he' } }),
   loss: (d) => (d.sweep && 'loss' in d.sweep ? undefined : { ...d, loss: d.loss === 'mse' ? 'cosh' : 'mse' }),
   hessians: (d) => ({ ...d, hessians: d.hessians.length === 3 ? ['loss'] : ['loss', 'outer', 'functional'] }),

@@ -4,7 +4,7 @@ import { initNetwork, networkSpec, paramCount } from '../../src/science/network.
 import { predictRanks } from '../../src/science/predictions.js';
 import { numericalRank, EPS } from '../../src/science/rank.js';
 import { hessianRanks, inputCovarianceRank } from '../../src/science/ranks.js';
-import type { Activation, LossName } from '../../src/science/types.js';
+import type { Activation, Bias, LossName } from '../../src/science/types.js';
 import { gaussianData } from './helpers.js';
 
 test('numericalRank follows numpy: values > s_max * n * eps, with gap and margins', () => {
@@ -24,13 +24,34 @@ test('numericalRank follows numpy: values > s_max * n * eps, with gap and margin
   assert.equal(numericalRank([3, 2], 2).largestDropped, null);
 });
 
-test('predictions: formulas, cross-entropy uses K - 1, nonlinear and bias are not applicable', () => {
+test('predictions: formulas, cross-entropy uses K - 1, nonlinear ones are estimates, bias in every layer has H_O only', () => {
   const p = predictRanks({ inputRank: 64, outputs: 10, hidden: [10, 10], loss: 'mse', activation: 'linear', bias: false });
-  assert.deepEqual(p, { applicable: true, outer: 640, functional: 2 * 10 * 20 + 200 - 300, loss: 300 + 640 + 10 * (10 - 20) });
+  assert.ok(p.applicable);
+  assert.deepEqual({ kind: p.kind, outer: p.outer, functional: p.functional, loss: p.loss, r: p.inputRank, augmented: p.augmented },
+    { kind: 'exact', outer: 640, functional: 2 * 10 * 20 + 200 - 300, loss: 300 + 640 + 10 * (10 - 20), r: 64, augmented: false });
   const ce = predictRanks({ inputRank: 64, outputs: 10, hidden: [10, 10], loss: 'cross-entropy', activation: 'linear', bias: false });
   assert.ok(ce.applicable && ce.outer === 9 * 64);
-  assert.equal(predictRanks({ inputRank: 5, outputs: 3, hidden: [4], loss: 'mse', activation: 'tanh', bias: false }).applicable, false);
-  assert.equal(predictRanks({ inputRank: 5, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: true }).applicable, false);
+  const tanh = predictRanks({ inputRank: 5, outputs: 3, hidden: [4], loss: 'mse', activation: 'tanh', bias: false });
+  const linear = predictRanks({ inputRank: 5, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: false });
+  assert.ok(tanh.applicable && linear.applicable);
+  assert.equal(tanh.kind, 'estimate');
+  assert.deepEqual([tanh.loss, tanh.outer, tanh.functional], [linear.loss, linear.outer, linear.functional]);
+  // A bias in every layer: H_O = q (r + K' - q) + e only; q = 3, r = 5, K' = 3.
+  const all = predictRanks({ inputRank: 5, augmentedInputRank: 6, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: true });
+  assert.ok(all.applicable && all.kind === 'exact');
+  assert.deepEqual([all.outer, all.functional, all.loss], [3 * (5 + 3 - 3) + 3, null, null]);
+  assert.match(all.missing ?? '', /H_F and H_L/);
+  const same = predictRanks({ inputRank: 5, augmentedInputRank: 5, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: true });
+  assert.ok(same.applicable && same.outer === 3 * 5 + (3 - 3));
+  const reluAll = predictRanks({ inputRank: 5, augmentedInputRank: 6, outputs: 3, hidden: [4], loss: 'mse', activation: 'relu', bias: true });
+  assert.ok(reluAll.applicable && reluAll.kind === 'estimate');
+  assert.throws(() => predictRanks({ inputRank: 5, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: true }), /augmented/);
+  // A first-layer bias: the same formulas with the augmented rank.
+  const first = predictRanks({ inputRank: 5, augmentedInputRank: 6, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: 'first' });
+  const six = predictRanks({ inputRank: 6, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: false });
+  assert.ok(first.applicable && six.applicable && first.kind === 'exact' && first.augmented && first.inputRank === 6);
+  assert.deepEqual([first.loss, first.outer, first.functional], [six.loss, six.outer, six.functional]);
+  assert.throws(() => predictRanks({ inputRank: 5, outputs: 3, hidden: [4], loss: 'mse', activation: 'linear', bias: 'first' }), /augmented/);
 });
 
 interface Case { name: string; n: number; d: number; k: number; hidden: number[]; loss: LossName; inputRank?: number }
@@ -63,7 +84,7 @@ for (const c of grid) {
   });
 }
 
-async function routesAgree(act: Activation, loss: LossName, hidden: number[], n: number, d: number, k: number, bias = false): Promise<void> {
+async function routesAgree(act: Activation, loss: LossName, hidden: number[], n: number, d: number, k: number, bias: Bias = false): Promise<void> {
   const data = gaussianData(n, d, k, 21);
   const net = initNetwork(networkSpec(d, hidden, k, act, bias), 'glorot', 8);
   const P = paramCount(net);
@@ -90,6 +111,10 @@ test('Gram and subspace routes give the dense ranks, values and inertia: linear,
 
 test('Gram and subspace routes give the dense ranks, values and inertia: cross-entropy, bias', async () => {
   await routesAgree('linear', 'cross-entropy', [10, 14], 10, 12, 5, true);
+});
+
+test('Gram and subspace routes give the dense ranks, values and inertia: mse, first-layer bias', async () => {
+  await routesAgree('linear', 'mse', [9, 11], 15, 10, 4, 'first');
 });
 
 test('Gram and subspace routes give the dense ranks, values and inertia: cosh, three hidden layers', async () => {

@@ -114,7 +114,7 @@ test('without bias and for generic weights the subspace has the dimension of the
     const { data, sub } = build(c);
     const pred = predictRanks({ inputRank: inputCovarianceRank(data).rank, outputs: c.k, hidden: c.hidden, loss: c.loss, activation: 'linear', bias: false });
     assert.ok(pred.applicable);
-    assert.ok(sub.size >= pred.loss, `${label(c)}: ${sub.size} >= ${pred.loss}`);
+    assert.ok(sub.size >= pred.loss!, `${label(c)}: ${sub.size} >= ${pred.loss}`);
   }
 });
 

@@ -7,7 +7,7 @@ import type { SweepValue } from '../../pipeline/types.js';
 
 export const FIXED_COLUMNS = [
   'samples', 'input_dim', 'classes', 'params', 'rank_input_cov',
-  'rank_loss', 'rank_outer', 'rank_functional', 'pred_loss', 'pred_outer', 'pred_functional',
+  'rank_loss', 'rank_outer', 'rank_functional', 'pred_loss', 'pred_outer', 'pred_functional', 'pred_kind',
   'gap_loss', 'gap_outer', 'gap_functional',
   'pos_loss', 'neg_loss', 'pos_outer', 'neg_outer', 'pos_functional', 'neg_functional',
 ] as const;
@@ -37,9 +37,25 @@ export interface RankDetail {
   readonly negative: number;
 }
 
+/** A point's prediction in details.json: whether one applies, of what kind, and why (or why not). */
+export interface PredictionDetail {
+  readonly applicable: boolean;
+  /** exact (proved) or estimate (the linear formulas for a nonlinear network); absent when none applies. */
+  readonly kind?: 'exact' | 'estimate';
+  readonly basis?: string;
+  readonly reason?: string;
+  /** Why some Hessians have no prediction although others do (a bias in every layer: H_O only). */
+  readonly missing?: string;
+  /** The input rank the formulas used: r, or the augmented rank with a first-layer bias. */
+  readonly input_rank?: number;
+  readonly augmented?: boolean;
+  /** rank([X 1]^T [X 1]), with biases. */
+  readonly augmented_input_rank?: number;
+}
+
 export interface PointDetail {
   readonly id: string;
-  readonly prediction: { readonly applicable: boolean; readonly reason?: string };
+  readonly prediction: PredictionDetail;
   readonly ranks: Partial<Record<HessianKind, RankDetail>>;
   readonly input_cov: RankDetail;
 }
@@ -85,6 +101,7 @@ export function collectResults(params: CollectParams, values: readonly PointValu
       p.samples, p.inputDim, p.classes, p.params, v.inputRank.rank,
       rank('loss'), rank('outer'), rank('functional'),
       predicted('loss'), predicted('outer'), predicted('functional'),
+      pred.applicable && KINDS.some((k) => predicted(k) !== null) ? pred.kind : null,
       gapCell(v.ranks.loss), gapCell(v.ranks.outer), gapCell(v.ranks.functional),
       ...KINDS.flatMap((k) => [v.ranks[k]?.positive ?? null, v.ranks[k]?.negative ?? null]),
     ]);
@@ -92,7 +109,10 @@ export function collectResults(params: CollectParams, values: readonly PointValu
     for (const k of KINDS) if (v.ranks[k]) ranks[k] = detail(v.ranks[k]!);
     details.push({
       id: p.id,
-      prediction: pred.applicable ? { applicable: true } : { applicable: false, reason: pred.reason },
+      prediction: pred.applicable
+        ? { applicable: true, kind: pred.kind, basis: pred.basis, input_rank: pred.inputRank, augmented: pred.augmented,
+          ...(pred.augmentedInputRank !== undefined ? { augmented_input_rank: pred.augmentedInputRank } : {}), ...(pred.missing ? { missing: pred.missing } : {}) }
+        : { applicable: false, reason: pred.reason },
       ranks,
       input_cov: detail(v.inputRank),
     });

@@ -25,7 +25,7 @@ export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, un
     case 'dataset': return computeDataset(cfg);
     case 'network': return computeNetwork(cfg);
     case 'input-rank': return computeInputRank(inputs.get('dataset') as Dataset);
-    case 'prediction': return computePrediction(cfg, inputs.get('inputRank') as RankResult, outputCount(cfg));
+    case 'prediction': return computePrediction(cfg, inputs.get('inputRank') as RankResult, outputCount(cfg), inputs.get('dataset') as Dataset | undefined);
     case 'collect': {
       const params = step.parts.params as CollectParams;
       return collectResults(params, params.points.map((_, i) => ({

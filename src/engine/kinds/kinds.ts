@@ -11,10 +11,10 @@ export const KIND_VERSIONS: Readonly<Record<StepKind, number>> = {
   dataset: 1,
   network: 1,
   'input-rank': 1,
-  prediction: 1,
+  prediction: 2,
   spectrum: 1,
   ranks: 3,
-  collect: 3,
+  collect: 4,
 };
 
 /** Steps that run in worker threads (CPU-heavy); the rest run on the main thread. */

@@ -110,7 +110,8 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
     keys.prediction = add({
       kind: 'prediction',
       params: { hidden: cfg.model.hidden, outputs: outputCount(cfg), loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias },
-      inputKeys: { inputRank: keys['input-rank'] }, inputIds: {}, files: {}, config: cfg,
+      // With biases the prediction reads the augmented input rank from the dataset.
+      inputKeys: { inputRank: keys['input-rank'], ...(cfg.model.bias !== false ? { dataset: keys.dataset } : {}) }, inputIds: {}, files: {}, config: cfg,
     }, point.id);
     const chain = chains.get(point.index);
     keys.spectrum = add({

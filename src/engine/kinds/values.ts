@@ -3,7 +3,7 @@
  * reading dataset files). The heavy spectrum step: compute-step.ts and exec/tasks.ts.
  */
 import {
-  initNetwork, inputCovarianceRank, loadDataset, predictRanks, type Dataset, type Network, type Prediction, type RankResult,
+  augmentedInputCovarianceRank, initNetwork, inputCovarianceRank, loadDataset, predictRanks, type Dataset, type Network, type Prediction, type RankResult,
 } from '../../science/index.js';
 import type { Config } from '../../pipeline/types.js';
 import { datasetSpec, layerSizes } from './settings.js';
@@ -21,6 +21,11 @@ export function computeInputRank(data: Dataset): RankResult {
   return inputCovarianceRank(data);
 }
 
-export function computePrediction(cfg: Config, inputRank: RankResult, outputs: number): Prediction {
-  return predictRanks({ inputRank: inputRank.rank, outputs, hidden: cfg.model.hidden, loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias });
+/** The prediction; `data` (needed with biases) gives the augmented input rank. */
+export function computePrediction(cfg: Config, inputRank: RankResult, outputs: number, data?: Dataset): Prediction {
+  const augmentedInputRank = cfg.model.bias !== false && data ? augmentedInputCovarianceRank(data).rank : undefined;
+  return predictRanks({
+    inputRank: inputRank.rank, ...(augmentedInputRank !== undefined ? { augmentedInputRank } : {}),
+    outputs, hidden: cfg.model.hidden, loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias,
+  });
 }

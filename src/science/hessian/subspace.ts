@@ -26,9 +26,9 @@
  * at least P eps s_max). Keeping a spurious direction would only cost time. `checkSubspace`
  * (structured.ts) verifies the claim on every run, from the products it computes anyway.
  */
-import { forward, layerLayout, type LayerLayout } from '../network.js';
+import { forward, layerHasBias, layerLayout, type LayerLayout } from '../network.js';
 import type { Loss } from '../losses.js';
-import type { Dataset, Network } from '../types.js';
+import type { Bias, Dataset, Network } from '../types.js';
 
 /** A generator whose residual is below this many eps of its norm lies in the span (see file comment). */
 const DEPENDENT = 64;
@@ -392,11 +392,11 @@ export function prefixSets(sub: HessianSubspace, n: number): { loss: Int32Array;
  * An upper bound of the subspace's dimension from the shapes alone (no data), for memory
  * estimates: per layer, V and U hold at most K vectors, X at most N, O at most K.
  */
-export function subspaceSizeBound(sizes: readonly number[], samples: number, bias: boolean, superset = false): number {
+export function subspaceSizeBound(sizes: readonly number[], samples: number, bias: Bias, superset = false): number {
   const L = sizes.length - 1, K = sizes[L]!;
   let total = 0;
   for (let l = 0; l < L; l++) {
-    const rows = sizes[l + 1]!, cols = sizes[l]! + (bias ? 1 : 0);
+    const rows = sizes[l + 1]!, cols = sizes[l]! + (layerHasBias(bias, l + 1) ? 1 : 0);
     const x = Math.min(samples, cols), o = Math.min(K, rows);
     const v = l < L - 1 ? (superset ? x : Math.min(K, cols)) : 0;
     const u = l > 0 ? o : 0;
