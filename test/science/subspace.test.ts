@@ -14,7 +14,7 @@ import { EPS, numericalRank } from '../../src/science/rank.js';
 import { hessianRanks, inputCovarianceRank } from '../../src/science/ranks.js';
 import { inlineBackend, type RanksBackend } from '../../src/science/hessian/backend.js';
 import { SUBSPACE_CHECK, subspaceSpectrum } from '../../src/science/spectrum.js';
-import type { HessianKind, LossName } from '../../src/science/types.js';
+import type { Bias, HessianKind, LossName } from '../../src/science/types.js';
 import { gaussianData, maxAbs, maxAbsDiff } from './helpers.js';
 
 const KINDS: HessianKind[] = ['loss', 'outer', 'functional'];
@@ -34,7 +34,7 @@ function basisVector(sub: HessianSubspace, i: number): Float64Array {
   return v;
 }
 
-interface Case { hidden: number[]; n: number; d: number; k: number; loss: LossName; bias: boolean; inputRank?: number; pm1?: boolean }
+interface Case { hidden: number[]; n: number; d: number; k: number; loss: LossName; bias: Bias; inputRank?: number; pm1?: boolean }
 const cases: Case[] = [
   { hidden: [6, 5], n: 20, d: 9, k: 4, loss: 'mse', bias: false },
   { hidden: [6, 5], n: 20, d: 9, k: 4, loss: 'cross-entropy', bias: true },
@@ -45,8 +45,9 @@ const cases: Case[] = [
   { hidden: [5], n: 3, d: 10, k: 4, loss: 'mse', bias: false },
   { hidden: [7, 6], n: 30, d: 12, k: 4, loss: 'mse', bias: false, inputRank: 5 },
   { hidden: [5, 5], n: 12, d: 6, k: 1, loss: 'mse', bias: true, pm1: true },
+  { hidden: [6, 4, 5], n: 14, d: 7, k: 3, loss: 'cross-entropy', bias: 'first' },
 ];
-const label = (c: Case): string => `hidden ${JSON.stringify(c.hidden)}, N ${c.n}, d ${c.d}, K ${c.k}, ${c.loss}${c.bias ? ', bias' : ''}${c.inputRank ? `, input rank ${c.inputRank}` : ''}`;
+const label = (c: Case): string => `hidden ${JSON.stringify(c.hidden)}, N ${c.n}, d ${c.d}, K ${c.k}, ${c.loss}${c.bias === 'first' ? ', bias first' : c.bias ? ', bias' : ''}${c.inputRank ? `, input rank ${c.inputRank}` : ''}`;
 
 function build(c: Case, seed = 3) {
   const data = gaussianData(c.n, c.d, c.k, seed, { inputRank: c.inputRank, pm1: c.pm1 });
