@@ -54,7 +54,7 @@ const CSP = [
   'img-src data:',
 ].join('; ');
 
-const CHECK_CLASS: Readonly<Record<Check, string>> = { '=': 'eq', differs: 'differs', ambiguous: 'ambiguous', 'n/a': 'na' };
+const CHECK_CLASS: Readonly<Record<Check, string>> = { '=': 'eq', differs: 'differs', ambiguous: 'ambiguous', 'n/a': 'na', outside: 'na' };
 
 type PaletteKey =
   | 'bg' | 'fg' | 'muted' | 'line' | 'accent' | 'card' | 'head' | 'stripe' | 'hover'

@@ -28,13 +28,14 @@ export const HESSIAN_COLOR: Readonly<Record<HessianKind, string>> = { loss: '#1f
  * `=` equal; `differs`; `ambiguous` the rank itself is numerically ambiguous (a kept or dropped
  * value close to the tolerance, or a small gap: see AMBIGUITY in src/science/rank.ts), whatever the prediction; `n/a` no prediction applies.
  */
-export type Check = '=' | 'differs' | 'ambiguous' | 'n/a';
+export type Check = '=' | 'differs' | 'ambiguous' | 'n/a' | 'outside';
 
 export const CHECK_MEANING: Readonly<Record<Check, string>> = {
   '=': 'the empirical rank equals the prediction',
   differs: 'the empirical rank differs from the prediction',
   ambiguous: 'the rank is numerically ambiguous: a kept or dropped value lies close to the tolerance, or the gap around it is small',
   'n/a': 'no prediction applies (nonlinear activation or bias)',
+  outside: 'training left the point outside the formulas\' assumptions (the residual Omega is no longer of generic rank: see rank_residual); not compared',
 };
 
 /** The spectrum a rank was read from (a `RankResult` is one). */
@@ -97,23 +98,24 @@ export function checkOf(results: Results, row: number, kind: HessianKind): Check
   const rank = numberOf(results, row, `rank_${kind}`);
   if (rank === null) return null;
   if (results.details[row]?.ranks[kind]?.ambiguous) return 'ambiguous';
+  if (results.details[row]?.prediction.outside) return 'outside';
   const pred = numberOf(results, row, `pred_${kind}`);
   if (pred === null) return 'n/a';
   return rank === pred ? '=' : 'differs';
 }
 
 /** How a count of each check reads: `5 equal`, `1 differs`. */
-export const CHECK_COUNT_WORDS: Readonly<Record<Check, string>> = { '=': 'equal', differs: 'differ', ambiguous: 'ambiguous', 'n/a': 'without prediction' };
+export const CHECK_COUNT_WORDS: Readonly<Record<Check, string>> = { '=': 'equal', differs: 'differ', ambiguous: 'ambiguous', 'n/a': 'without prediction', outside: 'outside the assumptions' };
 
 /** `5 equal, 1 differ`: the non-zero counts of a Hessian's checks. */
 export function checkSummary(counts: Readonly<Record<Check, number>>): string {
-  const order: readonly Check[] = ['=', 'differs', 'ambiguous', 'n/a'];
+  const order: readonly Check[] = ['=', 'differs', 'ambiguous', 'n/a', 'outside'];
   return order.filter((c) => counts[c] > 0).map((c) => `${counts[c]} ${CHECK_COUNT_WORDS[c]}`).join(', ') || 'no points';
 }
 
 /** Counts of each check per Hessian. */
 export function checkCounts(results: Results, kind: HessianKind): Record<Check, number> {
-  const counts: Record<Check, number> = { '=': 0, differs: 0, ambiguous: 0, 'n/a': 0 };
+  const counts: Record<Check, number> = { '=': 0, differs: 0, ambiguous: 0, 'n/a': 0, outside: 0 };
   results.rows.forEach((_, i) => {
     const c = checkOf(results, i, kind);
     if (c !== null) counts[c]++;

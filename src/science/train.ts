@@ -191,3 +191,12 @@ export function checkpointMetrics(net: Network, data: Dataset, lossName: LossNam
   const generic = lossName === 'cross-entropy' ? Math.min(n, Math.max(k - 1, 0)) : Math.min(n, k);
   return { loss: value, gradNorm: Math.sqrt(g2), residualNorm: Math.sqrt(r2), residualRank: numericalRank(sv, Math.max(n, k), 'gram'), genericResidualRank: generic };
 }
+
+/**
+ * Floating-point operations of `updates` training steps on batches of `batch` samples and the
+ * checkpoint's metrics over `samples`, for a network of `params` parameters: a forward pass is
+ * about 2 n P, a backward pass 4 n P (the time estimate's model; measured in npm run bench).
+ */
+export function trainingFlops(updates: number, batch: number, samples: number, params: number): number {
+  return updates * 6 * batch * params + 8 * samples * params;
+}

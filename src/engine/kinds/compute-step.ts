@@ -4,7 +4,7 @@
  * so the caller decides where the heavy pieces run.
  */
 import { collectResults, type CollectParams } from './collect.js';
-import { computeDataset, computeInputRank, computeNetwork, computePrediction } from './values.js';
+import { computeDataset, computeInputRank, computeNetwork, computePrediction, computeTrain, type Checkpoint } from './values.js';
 import type { PlanStep } from './plan.js';
 import { outputCount } from './settings.js';
 import {
@@ -24,6 +24,10 @@ export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, un
   switch (step.kind) {
     case 'dataset': return computeDataset(cfg);
     case 'network': return computeNetwork(cfg);
+    case 'train': {
+      const to = (step.parts.params as { to: number }).to;
+      return computeTrain(cfg, to, inputs.get('dataset') as Dataset, (inputs.get('previous') ?? inputs.get('network')) as Network);
+    }
     case 'input-rank': return computeInputRank(inputs.get('dataset') as Dataset);
     case 'prediction': return computePrediction(cfg, inputs.get('inputRank') as RankResult, outputCount(cfg));
     case 'collect': {
@@ -32,6 +36,7 @@ export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, un
         inputRank: inputs.get(`${i}/input-rank`) as RankResult,
         prediction: inputs.get(`${i}/prediction`) as Prediction,
         ranks: inputs.get(`${i}/ranks`) as PointRanks,
+        train: inputs.get(`${i}/train`) as Checkpoint | undefined,
       })));
     }
     case 'spectrum': {

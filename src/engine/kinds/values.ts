@@ -3,10 +3,11 @@
  * reading dataset files). The heavy spectrum step: compute-step.ts and exec/tasks.ts.
  */
 import {
-  initNetwork, inputCovarianceRank, loadDataset, predictRanks, type Dataset, type Network, type Prediction, type RankResult,
+  checkpointMetrics, initNetwork, initialState, inputCovarianceRank, loadDataset, predictRanks, train,
+  type CheckpointMetrics, type Dataset, type Network, type Prediction, type RankResult, type TrainState,
 } from '../../science/index.js';
 import type { Config } from '../../pipeline/types.js';
-import { datasetSpec, layerSizes } from './settings.js';
+import { datasetSpec, layerSizes, trainSettings } from './settings.js';
 
 export function computeDataset(cfg: Config): Dataset {
   return loadDataset(datasetSpec(cfg));
@@ -23,4 +24,27 @@ export function computeInputRank(data: Dataset): RankResult {
 
 export function computePrediction(cfg: Config, inputRank: RankResult, outputs: number): Prediction {
   return predictRanks({ inputRank: inputRank.rank, outputs, hidden: cfg.model.hidden, loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias });
+}
+
+/**
+ * A checkpoint: the state after `to` updates (a Network with the optimiser's state, so the
+ * spectrum step reads it as its network) and its metrics over every sample.
+ */
+export interface Checkpoint extends TrainState {
+  readonly metrics: CheckpointMetrics;
+}
+
+/**
+ * The train step: from the previous checkpoint's state (or the initial network) to checkpoint
+ * `to`. Training that diverges throws TrainingDiverged naming the step; earlier checkpoints are
+ * already cached.
+ */
+export function computeTrain(cfg: Config, to: number, data: Dataset, from: TrainState | Network): Checkpoint {
+  const s = trainSettings(cfg);
+  const start = 'step' in from ? from : initialState(from, s.optimizer);
+  const { metrics: _drop, ...state } = start as Checkpoint;
+  const reached = train(state, data, cfg.loss, s, to);
+  const metrics = checkpointMetrics(reached, data, cfg.loss);
+  if (!Number.isFinite(metrics.loss)) throw Object.assign(new Error(`training diverged: the loss is ${metrics.loss} at step ${to}`), { code: 'diverged' });
+  return { ...reached, metrics };
 }
