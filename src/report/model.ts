@@ -35,7 +35,7 @@ export const CHECK_MEANING: Readonly<Record<Check, string>> = {
   differs: 'the empirical rank differs from the prediction',
   ambiguous: 'the rank is numerically ambiguous: a kept or dropped value lies close to the tolerance, or the gap around it is small',
   'n/a': 'no prediction applies (nonlinear activation or bias)',
-  outside: 'training left the point outside the formulas\' assumptions (the residual Omega is no longer of generic rank: see rank_residual); not compared',
+  outside: 'training left the point outside the formula\'s assumptions (a residual Omega no longer of generic rank, or H_F shrunk below H_L\'s tolerance: see details.json); not compared',
 };
 
 /** The spectrum a rank was read from (a `RankResult` is one). */
@@ -98,7 +98,7 @@ export function checkOf(results: Results, row: number, kind: HessianKind): Check
   const rank = numberOf(results, row, `rank_${kind}`);
   if (rank === null) return null;
   if (results.details[row]?.ranks[kind]?.ambiguous) return 'ambiguous';
-  if (results.details[row]?.prediction.outside) return 'outside';
+  if (results.details[row]?.prediction.outside?.[kind]) return 'outside';
   const pred = numberOf(results, row, `pred_${kind}`);
   if (pred === null) return 'n/a';
   return rank === pred ? '=' : 'differs';

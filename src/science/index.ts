@@ -22,4 +22,4 @@ export { predictRanks, type Prediction, type PredictionInput } from './predictio
 export { symmetricEigenvalues } from './linalg/eigen.js';
 export { Rng } from './random.js';
 export { HessianAccumulator, sliceSamples } from './hessian/accumulate.js';
-export { ADAM, OPTIMIZERS, TrainingDiverged, checkTrainSettings, checkpointMetrics, initialState, meanLossAndGradient, minibatch, train, type CheckpointMetrics, type Optimizer, type TrainSettings, type TrainState } from './train.js';
+export { ADAM, OPTIMIZERS, TrainingDiverged, checkTrainSettings, functionalBelowLossTolerance, checkpointMetrics, initialState, meanLossAndGradient, minibatch, train, type CheckpointMetrics, type Optimizer, type TrainSettings, type TrainState } from './train.js';

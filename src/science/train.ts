@@ -200,3 +200,15 @@ export function checkpointMetrics(net: Network, data: Dataset, lossName: LossNam
 export function trainingFlops(updates: number, batch: number, samples: number, params: number): number {
   return updates * 6 * batch * params + 8 * samples * params;
 }
+
+/**
+ * How many of H_F's kept eigenvalues lie at or below H_L's tolerance: directions of H_F too small
+ * to count in rank(H_L) (near a minimum H_F shrinks with the residual while H_O does not). The
+ * formula for rank(H_L) assumes every direction of H_F adds to H_L; where this is > 0 that
+ * assumption fails numerically, and rank(H_L) falls towards rank(H_O).
+ */
+export function functionalBelowLossTolerance(functional: RankResult, loss: RankResult): number {
+  let n = 0;
+  for (let i = 0; i < functional.rank; i++) if (functional.values[i] <= loss.tolerance) n++;
+  return n;
+}

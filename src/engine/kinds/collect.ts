@@ -2,7 +2,7 @@
  * The collect step: one results row per point, columns in the contract's order, plus details
  * (route, margins, ambiguity) that the results table does not carry.
  */
-import type { HessianKind, PointRanks, Prediction, RankResult } from '../../science/index.js';
+import { functionalBelowLossTolerance, type HessianKind, type PointRanks, type Prediction, type RankResult } from '../../science/index.js';
 import type { SweepValue } from '../../pipeline/types.js';
 import type { Checkpoint } from './values.js';
 
@@ -50,10 +50,11 @@ export interface RankDetail {
 export interface PointDetail {
   readonly id: string;
   /**
-   * `outside`: why the point lies outside the formulas' assumptions although they apply to its
-   * network (training left the residual rank-deficient); its ranks are not compared.
+   * `outside`: per Hessian, why the point lies outside its formula's assumptions although they
+   * apply to its network (training left the residual rank-deficient, or shrank H_F below H_L's
+   * tolerance); those ranks are not compared.
    */
-  readonly prediction: { readonly applicable: boolean; readonly reason?: string; readonly outside?: string };
+  readonly prediction: { readonly applicable: boolean; readonly reason?: string; readonly outside?: Partial<Record<HessianKind, string>> };
   /** A trained point's checkpoint and how far training got. */
   readonly train?: {
     readonly checkpoint: number; readonly loss: number; readonly grad_norm: number; readonly residual_norm: number;
@@ -125,12 +126,17 @@ export function collectResults(params: CollectParams, values: readonly PointValu
     const ranks: Partial<Record<HessianKind, RankDetail>> = {};
     for (const k of KINDS) if (v.ranks[k]) ranks[k] = detail(v.ranks[k]!);
     const m = v.train?.metrics;
-    const outside = m && m.residualRank.rank < m.genericResidualRank
-      ? `training left the residual Omega rank-deficient (rank ${m.residualRank.rank}, generic ${m.genericResidualRank}); the formulas assume a generic one`
-      : undefined;
+    const outside: Partial<Record<HessianKind, string>> = {};
+    if (m && m.residualRank.rank < m.genericResidualRank) {
+      const why = `training left the residual Omega rank-deficient (rank ${m.residualRank.rank}, generic ${m.genericResidualRank}); the formula assumes a generic one`;
+      outside.loss = why;
+      outside.functional = why;
+    }
+    const below = m && v.ranks.functional && v.ranks.loss ? functionalBelowLossTolerance(v.ranks.functional, v.ranks.loss) : 0;
+    if (below > 0) outside.loss ??= `training shrank H_F: ${below} of its ${v.ranks.functional!.rank} directions lie below H_L's tolerance, so they cannot count in rank(H_L); the formula assumes they all do`;
     details.push({
       id: p.id,
-      prediction: pred.applicable ? { applicable: true, ...(outside ? { outside } : {}) } : { applicable: false, reason: pred.reason },
+      prediction: pred.applicable ? { applicable: true, ...(Object.keys(outside).length > 0 ? { outside } : {}) } : { applicable: false, reason: pred.reason },
       ...(m && p.checkpoint !== undefined ? {
         train: {
           checkpoint: p.checkpoint, loss: m.loss, grad_norm: m.gradNorm, residual_norm: m.residualNorm,

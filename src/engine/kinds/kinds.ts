@@ -15,7 +15,7 @@ export const KIND_VERSIONS: Readonly<Record<StepKind, number>> = {
   prediction: 1,
   spectrum: 1,
   ranks: 3,
-  collect: 3,
+  collect: 4,
 };
 
 /** Steps that run in worker threads (CPU-heavy); the rest run on the main thread. */

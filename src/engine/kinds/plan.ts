@@ -237,6 +237,8 @@ function assignIds(points: readonly Point[], axisPaths: readonly string[], draft
     const keys = [...drafts.keys()].filter((k) => drafts.get(k)!.kind === kind);
     const named: number[] = [];
     for (let a = 0; a < axisCount; a++) {
+      // A train step is named by the step it trains to (below), not by the checkpoint axis.
+      if (kind === 'train' && axisPaths[a] === 'train.checkpoint') continue;
       const distinct = new Set(points.map((p) => formatValue(p.values[a])));
       if (distinct.size < 2) continue;
       const constantInEach = keys.every((k) => new Set(drafts.get(k)!.points.map((pid) => formatValue(points[byPointId.get(pid)!].values[a]))).size === 1);
@@ -246,6 +248,7 @@ function assignIds(points: readonly Point[], axisPaths: readonly string[], draft
     for (const k of keys) {
       const first = points[byPointId.get(drafts.get(k)!.points[0])!];
       const axes = named.map((a) => `${axisPaths[a]}=${formatValue(first.values[a])}`);
+      if (kind === 'train') axes.push(`step=${(drafts.get(k)!.params as { to: number }).to}`);
       let id = axes.length > 0 ? `${kind}[${axes.join(',')}]` : kind;
       const n = (used.get(id) ?? 0) + 1;
       used.set(id, n);
