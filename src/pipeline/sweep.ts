@@ -305,7 +305,7 @@ type Values =
  * (the schema says why).
  */
 function allValues(key: string, core: unknown): Values {
-  if (key !== 'train.checkpoint') return { issue: `'all' is only for train.checkpoint (every checkpoint of train.checkpoints); give ${key} a list or a range {from, to, step}` };
+  if (key !== 'train.checkpoint') return undefined; // the schema allows 'all' for train.checkpoint only, and says so
   const raw = getPath(core, ['train', 'checkpoints']);
   if (Array.isArray(raw)) return raw.length > 0 && raw.every((c) => Number.isInteger(c)) ? { values: raw as number[], form: 'range' } : undefined;
   if (!isRecord(raw) || !Number.isInteger(raw['from']) || !Number.isInteger(raw['to'])) return undefined;

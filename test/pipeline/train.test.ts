@@ -83,6 +83,6 @@ test('train.checkpoint swept without a train section, or at a step that is not a
   const r = onlyProblem(yaml(...TRAIN('lr: 0.1', 'steps: 10', 'checkpoints: [0, 10]', 'checkpoint: 3')));
   assertAt(r, 14, 15, 'bad-value', 'train.checkpoint');
   const s = onlyProblem(yaml(...BASE, 'sweep:', '  model.hidden: all'));
-  assertAt(s, 11, 17, 'bad-sweep', 'sweep.model.hidden');
-  assert.match(s.message, /only for train.checkpoint/);
+  assertAt(s, 11, 17, 'bad-type', 'sweep.model.hidden');
+  assert.match(s.message, /expected a list of values or a range \{from, to, step\}, found the string 'all'/);
 });
