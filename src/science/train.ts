@@ -18,8 +18,6 @@
  */
 import { accumulateGradient, backward, checkShapes, forward, lossAndGradient } from './network.js';
 import { getLoss, type Loss } from './losses.js';
-import { gemmTN } from './linalg/gemm.js';
-import { symmetricEigenvalues } from './linalg/eigen.js';
 import { numericalRank, type RankResult } from './rank.js';
 import { Rng } from './random.js';
 import type { Dataset, LossName, Network } from './types.js';
@@ -165,7 +163,7 @@ export interface CheckpointMetrics {
   readonly gradNorm: number;
   /** |Omega|: Frobenius norm of the N x K matrix of dl/df per sample (of the summed loss, as the paper). */
   readonly residualNorm: number;
-  /** Rank of Omega (NumPy's rule on its singular values, tolerance max(N, K) eps s_max). */
+  /** Rank of Omega (NumPy's rule on its singular values, tolerance max(N, K) eps s_max; one-sided Jacobi SVD). */
   readonly residualRank: RankResult;
   /** Rank Omega has for generic outputs: min(N, K), or min(N, K - 1) for cross-entropy (rows sum to 0). */
   readonly genericResidualRank: number;
@@ -183,13 +181,53 @@ export function checkpointMetrics(net: Network, data: Dataset, lossName: LossNam
   for (const w of omega) r2 += w * w;
   let g2 = 0;
   for (const gi of grad) g2 += gi * gi;
-  // Singular values of Omega from its K x K Gram matrix (K is small).
-  const gram = new Float64Array(k * k);
-  gemmTN(k, k, n, 1, omega, 0, omega, 0, gram, 0);
-  for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) { const a = (gram[i * k + j] + gram[j * k + i]) / 2; gram[i * k + j] = a; gram[j * k + i] = a; }
-  const sv = Array.from(symmetricEigenvalues(gram, k, { overwrite: true }), (e) => Math.sqrt(Math.max(0, e)));
+  const sv = singularValues(omega, n, k);
   const generic = lossName === 'cross-entropy' ? Math.min(n, Math.max(k - 1, 0)) : Math.min(n, k);
-  return { loss: value, gradNorm: Math.sqrt(g2), residualNorm: Math.sqrt(r2), residualRank: numericalRank(sv, Math.max(n, k), 'gram'), genericResidualRank: generic };
+  return { loss: value, gradNorm: Math.sqrt(g2), residualNorm: Math.sqrt(r2), residualRank: numericalRank(sv, Math.max(n, k), 'svd'), genericResidualRank: generic };
+}
+
+/**
+ * Singular values of an n x k row-major matrix (k small: a network's outputs) by one-sided Jacobi
+ * (Hestenes): plane rotations make the columns orthogonal, their norms are then the singular
+ * values, accurate to rounding relative to the largest. Not from the Gram matrix, whose
+ * eigenvalues carry eps * s_max^2 of noise, i.e. sqrt(eps) * s_max in a singular value, far above
+ * the rank tolerance. Written here because the eigensolver is for symmetric matrices and no npm
+ * package gives a float64 SVD without native code.
+ */
+export function singularValues(a: Float64Array, n: number, k: number): Float64Array {
+  // Columns, contiguous.
+  const c = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) c[j * n + i] = a[i * k + j];
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < k - 1; p++) {
+      for (let q = p + 1; q < k; q++) {
+        let alpha = 0, beta = 0, gamma = 0;
+        for (let i = 0; i < n; i++) {
+          const x = c[p * n + i], y = c[q * n + i];
+          alpha += x * x; beta += y * y; gamma += x * y;
+        }
+        if (gamma === 0 || Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const cs = 1 / Math.sqrt(1 + t * t), sn = cs * t;
+        for (let i = 0; i < n; i++) {
+          const x = c[p * n + i], y = c[q * n + i];
+          c[p * n + i] = cs * x - sn * y;
+          c[q * n + i] = sn * x + cs * y;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  const out = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += c[j * n + i] * c[j * n + i];
+    out[j] = Math.sqrt(s);
+  }
+  return out.sort().reverse();
 }
 
 /**

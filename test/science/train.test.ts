@@ -10,7 +10,7 @@ import { hessianRanks } from '../../src/science/ranks.js';
 import { predictRanks } from '../../src/science/predictions.js';
 import { inputCovarianceRank } from '../../src/science/ranks.js';
 import {
-  ADAM, TrainingDiverged, checkpointMetrics, initialState, meanLossAndGradient, minibatch, train, type TrainSettings,
+  ADAM, TrainingDiverged, checkpointMetrics, singularValues, initialState, meanLossAndGradient, minibatch, train, type TrainSettings,
 } from '../../src/science/train.js';
 import type { Activation, Network } from '../../src/science/types.js';
 import { gaussianData, maxAbsDiff } from './helpers.js';
@@ -151,4 +151,27 @@ test('exactness near a minimum: along gd of a linear mse network to an exact fit
   for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.hl <= seen[i - 1]!.hl);
   // Formed as H_L - H_O, the rounding noise of the subtraction counts as rank near the fit.
   assert.notEqual(last.diff, last.hfAtHL);
+});
+
+test('singular values by one-sided Jacobi: squares are the Gram eigenvalues; a rank-deficient matrix keeps its zero at rounding level', () => {
+  const n = 9, k = 4;
+  const a = Float64Array.from({ length: n * k }, (_, i) => Math.sin(1.7 * i + 0.3) + (i % 5) * 0.1);
+  const sv = singularValues(a, n, k);
+  const gram = new Float64Array(k * k);
+  for (let p = 0; p < k; p++) for (let q = 0; q < k; q++) { let s = 0; for (let i = 0; i < n; i++) s += a[i * k + p]! * a[i * k + q]!; gram[p * k + q] = s; }
+  const eig = [...symmetricEigenvalues(gram, k, { overwrite: true })].sort((x, y) => y - x);
+  for (let j = 0; j < k; j++) assert.ok(Math.abs(sv[j]! ** 2 - eig[j]!) < 1e-12 * eig[0]!, `value ${j}`);
+  // Rows summing to zero (a cross-entropy residual): rank k - 1, the last value at rounding level.
+  for (let i = 0; i < n; i++) { let s = 0; for (let j = 0; j < k - 1; j++) s += a[i * k + j]!; a[i * k + k - 1] = -s; }
+  const z = singularValues(a, n, k);
+  assert.ok(z[k - 1]! < 1e-15 * z[0]!, `smallest ${z[k - 1]} of ${z[0]}`);
+  assert.equal(numericalRank(z, n).rank, k - 1);
+});
+
+test('rank(Omega) for cross-entropy at initialisation is the generic K - 1 (rows of Omega sum to 0)', () => {
+  const data = gaussianData(30, 5, 6, 3);
+  const net = initNetwork(networkSpec(5, [7], 6, 'tanh', false), 'glorot', 4);
+  const m = checkpointMetrics(net, data, 'cross-entropy');
+  assert.equal(m.genericResidualRank, 5);
+  assert.equal(m.residualRank.rank, 5);
 });
