@@ -216,7 +216,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
         if (waited !== undefined) return waited;
         const t0 = performance.now();
         emit({ type: 'start', step });
-        return await finish(step, t0, await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1 }));
+        return await finish(step, t0, await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1, signal: control.signal }));
       } catch (e) {
         return fail(step, e instanceof Error ? e : new Error(String(e)));
       } finally {

@@ -17,6 +17,8 @@ export interface StepContext {
   readonly backend: RanksBackend;
   /** How many backend calls may run at once. */
   readonly parallel: number;
+  /** Stops a long step between its chunks (training): the run was interrupted or stopped. */
+  readonly signal?: AbortSignal;
 }
 
 export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, unknown>, ctx: StepContext): Promise<unknown> {
@@ -26,7 +28,7 @@ export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, un
     case 'network': return computeNetwork(cfg);
     case 'train': {
       const to = (step.parts.params as { to: number }).to;
-      return computeTrain(cfg, to, inputs.get('dataset') as Dataset, (inputs.get('previous') ?? inputs.get('network')) as Network);
+      return computeTrain(cfg, to, inputs.get('dataset') as Dataset, (inputs.get('previous') ?? inputs.get('network')) as Network, ctx.signal);
     }
     case 'input-rank': return computeInputRank(inputs.get('dataset') as Dataset);
     case 'prediction': return computePrediction(cfg, inputs.get('inputRank') as RankResult, outputCount(cfg));

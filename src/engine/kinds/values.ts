@@ -8,6 +8,10 @@ import {
 } from '../../science/index.js';
 import type { Config } from '../../pipeline/types.js';
 import { datasetSpec, layerSizes, trainSettings } from './settings.js';
+import { trainingFlops } from '../../science/train.js';
+
+/** Work per training chunk between yields to the event loop (~10 ms here). */
+const TRAIN_CHUNK_FLOPS = 2e7;
 
 export function computeDataset(cfg: Config): Dataset {
   return loadDataset(datasetSpec(cfg));
@@ -39,11 +43,21 @@ export interface Checkpoint extends TrainState {
  * `to`. Training that diverges throws TrainingDiverged naming the step; earlier checkpoints are
  * already cached.
  */
-export function computeTrain(cfg: Config, to: number, data: Dataset, from: TrainState | Network): Checkpoint {
+export async function computeTrain(cfg: Config, to: number, data: Dataset, from: TrainState | Network, signal?: AbortSignal): Promise<Checkpoint> {
   const s = trainSettings(cfg);
   const start = 'step' in from ? from : initialState(from, s.optimizer);
   const { metrics: _drop, ...state } = start as Checkpoint;
-  const reached = train(state, data, cfg.loss, s, to);
+  // In chunks of about TRAIN_CHUNK_FLOPS, yielding between them: the main thread keeps handing
+  // work to the worker threads (and drawing progress), and an interrupt stops training between
+  // chunks. Chunks change nothing: training resumes bit for bit from any state.
+  const batch = s.optimizer === 'gd' ? data.n : s.batchSize!;
+  const chunk = Math.max(1, Math.floor(TRAIN_CHUNK_FLOPS / trainingFlops(1, batch, 0, state.theta.length)));
+  let reached: TrainState = state;
+  while (reached.step < to) {
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('interrupted');
+    reached = train(reached, data, cfg.loss, s, Math.min(to, reached.step + chunk));
+    if (reached.step < to) await new Promise((r) => setImmediate(r));
+  }
   const metrics = checkpointMetrics(reached, data, cfg.loss);
   if (!Number.isFinite(metrics.loss)) throw Object.assign(new Error(`training diverged: the loss is ${metrics.loss} at step ${to}`), { code: 'diverged' });
   return { ...reached, metrics };
