@@ -161,6 +161,14 @@ add({ study: 'all three studies, mse + cross-entropy, cold', points: 126, hrank_
 const warm = runShipped();
 add({ study: 'the same, warm cache', points: 126, hrank_seconds: warm.seconds, baseline_seconds: null, baseline_note: '', ratio: null, peak_rss_mb: warm.rss, ranks: '', target: '<= 2 s' });
 
+// Ranks along training (bench/training.ts): the 21-checkpoint [20, 20] study, cold and warm.
+{
+  const t = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'training.ts'), '--json'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const last = (t.stdout ?? '').trim().split('\n').at(-1) ?? '';
+  if (t.status === 0 && last.startsWith('[')) for (const r of JSON.parse(last) as Row[]) add(r);
+  else console.error(`training bench failed (exit ${t.status})`);
+}
+
 // Sample-size points, from the sweep's own timings (each chain job's time shared by its points).
 for (const [id, sec] of Object.entries(s.steps)) if (id.startsWith('spectrum[')) perPoint.push([id.slice(9, -1), '840', '-', sec.toFixed(2), '-']);
 const ppw = perPoint[0].map((_, c) => Math.max(...perPoint.map((r) => r[c].length)));

@@ -1,7 +1,7 @@
 /** From a valid pipeline document to its normalised settings: every default filled in. */
 import { isAbsolute, normalize, resolve } from 'node:path';
 import { DEFAULTS, HESSIAN_ORDER } from './types.js';
-import type { Config, DatasetConfig, FileRef, ModelConfig, PipelineDocument } from './types.js';
+import type { Config, DatasetConfig, FileRef, ModelConfig, PipelineDocument, TrainConfig } from './types.js';
 
 /** A dataset path as written, and resolved against `dir` unless absolute. */
 export function fileRef(written: string, dir: string): FileRef {
@@ -80,6 +80,35 @@ export function normalizeConfig(doc: PipelineDocument, dir: string): Config {
       rtol: doc.rank?.rtol ?? DEFAULTS.rtol,
       atol: doc.rank?.atol ?? DEFAULTS.atol,
     },
+    train: normalizeTrain(doc.train),
+  };
+}
+
+/**
+ * The steps a `checkpoints` entry lists: a list as written, a range {from, to, step} expanded
+ * (`to` included when reached). A range with to < from gives none (the checks report it).
+ */
+export function checkpointSteps(raw: NonNullable<PipelineDocument['train']>['checkpoints']): number[] {
+  if (Array.isArray(raw)) return [...raw];
+  const { from, to } = raw as { from: number; to: number; step?: number };
+  const step = (raw as { step?: number }).step ?? 1;
+  const out: number[] = [];
+  for (let c = from; c <= to && out.length <= 100_000; c += step) out.push(c);
+  return out;
+}
+
+function normalizeTrain(t: PipelineDocument['train']): TrainConfig | null {
+  if (t === undefined) return null;
+  const optimizer = t.optimizer ?? DEFAULTS.optimizer;
+  const checkpoints = checkpointSteps(t.checkpoints);
+  return {
+    optimizer,
+    lr: t.lr,
+    steps: t.steps,
+    batch_size: t.batch_size ?? null,
+    checkpoints,
+    seed: t.seed ?? DEFAULTS.train_seed,
+    checkpoint: t.checkpoint ?? checkpoints[checkpoints.length - 1] ?? 0,
   };
 }
 

@@ -48,7 +48,70 @@ function oneOutputSoftmax(points: readonly Point[], axes: readonly Axis[], docum
   }];
 }
 
+/**
+ * The `train` section against the rest of a point: checkpoints in increasing order, within
+ * `steps`; the point's checkpoint one of them; batch_size given exactly for the minibatch
+ * optimisers and at most the samples. Each reported once, at its first point.
+ */
+function trainIssues(points: readonly Point[], axes: readonly Axis[], document: unknown): Issue[] {
+  const out: Issue[] = [];
+  const seen = new Set<string>();
+  const report = (p: Point, paths: readonly string[], message: string, hint?: string): void => {
+    const at = blame(p, axes, paths, document);
+    const which = axes.length === 0 ? '' : `at point ${p.id}: `;
+    const sig = `${at.path.join('.')}\u0000${message}`;
+    if (seen.has(sig)) return;
+    seen.add(sig);
+    out.push({ code: 'bad-value', path: at.path, target: 'value', message: `${which}${message}`, ...(hint === undefined ? {} : { hint }) });
+  };
+  for (const p of points) {
+    const t = p.config.train;
+    if (t === null) continue;
+    const raw = getPath(document, ['train', 'checkpoints']);
+    if (t.checkpoints.length === 0) {
+      report(p, ['train.checkpoints'], `the range of checkpoints is empty: 'to' is below 'from'`, 'a range counts upwards from from to to');
+      continue;
+    }
+    const order = t.checkpoints.findIndex((c, i) => i > 0 && c <= t.checkpoints[i - 1]!);
+    if (order > 0) {
+      const at = Array.isArray(raw) ? ['train', 'checkpoints', order] : ['train', 'checkpoints'];
+      const c = t.checkpoints[order]!, prev = t.checkpoints[order - 1]!;
+      const msg = c === prev ? `checkpoint ${c} is listed twice` : `checkpoint ${c} comes after ${prev}; list checkpoints in increasing order`;
+      const sig = `${at.join('.')}\u0000${msg}`;
+      if (!seen.has(sig)) { seen.add(sig); out.push({ code: 'bad-value', path: at, target: 'value', message: msg }); }
+      continue;
+    }
+    const last = t.checkpoints[t.checkpoints.length - 1]!;
+    if (last > t.steps) {
+      const beyond = t.checkpoints.filter((c) => c > t.steps);
+      const stepsSwept = axes.some((a) => a.path === 'train.steps');
+      if (!stepsSwept && raw !== undefined) {
+        const at = Array.isArray(raw) ? ['train', 'checkpoints', raw.findIndex((c) => typeof c === 'number' && c > t.steps)] : ['train', 'checkpoints', 'to'];
+        const msg = `checkpoint ${Array.isArray(raw) ? t.checkpoints.find((c) => c > t.steps) : last} is beyond train.steps (${t.steps}); a checkpoint is a step of the run, 0 to ${t.steps}`;
+        const sig = `${at.join('.')}\u0000${msg}`;
+        if (!seen.has(sig)) { seen.add(sig); out.push({ code: 'bad-value', path: at, target: 'value', message: msg, hint: `raise steps to ${last}, or end the checkpoints at ${t.steps}` }); }
+        continue;
+      }
+      report(p, ['train.steps', 'train.checkpoints'],
+        `checkpoint${beyond.length === 1 ? '' : 's'} ${beyond.slice(0, 3).join(', ')}${beyond.length > 3 ? ', ...' : ''} beyond train.steps (${t.steps}); a checkpoint is a step of the run, 0 to ${t.steps}`,
+        `raise steps to ${last}, or end the checkpoints at ${t.steps}`);
+    }
+    if (!t.checkpoints.includes(t.checkpoint)) {
+      report(p, ['train.checkpoint'], `train.checkpoint ${t.checkpoint} is not one of train.checkpoints (${t.checkpoints.length <= 6 ? t.checkpoints.join(', ') : `${t.checkpoints.slice(0, 3).join(', ')}, ..., ${last}`})`,
+        'the Hessians are computed at a kept checkpoint: pick one of them, or add it to checkpoints');
+    }
+    if (t.optimizer === 'gd' && t.batch_size !== null) {
+      report(p, ['train.batch_size'], 'gd takes a full-batch step on every sample; batch_size is for sgd and adam', 'remove batch_size, or set optimizer: sgd or adam');
+    } else if (t.optimizer !== 'gd' && t.batch_size === null) {
+      report(p, ['train.optimizer'], `${t.optimizer} needs train.batch_size (samples per minibatch)`, `add batch_size under train, at most dataset.samples (${p.config.dataset.samples})`);
+    } else if (t.batch_size !== null && t.batch_size > p.config.dataset.samples) {
+      report(p, ['train.batch_size', 'dataset.samples'], `train.batch_size ${t.batch_size} is larger than the ${p.config.dataset.samples} samples trained on`, `at most ${p.config.dataset.samples}`);
+    }
+  }
+  return out;
+}
+
 /** Every conflict of the expanded points (empty when there is none). */
 export function pointIssues(points: readonly Point[], axes: readonly Axis[], document: unknown): Issue[] {
-  return [...oneOutputSoftmax(points, axes, document)];
+  return [...oneOutputSoftmax(points, axes, document), ...trainIssues(points, axes, document)];
 }

@@ -106,7 +106,7 @@ export function checkSweep(data: unknown, fileIssueCount: number): SweepCheck {
       complete = false;
       continue;
     }
-    const values = sweepValues(sweep[key]);
+    const values = sweep[key] === 'all' ? allValues(key, core) : sweepValues(sweep[key]);
     if (values === undefined) {
       complete = false; // reported by the schema
       continue;
@@ -117,7 +117,7 @@ export function checkSweep(data: unknown, fileIssueCount: number): SweepCheck {
       continue;
     }
     const draft: Draft = { key, segments: resolved.segments, values: values.values, form: values.form };
-    const short = values.form === 'range' ? rangeEndWarning(key, sweep[key] as Record<string, number>, values.values as number[]) : undefined;
+    const short = values.form === 'range' && sweep[key] !== 'all' ? rangeEndWarning(key, sweep[key] as Record<string, number>, values.values as number[]) : undefined;
     if (short) warnings.push(short);
     const valueIssues = checkValues(draft, core, supplied, baseline);
     if (valueIssues.length > 0) complete = false;
@@ -262,6 +262,15 @@ function resolveAxisPath(key: string, core: unknown, sweptSource: boolean): Reso
     return { issue: { message: `'${key}' is a section; sweep one of its settings: ${inner.join(', ')}` } };
   }
 
+  if (head === 'train' && !isRecord(getPath(core, ['train']))) {
+    return {
+      issue: {
+        message: `'${key}' sweeps a setting of training, but the file has no train section`,
+        hint: 'add a train section (optimizer, lr, steps, checkpoints) to train the network before its Hessians are computed',
+      },
+    };
+  }
+
   const model = getPath(core, ['model']);
   if (isRecord(model) && segments[0] === 'model' && segments.length >= 2) {
     const target = segments[1];
@@ -289,6 +298,22 @@ type Values =
   | { readonly values: readonly SweepValue[]; readonly form: 'list' | 'range' }
   | { readonly issue: string }
   | undefined;
+
+/**
+ * `train.checkpoint: all`: every checkpoint of train.checkpoints (in the range's form, so
+ * problems of one are reported at the sweep entry). Undefined when the checkpoints are malformed
+ * (the schema says why).
+ */
+function allValues(key: string, core: unknown): Values {
+  if (key !== 'train.checkpoint') return undefined; // the schema allows 'all' for train.checkpoint only, and says so
+  const raw = getPath(core, ['train', 'checkpoints']);
+  if (Array.isArray(raw)) return raw.length > 0 && raw.every((c) => Number.isInteger(c)) ? { values: raw as number[], form: 'range' } : undefined;
+  if (!isRecord(raw) || !Number.isInteger(raw['from']) || !Number.isInteger(raw['to'])) return undefined;
+  const step = raw['step'] ?? 1;
+  if (!Number.isInteger(step) || (step as number) < 1) return undefined;
+  const range = expandRange(raw['from'] as number, raw['to'] as number, step as number);
+  return 'issue' in range ? undefined : { values: range.values, form: 'range' };
+}
 
 /** The values of one axis: a non-empty list, or an expanded range. Undefined when malformed (the schema says why). */
 function sweepValues(raw: unknown): Values {

@@ -5,8 +5,9 @@
  * axis such as `dataset.samples` names the same field in the file and in a `Config`.
  */
 import type { Activation, Bias, HessianKind, Init, LossName } from '../science/types.js';
+import type { Optimizer } from '../science/train.js';
 
-export type { Activation, HessianKind, Init, LossName };
+export type { Activation, HessianKind, Init, LossName, Optimizer };
 
 export type SourceName = 'mnist' | 'idx' | 'cifar10' | 'gaussian-mixture';
 export type TwoClassTargets = 'pm1' | 'onehot';
@@ -47,6 +48,8 @@ export const DEFAULTS = {
   route: 'auto' as RankRoute,
   rtol: null,
   atol: 0,
+  optimizer: 'gd' as Optimizer,
+  train_seed: 0,
 } as const;
 
 /** The canonical order of the Hessians (a normalised `hessians` list follows it). */
@@ -90,6 +93,15 @@ export interface PipelineDocument {
   readonly hessians?: readonly HessianKind[];
   readonly batch_size?: number;
   readonly rank?: { readonly route?: RankRoute; readonly rtol?: number | null; readonly atol?: number };
+  readonly train?: {
+    readonly optimizer?: Optimizer;
+    readonly lr: number;
+    readonly steps: number;
+    readonly batch_size?: number;
+    readonly checkpoints: readonly number[] | { readonly from: number; readonly to: number; readonly step?: number };
+    readonly seed?: number;
+    readonly checkpoint?: number;
+  };
   readonly sweep?: { readonly mode?: SweepMode } & { readonly [axis: string]: unknown };
   readonly report?: {
     readonly plots?: readonly { readonly x: string; readonly y?: PlotY; readonly normalize?: Normalize; readonly title?: string }[];
@@ -164,6 +176,22 @@ export interface Config {
   /** Samples per accumulation batch; null: the whole set in one batch. */
   readonly batch_size: number | null;
   readonly rank: RankConfig;
+  /** Training before the Hessians; null: the Hessians of the initial weights. */
+  readonly train: TrainConfig | null;
+}
+
+/** The `train` section with defaults filled in and its checkpoints listed. */
+export interface TrainConfig {
+  readonly optimizer: Optimizer;
+  readonly lr: number;
+  readonly steps: number;
+  /** Samples per minibatch (sgd, adam); null for gd. */
+  readonly batch_size: number | null;
+  /** Every checkpoint, as written (a range expanded); empty when the range is malformed (reported by the checks). */
+  readonly checkpoints: readonly number[];
+  readonly seed: number;
+  /** The checkpoint whose weights this point's Hessians are computed at. */
+  readonly checkpoint: number;
 }
 
 /** How ranks are read: the route of the eigenvalues, and NumPy's rtol (null: n * eps) and atol. */

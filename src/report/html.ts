@@ -55,7 +55,7 @@ const CSP = [
   'img-src data:',
 ].join('; ');
 
-const CHECK_CLASS: Readonly<Record<Check, string>> = { '=': 'eq', differs: 'differs', ambiguous: 'ambiguous', '~': 'estimate', 'n/a': 'na' };
+const CHECK_CLASS: Readonly<Record<Check, string>> = { '=': 'eq', differs: 'differs', ambiguous: 'ambiguous', '~': 'estimate', 'n/a': 'na', outside: 'na' };
 
 type PaletteKey =
   | 'bg' | 'fg' | 'muted' | 'line' | 'accent' | 'card' | 'head' | 'stripe' | 'hover'

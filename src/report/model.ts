@@ -30,7 +30,7 @@ export const HESSIAN_COLOR: Readonly<Record<HessianKind, string>> = { loss: '#1f
  * `~` the prediction is an estimate (the linear formulas for a nonlinear network: never `=` or `differs`);
  * `n/a` no prediction applies.
  */
-export type Check = '=' | 'differs' | 'ambiguous' | '~' | 'n/a';
+export type Check = '=' | 'differs' | 'ambiguous' | '~' | 'n/a' | 'outside';
 
 export const CHECK_MEANING: Readonly<Record<Check, string>> = {
   '=': 'the empirical rank equals the prediction',
@@ -38,6 +38,7 @@ export const CHECK_MEANING: Readonly<Record<Check, string>> = {
   ambiguous: 'the rank is numerically ambiguous: a kept or dropped value lies close to the tolerance, or the gap around it is small',
   '~': 'the prediction is an estimate (the linear network\'s formulas for a nonlinear one); shown with the relative difference (rank - estimate) / estimate',
   'n/a': 'no prediction applies (H_F and H_L of a network with a bias in every layer: no verified formula)',
+  outside: 'training left the point outside the formula\'s assumptions (a residual Omega no longer of generic rank, or H_F shrunk below H_L\'s tolerance: see details.json); not compared',
 };
 
 /** The spectrum a rank was read from (a `RankResult` is one). */
@@ -100,6 +101,7 @@ export function checkOf(results: Results, row: number, kind: HessianKind): Check
   const rank = numberOf(results, row, `rank_${kind}`);
   if (rank === null) return null;
   if (results.details[row]?.ranks[kind]?.ambiguous) return 'ambiguous';
+  if (results.details[row]?.prediction.outside?.[kind]) return 'outside';
   const pred = numberOf(results, row, `pred_${kind}`);
   if (pred === null) return 'n/a';
   if (cellOf(results, row, 'pred_kind') === 'estimate') return '~';
@@ -126,17 +128,17 @@ export function checkText(results: Results, row: number, kind: HessianKind): str
 }
 
 /** How a count of each check reads: `5 equal`, `1 differs`. */
-export const CHECK_COUNT_WORDS: Readonly<Record<Check, string>> = { '=': 'equal', differs: 'differ', ambiguous: 'ambiguous', '~': 'against an estimate', 'n/a': 'without prediction' };
+export const CHECK_COUNT_WORDS: Readonly<Record<Check, string>> = { '=': 'equal', differs: 'differ', ambiguous: 'ambiguous', '~': 'against an estimate', 'n/a': 'without prediction', outside: 'outside the assumptions' };
 
 /** `5 equal, 1 differ`: the non-zero counts of a Hessian's checks. */
 export function checkSummary(counts: Readonly<Record<Check, number>>): string {
-  const order: readonly Check[] = ['=', 'differs', 'ambiguous', '~', 'n/a'];
+  const order: readonly Check[] = ['=', 'differs', 'ambiguous', '~', 'n/a', 'outside'];
   return order.filter((c) => counts[c] > 0).map((c) => `${counts[c]} ${CHECK_COUNT_WORDS[c]}`).join(', ') || 'no points';
 }
 
 /** Counts of each check per Hessian. */
 export function checkCounts(results: Results, kind: HessianKind): Record<Check, number> {
-  const counts: Record<Check, number> = { '=': 0, differs: 0, ambiguous: 0, '~': 0, 'n/a': 0 };
+  const counts: Record<Check, number> = { '=': 0, differs: 0, ambiguous: 0, '~': 0, 'n/a': 0, outside: 0 };
   results.rows.forEach((_, i) => {
     const c = checkOf(results, i, kind);
     if (c !== null) counts[c]++;

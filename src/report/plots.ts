@@ -57,6 +57,8 @@ const CONFIG = {
 const SINGLE = { width: 440, height: 300 };
 const SPECTRUM = { width: 400, height: 260 };
 const PANEL = { width: 290, height: 210 };
+/** Height of the training-loss panel under a rank figure against train.checkpoint. */
+const LOSS_PANEL_HEIGHT = 150;
 const MAX_COLUMNS = 3;
 
 const colorScale = (kinds: readonly HessianKind[]) => ({ domain: kinds.map((k) => HESSIAN_LABEL[k]), range: kinds.map((k) => HESSIAN_COLOR[k]) });
@@ -388,8 +390,27 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
       ...(data.length === 0 ? ['no rank has a prediction (a bias in every layer): nothing to draw'] : missing ? [missing] : []),
     ]
     : `${study.name}: lines are empirical ranks${hasExact ? ', dots the predictions (Singh, Bachmann and Hofmann 2021)' : ''}${hasEstimates ? ', hollow diamonds the linear formulas as estimates' : ''}${hasPredictions ? '' : '; no prediction applies'}`;
+  // Ranks along training: the training loss on a second panel below, on the same steps.
+  const lossData = plot.x === 'train.checkpoint' && numericX && !faceted
+    ? results.rows.flatMap((_, i) => { const v = numberOf(results, i, 'train_loss'); const xv = cellOf(results, i, plot.x); return v !== null && v > 0 && typeof xv === 'number' ? [{ x: xv, loss: v }] : []; })
+    : [];
+  const lossPanel = (interactive: boolean) => ({
+    width: SINGLE.width, height: LOSS_PANEL_HEIGHT, data: { values: lossData },
+    layer: [{
+      name: 'train_loss',
+      mark: { type: 'line' as const, color: '#444', strokeWidth: 2, point: { filled: true, size: 30, color: '#444' } },
+      encoding: {
+        x: { ...x, title: 'training step (train.checkpoint)' },
+        y: { field: 'loss', type: 'quantitative' as const, title: 'training loss (mean)', scale: { type: 'log' as const }, axis: { format: '.0e' } },
+        ...(interactive ? { tooltip: [{ field: 'x', type: 'quantitative' as const, title: 'step' }, { field: 'loss', type: 'quantitative' as const, title: 'loss', format: '.3e' }] } : {}),
+      },
+    }],
+  });
   const spec = (interactive: boolean): TopLevelSpec => {
     const common = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, title: { text: title, subtitle }, data: { values: data } };
+    if (lossData.length > 0) {
+      return { ...common, vconcat: [{ ...SINGLE, layer: layers(interactive) }, lossPanel(interactive)], resolve: { scale: { color: 'independent' } } } as TopLevelSpec;
+    }
     if (faceted && groups.length > 0) {
       return {
         ...common,
@@ -407,7 +428,7 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
     : `Lines: empirical ranks${hasExact ? '; dots: predictions of the same hue' : ''}${hasEstimates ? '; hollow diamonds: estimates (the linear formulas for a nonlinear network)' : ''}${marks}`;
   return {
     id, kind: 'ranks', title,
-    caption: `${title}${faceted ? `, one panel per ${others.join(' and ')}` : ''}. ${lines}.`,
+    caption: `${title}${faceted ? `, one panel per ${others.join(' and ')}` : ''}. ${lines}.${lossData.length > 0 ? ' Below: the mean training loss at each checkpoint (log scale).' : ''}`,
     static: spec(false), interactive: spec(true),
     expected: {
       lines: new Set(data.map((d) => `${d.group}\u0000${d.hessian}`)).size,

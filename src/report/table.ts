@@ -43,6 +43,15 @@ const SIZE_HEADER: Readonly<Record<string, { readonly label: string; readonly de
   rank_input_cov: { label: 'rank Σx', description: 'rank_input_cov: rank of the input covariance' },
 };
 
+/** Labels and meanings of a trained study's columns (see TRAIN_COLUMNS). */
+const TRAIN_HEADER: Readonly<Record<string, { readonly label: string; readonly description: string }>> = {
+  'train.checkpoint': { label: 'step', description: 'train.checkpoint: the training step whose weights the Hessians are of' },
+  train_loss: { label: 'loss', description: 'train_loss: mean training loss over the samples at this checkpoint' },
+  grad_norm: { label: '|∇L|', description: 'grad_norm: norm of the gradient of the mean loss' },
+  residual_norm: { label: '|Ω|', description: 'residual_norm: Frobenius norm of Omega, the N x K matrix of dl/df' },
+  rank_residual: { label: 'rank Ω', description: 'rank_residual: rank of Omega (the formulas assume it generic: min(N, K\'))' },
+};
+
 /** Labels and meanings of a Hessian's columns. */
 const HESSIAN_HEADER: Readonly<Record<'rank' | 'pred' | 'gap' | 'check', { readonly label: string; readonly description: (k: HessianKind) => string }>> = {
   rank: { label: 'rank', description: (k) => `rank_${k}: empirical rank of ${HESSIAN_SYMBOL[k]} (numpy.linalg.matrix_rank rule)` },
@@ -75,7 +84,7 @@ export function reportTable(study: Study, results: Results): ReportTable {
     numeric: results.rows.every((_, i) => { const c = cellOf(results, i, name); return c === null || typeof c === 'number'; }),
     get: (row) => cellText(cellOf(results, row, name)),
   });
-  const labels = axisLabels(axes, [...Object.values(SIZE_HEADER).map((h) => h.label), ...Object.keys(HESSIAN_HEADER)]);
+  const labels = axisLabels(axes, [...Object.values(SIZE_HEADER).map((h) => h.label), ...Object.values(TRAIN_HEADER).map((h) => h.label), ...Object.keys(HESSIAN_HEADER)]);
   axes.forEach((a, i) => columns.push(plain(a, { label: labels[i]!, description: `sweep axis ${a}` })));
   // Sizes: params always; the others only when they vary (else they go in the header line).
   for (const name of ['samples', 'input_dim', 'classes', 'params', 'rank_input_cov']) {
@@ -85,6 +94,13 @@ export function reportTable(study: Study, results: Results): ReportTable {
       continue;
     }
     columns.push(plain(name, SIZE_HEADER[name]!));
+  }
+  // Training: where each point is, in 3 significant digits (results.csv keeps every digit).
+  for (const name of Object.keys(TRAIN_HEADER)) {
+    if (axes.includes(name) || !results.columns.includes(name)) continue;
+    const col = plain(name, TRAIN_HEADER[name]!);
+    const real = name === 'train_loss' || name === 'grad_norm' || name === 'residual_norm';
+    columns.push(real ? { ...col, get: (row) => { const c = cellOf(results, row, name); return typeof c === 'number' ? c.toPrecision(3) : cellText(c); } } : col);
   }
   for (const k of kinds) {
     const header = (part: keyof typeof HESSIAN_HEADER) => ({ label: HESSIAN_HEADER[part].label, description: HESSIAN_HEADER[part].description(k) });
@@ -106,7 +122,7 @@ function mdCell(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
-const CHECK_ORDER: readonly Check[] = ['=', 'differs', 'ambiguous', '~', 'n/a'];
+const CHECK_ORDER: readonly Check[] = ['=', 'differs', 'ambiguous', '~', 'n/a', 'outside'];
 
 /** `table.md`: a title, what the columns mean, counts per check, and the table (a pure function of the results). */
 export function tableMarkdown(study: Study, results: Results): string {

@@ -22,3 +22,4 @@ export { predictRanks, formulaTerms, effectiveOutputs, ALL_BIAS_REASON, type Pre
 export { symmetricEigenvalues } from './linalg/eigen.js';
 export { Rng } from './random.js';
 export { HessianAccumulator, sliceSamples } from './hessian/accumulate.js';
+export { ADAM, OPTIMIZERS, TrainingDiverged, checkTrainSettings, functionalBelowLossTolerance, checkpointMetrics, initialState, meanLossAndGradient, minibatch, train, type CheckpointMetrics, type Optimizer, type TrainSettings, type TrainState } from './train.js';

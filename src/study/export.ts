@@ -126,10 +126,11 @@ async function exportPoint(
   plan: Plan, pp: PlanPoint, dir: string, what: ReadonlySet<ExportPart>, explicit: boolean, limitBytes: number,
   valueOf: (step: PlanStep) => Promise<unknown>,
 ): Promise<ExportedPoint> {
-  const step = (kind: keyof PlanPoint['steps']): PlanStep => plan.byId.get(pp.steps[kind])!;
+  const step = (kind: keyof PlanPoint['steps']): PlanStep => plan.byId.get(pp.steps[kind]!)!;
   const cfg = step('spectrum').config;
   const data = await valueOf(step('dataset')) as Dataset;
-  const net = await valueOf(step('network')) as Network;
+  // A trained point's weights are its checkpoint's (whose Hessians were computed).
+  const net = await valueOf(step(pp.steps.train !== undefined ? 'train' : 'network')) as Network;
   const spectra = await valueOf(step('spectrum')) as PointSpectra;
   const ranks = await valueOf(step('ranks')) as PointRanks;
   const files: ExportedFile[] = [];

@@ -18,6 +18,7 @@ import { collectResults, type CollectParams, type Results } from '../engine/kind
 import type { EngineEvent } from '../engine/exec/events.js';
 import { planStudy, type Plan } from '../engine/kinds/plan.js';
 import { computeStep } from '../engine/kinds/compute-step.js';
+import type { Checkpoint } from '../engine/kinds/values.js';
 import { DERIVED_KINDS } from '../engine/kinds/kinds.js';
 import { runPlan, type RunResult } from '../engine/exec/run.js';
 import { writeLock } from '../lock/lockfile.js';
@@ -229,7 +230,16 @@ export async function resultsFromCache(plan: Plan, cache: CacheStore): Promise<C
     const step = plan.byId.get(p.steps.ranks)!;
     if (!values.has(step.id)) values.set(step.id, await computeStep(step, new Map([['spectrum', values.get(p.steps.spectrum)]]), { backend: inlineBackend(), parallel: 1 }));
   }
+  for (const p of plan.points) {
+    const id = p.steps.train;
+    if (id === undefined || values.has(id) || missing.has(id)) continue;
+    const v = await cache.get(plan.byId.get(id)!.key);
+    if (v === undefined) missing.add(id);
+    else values.set(id, v);
+  }
+  if (missing.size > 0) throw new NotCachedError(plan.steps.map((s) => s.id).filter((id) => missing.has(id)), cache.root);
   const perPoint = plan.points.map((p) => ({
+    ...(p.steps.train !== undefined ? { train: values.get(p.steps.train) as Checkpoint } : {}),
     inputRank: values.get(p.steps['input-rank']) as RankResult,
     prediction: values.get(p.steps.prediction) as Prediction,
     ranks: values.get(p.steps.ranks) as PointRanks,

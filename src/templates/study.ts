@@ -41,6 +41,14 @@ rank:
   rtol: null                # relative tolerance; null: NumPy's default, P * eps (at least 1e-14)
   atol: 0                   # absolute floor: tolerance = max(atol, rtol * s_max)
 
+# Train the network before its Hessians are computed (README: "Ranks along training"); sweep
+# train.checkpoint: all for one point per checkpoint, plotted with x: train.checkpoint.
+# train:
+#   optimizer: gd           # gd | sgd | adam (sgd and adam need batch_size)
+#   lr: 0.1
+#   steps: 1000
+#   checkpoints: {from: 0, to: 1000, step: 100}   # 0 = initialisation
+
 # Each sweep key is a dotted path into this file; each value a list or {from, to, step}.
 # Several axes make a grid of every combination (mode: zip pairs them element-wise).
 sweep:

@@ -25,6 +25,7 @@ describe('defaults', () => {
       hessians: ['loss', 'outer', 'functional'],
       batch_size: null,
       rank: { route: 'auto', rtol: null, atol: 0 },
+      train: null,
     });
     assert.deepEqual(study.report, { plots: [], spectra: false });
     assert.deepEqual(study.sweep, { mode: 'grid', axes: [] });
@@ -56,6 +57,7 @@ describe('defaults', () => {
       hessians: ['loss', 'functional'],
       batch_size: 5,
       rank: { route: 'dense', rtol: 1e-10, atol: 1e-30 },
+      train: null,
     });
     assert.deepEqual(study.report, { plots: [{ x: 'seed', y: 'rank', normalize: 'params', title: 'Seeds' }], spectra: true });
   });

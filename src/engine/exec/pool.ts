@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import { MessagePort } from 'node:worker_threads';
 import { taskBackend, type BackendResult, type RanksBackend } from '../../science/index.js';
 import type { WorkerTask } from './tasks.js';
-import type { RunControl } from './control.js';
+import { UpstreamFailed, type RunControl } from './control.js';
 
 /** The thread file next to this module: .ts under tsx (tests, dev), .js once built. */
 function threadOptions(): { filename: string; execArgv: string[] } {
@@ -21,6 +21,8 @@ function threadOptions(): { filename: string; execArgv: string[] } {
 export class WorkerPool {
   private readonly queue: PQueue;
   private pool?: Piscina;
+  /** Tasks queued and not started: clearQueue settles them (p-queue's clear drops them silently). */
+  private readonly waiting = new Set<(e: Error) => void>();
   /** Start every thread with the pool (they take ~0.2 s to load): set when heavy steps are due. */
   private warmed = false;
 
@@ -45,7 +47,17 @@ export class WorkerPool {
 
   /** Runs a task in a thread once a queue slot is free; `onStart` when it leaves the queue. */
   run<T>(task: WorkerTask, priority: number, onStart?: () => void, transfer?: Float64Array | MessagePort): Promise<T> {
-    return this.queue.add(async () => {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.add(reject);
+      (this.queue.add(async () => {
+        this.waiting.delete(reject);
+        return this.start<T>(task, onStart, transfer);
+      }, { priority }) as Promise<T>).then(resolve, reject);
+    });
+  }
+
+  private async start<T>(task: WorkerTask, onStart?: () => void, transfer?: Float64Array | MessagePort): Promise<T> {
+    {
       this.control.check();
       onStart?.();
       // A matrix the caller hands over (RanksBackend.eigenvalues may consume it) moves, uncopied.
@@ -53,7 +65,7 @@ export class WorkerPool {
         : transfer && transfer.buffer instanceof ArrayBuffer && transfer.byteOffset === 0 && transfer.byteLength === transfer.buffer.byteLength
           ? [transfer.buffer] : undefined;
       return (await this.threads().run(task, { signal: this.control.signal, ...(transferList ? { transferList } : {}) })) as T;
-    }, { priority }) as Promise<T>;
+    }
   }
 
   /** The science library's heavy pieces, each a task at this priority. */
@@ -64,11 +76,13 @@ export class WorkerPool {
   /** Drops the tasks still queued (the run is over). */
   clearQueue(): void {
     this.queue.clear();
+    for (const reject of this.waiting) reject(new UpstreamFailed('run over'));
+    this.waiting.clear();
   }
 
   /** Ends the threads. */
   async close(): Promise<void> {
-    this.queue.clear();
+    this.clearQueue();
     if (this.pool) await this.pool.destroy();
   }
 }

