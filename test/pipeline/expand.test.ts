@@ -162,6 +162,13 @@ describe('ids and values', () => {
     assert.deepEqual(points.map((p) => p.id), ['model.width=1', 'model.width=2', 'model.width=3']);
   });
 
+  it('null in a sweep is the key\'s default: rank.rtol: [null, 1e-10] gives two points, the first with NumPy\'s rule', () => {
+    const { points } = studyOf(yaml(...HEAD, 'sweep:', '  rank.rtol: [null, 1e-10]'));
+    assert.deepEqual(points.map((p) => p.id), ['rank.rtol=null', 'rank.rtol=1e-10']);
+    assert.equal(points[0]?.config.rank.rtol, null);
+    assert.equal(points[1]?.config.rank.rtol, 1e-10);
+  });
+
   it('pointId', () => {
     assert.equal(pointId([], []), 'main');
     assert.equal(pointId([{ path: 'loss' }, { path: 'model.width' }], ['mse', 8]), 'loss=mse,model.width=8');
