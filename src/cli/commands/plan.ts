@@ -113,6 +113,7 @@ export async function planReport(
   const limit = memoryLimit(resources.maxMemory);
   const time = estimateTime(plan, toRun, jobs, await readRate(cacheDir), toRun.size > 0 ? await cachedInputRanks(plan, cacheDir) : new Map());
   const stepSeconds = new Map(time.steps.map((s) => [s.id, s]));
+  const pointsById = new Map(plan.points.map((p) => [p.point.id, p]));
   const steps = plan.steps.map((s) => ({
     id: s.id,
     kind: s.kind,
@@ -140,7 +141,7 @@ export async function planReport(
     estimate: {
       seconds: round(time.seconds), jobs, calibrated: time.rate.calibrated, runs: time.rate.runs, secondsPerUnit: time.rate.secondsPerUnit,
       points: time.points.map((p) => {
-        const route = stepSeconds.get(plan.points.find((q) => q.point.id === p.id)?.steps.spectrum ?? '')?.route;
+        const route = stepSeconds.get(pointsById.get(p.id)?.steps.spectrum ?? '')?.route;
         return { id: p.id, seconds: round(p.seconds, 6), ...(route ? { route } : {}) };
       }),
       summary: describeTime(time, toRun.size),

@@ -6,8 +6,10 @@
  * a code the caller maps to advice.
  */
 import os from 'node:os';
+import PQueue from 'p-queue';
 import { inlineBackend, usesDenseRoute, type Dataset, type Network, type PointSpectra, type RankProblem } from '../../science/index.js';
 import { CacheError, type CacheStore } from '../store/cache.js';
+import { FILE_SLOTS } from '../store/file-slots.js';
 import { StepLocks, type StepLocksOptions } from '../store/step-locks.js';
 import type { Results } from '../kinds/collect.js';
 import { computeStep } from '../kinds/compute-step.js';
@@ -109,6 +111,12 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     return v;
   };
 
+  // Steps in flight from claim to stored, bounded by the machine, never by the sweep: each holds a
+  // lock file and its value on the way to the cache. Light steps: as many as the cache has file
+  // slots (their writes overlap); heavy ones: two per worker (the next task is always ready), the
+  // biggest first.
+  const lightGate = new PQueue({ concurrency: FILE_SLOTS.size });
+  const heavyGate = new PQueue({ concurrency: 2 * jobs });
   const pool = new WorkerPool(jobs, control, (message) => emit({ type: 'warning', message }));
   // A step another hrank process is computing on this cache is waited for and read from the
   // cache, not computed twice.
@@ -138,21 +146,23 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   const computeSpectrum = async (step: PlanStep): Promise<unknown> => {
     if (step.chain) return chains.spectrumOf(step);
     const inputs = await inputsOf(step);
-    control.check();
-    const waited = await claims.claim(step);
-    if (waited !== undefined) return waited;
     const cfg = step.config;
     const net = inputs.get('network') as Network;
-    const problem: RankProblem = { net, data: inputs.get('dataset') as Dataset, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
     const P = net.theta.length;
-    if (usesDenseRoute(P, { route: cfg.rank.route })) {
-      let started = 0;
-      const r = await pool.run<PointSpectra>({ kind: 'point', problem, which: cfg.hessians }, P, () => { started = performance.now(); emit({ type: 'start', step }); });
-      return finish(step, started, r);
-    }
-    const started = performance.now();
-    emit({ type: 'start', step });
-    return finish(step, started, await computeStep(step, inputs, { backend: pool.backend(P), parallel: jobs }));
+    return heavyGate.add(async () => {
+      control.check();
+      const waited = await claims.claim(step);
+      if (waited !== undefined) return waited;
+      const problem: RankProblem = { net, data: inputs.get('dataset') as Dataset, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
+      if (usesDenseRoute(P, { route: cfg.rank.route })) {
+        let started = 0;
+        const r = await pool.run<PointSpectra>({ kind: 'point', problem, which: cfg.hessians }, P, () => { started = performance.now(); emit({ type: 'start', step }); });
+        return finish(step, started, r);
+      }
+      const started = performance.now();
+      emit({ type: 'start', step });
+      return finish(step, started, await computeStep(step, inputs, { backend: pool.backend(P), parallel: jobs }));
+    }, { priority: P });
   };
 
   /** A step through the remote executor: a value another run stored, else computed by a worker. */
@@ -202,12 +212,14 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
         if (opts.remote && step.kind !== 'collect') return await computeRemote(opts.remote, step);
         if (step.kind === 'spectrum') return await computeSpectrum(step);
         const inputs = await inputsOf(step);
-        control.check();
-        const waited = await claims.claim(step);
-        if (waited !== undefined) return waited;
-        const t0 = performance.now();
-        emit({ type: 'start', step });
-        return await finish(step, t0, await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1 }));
+        return await lightGate.add(async () => {
+          control.check();
+          const waited = await claims.claim(step);
+          if (waited !== undefined) return waited;
+          const t0 = performance.now();
+          emit({ type: 'start', step });
+          return finish(step, t0, await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1 }));
+        });
       } catch (e) {
         return fail(step, e instanceof Error ? e : new Error(String(e)));
       } finally {
@@ -223,10 +235,14 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   let results: Results | undefined;
   let interrupted = false;
   try {
-    if (!opts.remote) {
+    // Collected results in the cache (a rerun): nothing else is read.
+    const collected = cache !== null && (await cache.has(plan.byId.get(plan.collect)!.key));
+    if (!opts.remote && !collected) {
       await chains.prepare();
-      const dueSpectra: PlanStep[] = [];
-      for (const s of plan.steps) if (s.kind === 'spectrum' && !s.chain && (!cache || !(await cache.has(s.key)))) dueSpectra.push(s);
+      // The cache's answers come in parallel (FILE_SLOTS bounds the files open).
+      const spectra = plan.steps.filter((s) => s.kind === 'spectrum' && !s.chain);
+      const inCache = cache ? await Promise.all(spectra.map((s) => cache.has(s.key))) : spectra.map(() => false);
+      const dueSpectra = spectra.filter((_, i) => !inCache[i]);
       // Heavy steps are due: start the worker threads now, and start the chain jobs (they resolve
       // their largest sample's data themselves) and the inputs of the other heavy steps before
       // the many light steps of the points, which the event loop would otherwise serve first.

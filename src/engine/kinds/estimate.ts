@@ -21,7 +21,7 @@ import type { RankResult } from '../../science/index.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { CacheStore } from '../store/cache.js';
 import type { StepKind } from './kinds.js';
-import type { Plan, PlanStep } from './plan.js';
+import { chainLargest, firstPointOf, type Plan, type PlanStep } from './plan.js';
 import { outputCount } from './settings.js';
 
 /** The calibration file in a cache folder (`hrank clean` leaves it: it describes the machine, not a study). */
@@ -73,10 +73,10 @@ export interface StepWork {
 
 /** A spectrum step's shapes, from the first point it serves. */
 function workShape(plan: Plan, step: PlanStep, inputRank?: number): WorkShape {
-  const point = plan.points.find((p) => p.point.id === step.points[0]) ?? plan.points[0]!;
+  const point = firstPointOf(plan, step);
   const cfg = step.config;
   const boundaries = step.chain?.boundaries;
-  const largest = step.chain ? Math.max(...plan.steps.filter((s) => s.chain?.group === step.chain!.group).map((s) => s.config.dataset.samples)) : undefined;
+  const largest = step.chain ? chainLargest(plan, step.chain.group) : undefined;
   return {
     params: point.params, samples: cfg.dataset.samples, inputDim: point.inputDim, outputs: outputCount(cfg),
     hidden: cfg.model.hidden, hessians: cfg.hessians, loss: cfg.loss, linear: cfg.model.activation === 'linear',
@@ -94,7 +94,7 @@ export function stepWork(plan: Plan, step: PlanStep, inputRank?: number): StepWo
   }
   let work = LIGHT_STEP[step.kind];
   if (step.kind === 'dataset' || step.kind === 'input-rank') {
-    const point = plan.points.find((p) => p.point.id === step.points[0]) ?? plan.points[0]!;
+    const point = firstPointOf(plan, step);
     const n = step.config.dataset.samples, d = point.inputDim;
     work += step.kind === 'dataset' ? DATASET_PER_VALUE * n * d : 2 * n * d * d + (4 / 3) * d ** 3;
   }
@@ -192,8 +192,8 @@ export function estimateTime(plan: Plan, pending: ReadonlySet<string>, jobs: num
 /** The input rank a step's point is known to have (by the id of the point's input-rank step). */
 function inputRankOf(plan: Plan, step: PlanStep, inputRanks: ReadonlyMap<string, number>): number | undefined {
   if (step.kind !== 'spectrum') return undefined;
-  const point = plan.points.find((p) => p.point.id === step.points[0]);
-  return point ? inputRanks.get(point.steps['input-rank']) : undefined;
+  if (inputRanks.size === 0) return undefined;
+  return inputRanks.get(firstPointOf(plan, step).steps['input-rank']);
 }
 
 /**
@@ -204,11 +204,13 @@ export async function cachedInputRanks(plan: Plan, cacheDir: string): Promise<Ma
   const out = new Map<string, number>();
   try {
     const cache = new CacheStore(cacheDir, { onWarning: () => undefined });
-    for (const s of plan.steps) {
-      if (s.kind !== 'input-rank') continue;
-      const v = (await cache.get(s.key)) as RankResult | undefined;
+    // In parallel: the cache's file slots bound the files open.
+    const steps = plan.steps.filter((s) => s.kind === 'input-rank');
+    const values = await Promise.all(steps.map((s) => cache.get(s.key) as Promise<RankResult | undefined>));
+    steps.forEach((s, i) => {
+      const v = values[i];
       if (v && typeof v.rank === 'number') out.set(s.id, v.rank);
-    }
+    });
   } catch {
     // an unreadable cache only makes the estimate coarser
   }
