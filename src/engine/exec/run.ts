@@ -94,6 +94,18 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   const seconds: Record<string, number> = {};
   const memo = new Map<string, Promise<unknown>>();
   const all = new Set<Promise<unknown>>();
+  // A step's value is kept until every step that reads it is over (its consumers, counted from
+  // the plan), then let go: a sweep of 100,000 points would otherwise hold every network,
+  // dataset and spectrum to the end. Asked for again later (a chain job), it is read again.
+  const consumers = new Map<string, number>();
+  for (const s of plan.steps) for (const id of new Set(Object.values(s.inputs))) consumers.set(id, (consumers.get(id) ?? 0) + 1);
+  const consumed = (step: PlanStep): void => {
+    for (const id of new Set(Object.values(step.inputs))) {
+      const left = (consumers.get(id) ?? 1) - 1;
+      consumers.set(id, left);
+      if (left <= 0) memo.delete(id);
+    }
+  };
 
   const fail = (step: PlanStep, error: Error): never => {
     if (!(error instanceof UpstreamFailed) && !(error instanceof Interrupted) && !control.signal.aborted) {
@@ -228,7 +240,10 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     })();
     memo.set(step.id, p);
     all.add(p);
-    p.catch(() => undefined);
+    p.catch(() => undefined).finally(() => {
+      all.delete(p!);
+      if (step.kind !== 'collect') consumed(step);
+    });
     return p;
   };
 

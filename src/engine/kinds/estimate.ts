@@ -13,7 +13,7 @@
  * but never less than the longest piece one worker must do alone (a dense point, a chain's sums).
  * Measured against real runs of the shipped studies: see the README's `hrank plan` row.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { spectrumWork, type WorkShape } from '../../science/cost.js';
@@ -203,6 +203,8 @@ function inputRankOf(plan: Plan, step: PlanStep, inputRanks: ReadonlyMap<string,
 export async function cachedInputRanks(plan: Plan, cacheDir: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   try {
+    // No cache folder: nothing to read (and a plan of 100,000 points would ask 100,000 times).
+    if (!(await stat(cacheDir).then((s) => s.isDirectory(), () => false))) return out;
     const cache = new CacheStore(cacheDir, { onWarning: () => undefined });
     // In parallel: the cache's file slots bound the files open.
     const steps = plan.steps.filter((s) => s.kind === 'input-rank');

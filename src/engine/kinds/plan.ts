@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../store/canonical.js';
-import { ENGINE_VERSION, KEY_SALT, hashFile, stepKey, type KeyParts, type StepKey } from '../store/keys.js';
+import { ENGINE_VERSION, KEY_SALT, StepKeyMemo, hashFile, stepKey, type KeyParts } from '../store/keys.js';
 import { HEAVY_KINDS, KIND_VERSIONS, type StepKind } from './kinds.js';
 import { chainable, datasetFiles, datasetParams, layerSizes, outputCount, paramCountOf } from './settings.js';
 import { formatValue } from '../../pipeline/expand.js';
@@ -82,7 +82,7 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   // Steps by key, in first-seen order; their points; per point the keys of its steps.
   const drafts = new Map<string, Draft & { points: string[]; parts: KeyParts }>();
   const pointKeys: Record<string, string>[] = [];
-  const keyMemo = new Map<string, StepKey>();
+  const keyMemo = new StepKeyMemo();
   const add = (d: Draft, pointId: string): string => {
     const { key, parts } = stepKey({
       salt: KEY_SALT, kind: d.kind, kindVersion: KIND_VERSIONS[d.kind], params: d.params,

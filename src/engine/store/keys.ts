@@ -91,7 +91,27 @@ function nonEmptyString(name: string, value: unknown): string {
  * when a part is missing, unknown or malformed, and a `CanonicalJsonError` naming the path
  * (`params.lr`) when the parameters are not plain JSON with finite numbers.
  */
-export function stepKey(parts: KeyParts, memo?: Map<string, StepKey>): StepKey {
+/**
+ * What a plan's keys share (`stepKey`'s memo): the key of each distinct key text, and one frozen
+ * copy of each distinct parameter text and empty role map, so 100,000 points' steps do not each
+ * hold their own `{ rtol: null, atol: 0 }`.
+ */
+export class StepKeyMemo {
+  readonly keys = new Map<string, StepKey>();
+  readonly params = new Map<string, unknown>();
+}
+
+const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function stepKey(parts: KeyParts, memo?: StepKeyMemo): StepKey {
   if (parts === null || typeof parts !== 'object') throw new TypeError(`stepKey: parts must be an object, got ${describe(parts)}`);
   for (const name of Object.keys(parts)) {
     if (!(PART_NAMES as readonly string[]).includes(name)) {
@@ -113,19 +133,25 @@ export function stepKey(parts: KeyParts, memo?: Map<string, StepKey>): StepKey {
   const text = `{"engine":${JSON.stringify(engine)},"files":${canonicalJson(files)},"inputs":${canonicalJson(inputs)},`
     + `"kind":${JSON.stringify(kind)},"kindVersion":${kindVersion},"params":${paramsText},"salt":${JSON.stringify(salt)}}`;
   // A plan asks for the key of one step once per point it serves: the text decides the key.
-  const known = memo?.get(text);
+  const known = memo?.keys.get(text);
   if (known) return known;
+  let params = memo?.params.get(paramsText);
+  if (params === undefined) {
+    params = JSON.parse(paramsText) as unknown;
+    // Shared between steps: frozen, so no step can change another's.
+    if (memo) memo.params.set(paramsText, deepFreeze(params));
+  }
   const normal: KeyParts = Object.freeze({
     salt,
     kind,
     kindVersion,
-    params: JSON.parse(paramsText) as unknown,
-    inputs: Object.freeze(inputs),
-    files: Object.freeze(files),
+    params,
+    inputs: memo && Object.keys(inputs).length === 0 ? EMPTY : Object.freeze(inputs),
+    files: memo && Object.keys(files).length === 0 ? EMPTY : Object.freeze(files),
     engine,
   });
   const made: StepKey = Object.freeze({ key: sha256Hex(text), parts: normal });
-  memo?.set(text, made);
+  memo?.keys.set(text, made);
   return made;
 }
 
