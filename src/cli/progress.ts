@@ -67,6 +67,7 @@ export interface EtaOptions {
  */
 export class Eta {
   private readonly works = new Map<string, StepWork>();
+  private worksMade = false;
   private readonly cached = new Set<string>();
   private readonly finished = new Set<string>();
   private readonly jobs: number;
@@ -84,8 +85,14 @@ export class Eta {
     this.jobs = Math.max(1, opts.jobs ?? os.availableParallelism());
     this.rate = opts.rate ?? DEFAULT_RATE;
     this.t0 = now;
+  }
+
+  /** The work of every step, made when first asked for (a rerun that computes nothing never asks). */
+  private ensureWorks(): void {
+    if (this.worksMade) return;
+    this.worksMade = true;
     try {
-      for (const s of plan.steps) this.works.set(s.id, stepWork(plan, s));
+      for (const s of this.plan.steps) this.works.set(s.id, stepWork(this.plan, s));
     } catch {
       // A plan without the settings a cost needs (e.g. a test's): no ETA.
       this.works.clear();
@@ -118,6 +125,7 @@ export class Eta {
 
   /** Seconds left (0 when nothing is), or undefined when there is no estimate. */
   secondsLeft(now = performance.now()): number | undefined {
+    this.ensureWorks();
     if (this.works.size === 0) return undefined;
     // An estimate walks the plan (linear in its steps): made again at most every THROTTLE times
     // what the last one took (and every MIN_INTERVAL_MS), or a sweep of 100,000 points, whose

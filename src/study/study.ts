@@ -129,6 +129,13 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
  * limit; throws MemoryLimitError (exit 2) when it does not fit.
  */
 export async function checkStudyMemory(plan: Plan, opts: StudyOptions): Promise<MemoryEstimate> {
+  const jobs = Math.max(1, opts.jobs ?? os.availableParallelism());
+  // The collected results cached (a rerun): nothing to compute, and nothing else to look up.
+  if (!opts.noCache && (await openCache(opts.cache ?? 'cache').has(plan.byId.get(plan.collect)!.key))) {
+    const estimate = estimatePlan(plan, jobs, new Set());
+    checkMemory(estimate, memoryLimit(opts.maxMemory));
+    return estimate;
+  }
   const cached = opts.noCache ? new Set<string>() : await cachedSteps(plan, opts.cache ?? 'cache');
   const pending = new Set(plan.steps.filter((s) => !cached.has(s.id)).map((s) => s.id));
   // Only what a run would compute: nothing when the collected results are cached.
