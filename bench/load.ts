@@ -9,7 +9,7 @@
  * <= 30 s; status <= 10 s. Prints a table; writes bench/load.json.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,7 @@ function hrank(args: readonly string[], limit = 1024): Measured {
   }
 }
 
-interface Row { points: number; steps_note: string; plan_s: number; plan_mb: number; cold_s: number; cold_mb: number; cold_ok: boolean; warm_s: number; warm_mb: number; status_s: number; status_mb: number }
+interface Row { points: number; date?: string; steps_note: string; plan_s: number; plan_mb: number; cold_s: number; cold_mb: number; cold_ok: boolean; warm_s: number; warm_mb: number; status_s: number; status_mb: number }
 const rows: Row[] = [];
 for (const points of sizes) {
   const seeds = Math.max(1, Math.floor(points / 6));
@@ -74,5 +74,9 @@ const table = [
 const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
 console.log('\nload: sweeps of tiny points (targets at 100,000: plan <= 10 s, cold run under ulimit -n 1024 <= 2 GB, warm <= 30 s, status <= 10 s)');
 console.log(table.map((r) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ')).join('\n'));
-writeFileSync(path.join(repo, 'bench', 'load.json'), JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version, date: new Date().toISOString() }, rows }, null, 2) + '\n');
+// Sizes measured now replace those of earlier runs in load.json; the others are kept.
+const out = path.join(repo, 'bench', 'load.json');
+const earlier = ((): Row[] => { try { return (JSON.parse(readFileSync(out, 'utf8')) as { rows: Row[] }).rows; } catch { return []; } })();
+const merged = [...earlier.filter((r) => !rows.some((n) => n.points === r.points)), ...rows.map((r) => ({ ...r, date: new Date().toISOString() }))].sort((a, b) => a.points - b.points);
+writeFileSync(out, JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version }, rows: merged }, null, 2) + '\n');
 rmSync(work, { recursive: true, force: true });

@@ -81,6 +81,9 @@ function failureCode(error: Error): FailureCode {
   return typeof code === 'string' && code !== '' ? code : 'error';
 }
 
+/** The collect step's inputs asked for at once (about 80 points' worth: three inputs per point). */
+const WINDOW = 256;
+
 export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   const jobs = Math.max(1, opts.jobs ?? os.availableParallelism());
   const emit = (e: EngineEvent): void => opts.onEvent?.(e);
@@ -145,10 +148,34 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     return value;
   };
 
-  /** Values of a step's inputs, by role. */
+  /**
+   * Values of a step's inputs, by role. The collect step's (every point's) are asked for
+   * through a window of POINTS_IN_FLIGHT points' worth, point by point: asking for all at once
+   * would start every step of the study at once (400,000 waiting steps at 100,000 points, each
+   * holding its frame and queue entry), bounded only by memory.
+   */
   const inputsOf = async (step: PlanStep): Promise<Map<string, unknown>> => {
     const roles = Object.keys(step.inputs);
-    const vals = await Promise.all(roles.map((r) => resolve(plan.byId.get(step.inputs[r])!)));
+    if (step.kind !== 'collect' || roles.length <= WINDOW) {
+      const vals = await Promise.all(roles.map((r) => resolve(plan.byId.get(step.inputs[r])!)));
+      return new Map(roles.map((r, i) => [r, vals[i]]));
+    }
+    const vals: unknown[] = new Array(roles.length);
+    let next = 0;
+    let first: unknown;
+    let failed = false;
+    const lane = async (): Promise<void> => {
+      while (next < roles.length) {
+        const i = next++;
+        try {
+          vals[i] = await resolve(plan.byId.get(step.inputs[roles[i]!]!)!);
+        } catch (e) {
+          if (!failed) { failed = true; first = e; }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: WINDOW }, lane));
+    if (failed) throw first;
     return new Map(roles.map((r, i) => [r, vals[i]]));
   };
 
@@ -264,7 +291,8 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
       if (dueSpectra.length > 0 || chains.pending) {
         pool.warm();
         const chainsQueued = chains.start();
-        for (const s of dueSpectra) {
+        // The first ones only: the rest come as the collect step's window reaches their points.
+        for (const s of dueSpectra.slice(0, 8 * jobs)) {
           for (const role of ['network', 'dataset']) {
             const id = s.inputs[role];
             if (id) resolve(plan.byId.get(id)!).catch(() => undefined);
