@@ -47,6 +47,11 @@ export function formatEstimate(seconds: number): string {
  */
 const PRIOR_SHARE = 0.25;
 
+/** An estimate is made again at most every THROTTLE times the time the last one took ... */
+const THROTTLE = 20;
+/** ... and at most every this many milliseconds (a display redraws about once a second). */
+const MIN_INTERVAL_MS = 200;
+
 export interface EtaOptions {
   /** Workers of the run (default: the cores, as `hrank run`). */
   readonly jobs?: number;
@@ -62,6 +67,7 @@ export interface EtaOptions {
  */
 export class Eta {
   private readonly works = new Map<string, StepWork>();
+  private worksMade = false;
   private readonly cached = new Set<string>();
   private readonly finished = new Set<string>();
   private readonly jobs: number;
@@ -70,13 +76,23 @@ export class Eta {
   private heavyDone = false;
   /** The estimate at the last event, and when it was made. */
   private last: { seconds: number; at: number } | undefined;
+  /** Events arrived since `last` was made. */
+  private stale = true;
+  /** Milliseconds the last estimate took: the next one waits THROTTLE times as long. */
+  private cost = 0;
 
   constructor(private readonly plan: Plan, opts: EtaOptions = {}, now = performance.now()) {
     this.jobs = Math.max(1, opts.jobs ?? os.availableParallelism());
     this.rate = opts.rate ?? DEFAULT_RATE;
     this.t0 = now;
+  }
+
+  /** The work of every step, made when first asked for (a rerun that computes nothing never asks). */
+  private ensureWorks(): void {
+    if (this.worksMade) return;
+    this.worksMade = true;
     try {
-      for (const s of plan.steps) this.works.set(s.id, stepWork(plan, s));
+      for (const s of this.plan.steps) this.works.set(s.id, stepWork(this.plan, s));
     } catch {
       // A plan without the settings a cost needs (e.g. a test's): no ETA.
       this.works.clear();
@@ -88,7 +104,7 @@ export class Eta {
     if (e.type === 'cached') this.cached.add(e.step.id);
     this.finished.add(e.step.id);
     if (e.type === 'done' && e.step.heavy) this.heavyDone = true;
-    this.last = undefined;
+    this.stale = true;
   }
 
   /** The steps a run still needs (from the collect step down, stopping at cached ones), split by whether they finished. */
@@ -109,8 +125,14 @@ export class Eta {
 
   /** Seconds left (0 when nothing is), or undefined when there is no estimate. */
   secondsLeft(now = performance.now()): number | undefined {
+    this.ensureWorks();
     if (this.works.size === 0) return undefined;
-    if (!this.last) {
+    // An estimate walks the plan (linear in its steps): made again at most every THROTTLE times
+    // what the last one took (and every MIN_INTERVAL_MS), or a sweep of 100,000 points, whose
+    // every step is an event, would spend its time here; in between it counts down.
+    if (!this.last || (this.stale && now - this.last.at >= Math.max(MIN_INTERVAL_MS, THROTTLE * this.cost))) {
+      const started = performance.now();
+      this.stale = false;
       const { done, left } = this.demand();
       const elapsed = (now - this.t0) / 1000;
       let seconds: number;
@@ -126,6 +148,7 @@ export class Eta {
         seconds = Math.max(0, runUnits([...done, ...left], run) * this.rate.secondsPerUnit - elapsed);
       }
       this.last = { seconds, at: now };
+      this.cost = performance.now() - started;
     }
     return Math.max(0, this.last.seconds - (now - this.last.at) / 1000);
   }

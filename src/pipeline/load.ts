@@ -163,6 +163,7 @@ export function parsePipeline(text: string, file: string): LoadResult {
   const report = document.report;
   const plots: PlotSpec[] = (report?.plots ?? []).map((p) => ({
     x: p.x, y: p.y ?? DEFAULTS.y, normalize: p.normalize ?? DEFAULTS.normalize, title: p.title ?? null,
+    aggregate: p.aggregate ?? null,
   }));
   const study: Study = {
     file,

@@ -464,6 +464,19 @@ function plotIssues(data: unknown, names: readonly string[], valid: readonly str
   const out: Issue[] = [];
   plots.forEach((plot, i) => {
     const x = isRecord(plot) ? plot['x'] : undefined;
+    const aggregate = isRecord(plot) ? plot['aggregate'] : undefined;
+    if (typeof aggregate === 'string' && aggregate !== '') {
+      if (aggregate === x) {
+        out.push({ code: 'bad-reference', path: ['report', 'plots', i, 'aggregate'], target: 'value', message: `found ${show(aggregate)}, the plot's x itself; aggregate averages over another sweep axis: ${names.filter((n) => n !== x).join(', ') || 'the file has no other'}` });
+      } else if (!names.includes(aggregate)) {
+        const near = closestMatch(aggregate, valid.filter((n) => n !== x));
+        out.push({
+          code: 'bad-reference', path: ['report', 'plots', i, 'aggregate'], target: 'value',
+          message: names.length === 0 ? `found ${show(aggregate)}, but the file has no sweep; a plot aggregates over a sweep axis` : `found ${show(aggregate)}; a plot aggregates over a sweep axis: ${names.join(', ')}`,
+          ...(near === undefined ? {} : { hint: `did you mean '${near}'?` }),
+        });
+      }
+    }
     if (typeof x !== 'string' || x === '' || names.includes(x)) return;
     const near = closestMatch(x, valid);
     const bad = near === undefined ? closestMatch(x, names) : undefined;

@@ -104,7 +104,7 @@ export interface PipelineDocument {
   };
   readonly sweep?: { readonly mode?: SweepMode } & { readonly [axis: string]: unknown };
   readonly report?: {
-    readonly plots?: readonly { readonly x: string; readonly y?: PlotY; readonly normalize?: Normalize; readonly title?: string }[];
+    readonly plots?: readonly { readonly x: string; readonly y?: PlotY; readonly normalize?: Normalize; readonly title?: string; readonly aggregate?: string }[];
     readonly spectra?: boolean;
   };
 }
@@ -227,6 +227,8 @@ export interface PlotSpec {
   readonly y: PlotY;
   readonly normalize: Normalize;
   readonly title: string | null;
+  /** A sweep axis averaged over: the mean rank as a line with its min-max band across it (null: every point drawn). */
+  readonly aggregate?: string | null;
 }
 
 export interface ReportSpec {

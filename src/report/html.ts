@@ -14,7 +14,7 @@ import type * as vega from 'vega';
 import { HRANK_VERSION } from '../version.js';
 import { CHECK_MEANING, HESSIAN_LABEL, HESSIAN_SYMBOL, checkCounts, checkSummary, presentKinds, type Check, type ReportInput } from './model.js';
 import type { Figure } from './plots.js';
-import { reportTable, type ReportTable, type TableColumn } from './table.js';
+import { reportTable, truncationNote, type ReportTable, type TableColumn } from './table.js';
 import { derivationText, resultDerivations } from './derivation.js';
 
 /** A figure as the page receives it: compiled to vega in Node. */
@@ -373,6 +373,8 @@ export function reportHtml(input: ReportInput, figures: readonly PageFigure[], n
     }
     parts.push('</ul>');
   }
+  const truncated = truncationNote(table);
+  if (truncated) parts.push(`<p class="note" id="table-truncated">${e(truncated)}</p>`);
   parts.push(resultsTableHtml(table));
   parts.push('<dl class="legend">');
   for (const c of table.columns.filter((col) => col.hessian === undefined && col.label !== col.name)) {

@@ -171,12 +171,25 @@ function coverage(data: RankDatum[]): void {
     const covering = all.slice(i + 1).filter((t) => t[0]!.group === s[0]!.group && t.some((d) => at.get(String(d.x)) === d.value)).length;
     for (const d of s) d.lineWidth = LINE_WIDTH + LINE_WIDTH_STEP * covering;
   });
-  const samePlace = (d: RankDatum, e: RankDatum): boolean => e.group === d.group && String(e.x) === String(d.x);
-  data.forEach((d, i) => {
-    const later = data.slice(i + 1);
-    if (d.predicted !== null) d.dotSize = DOT_SIZE * (1 + DOT_SIZE_STEP * later.filter((e) => samePlace(d, e) && e.predicted === d.predicted).length);
-    if (d.flag !== null) d.flagSize = FLAG_SIZE * (1 + FLAG_SIZE_STEP * later.filter((e) => samePlace(d, e) && e.flag !== null && e.value === d.value).length);
-  });
+  // Later marks at the same place, counted from the end (linear in the data).
+  const dotsAfter = new Map<string, number>();
+  const flagsAfter = new Map<string, number>();
+  for (let i = data.length - 1; i >= 0; i--) {
+    const d = data[i]!;
+    const place = `${d.group}\u0000${String(d.x)}`;
+    if (d.predicted !== null) {
+      const key = `${place}\u0000${d.predicted}`;
+      const later = dotsAfter.get(key) ?? 0;
+      d.dotSize = DOT_SIZE * (1 + DOT_SIZE_STEP * later);
+      dotsAfter.set(key, later + 1);
+    }
+    if (d.flag !== null) {
+      const key = `${place}\u0000${d.value}`;
+      const later = flagsAfter.get(key) ?? 0;
+      d.flagSize = FLAG_SIZE * (1 + FLAG_SIZE_STEP * later);
+      flagsAfter.set(key, later + 1);
+    }
+  }
 }
 
 /** The tooltip's text of a plotted value ('' where it is the rank itself). */
@@ -263,7 +276,10 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
   const numericX = results.rows.every((_, i) => typeof cellOf(results, i, plot.x) === 'number');
   const xOrder = [...new Set(results.rows.map((_, i) => cellText(cellOf(results, i, plot.x))))];
   // Facets: the other axes that vary, in a grid sweep (in a zip sweep they move with x).
-  const others = study.sweep.mode === 'zip' ? [] : axes.filter((a) => a !== plot.x && new Set(results.rows.map((_, i) => cellText(cellOf(results, i, a)))).size > 1);
+  const varying = axes.filter((a) => a !== plot.x && new Set(results.rows.map((_, i) => cellText(cellOf(results, i, a)))).size > 1);
+  const reduced = reduction(study, results, plot, varying, numericX, xOrder.length);
+  if (reduced) return aggregateFigure(study, results, plot, reduced, numericX, xOrder);
+  const others = study.sweep.mode === 'zip' ? [] : varying;
   const groupOf = (row: number): string => others.map((a) => `${a} = ${cellText(cellOf(results, row, a))}`).join(', ');
   const faceted = new Set(results.rows.map((_, i) => groupOf(i))).size > 1;
   const perParams = plot.normalize === 'params';
@@ -435,6 +451,248 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
       dots: data.filter((d) => d.predicted !== null && !d.estimate).length,
       estimates: data.filter((d) => d.predicted !== null && d.estimate).length,
       flags: data.filter((d) => d.flag !== null).length,
+      zeroRules: difference ? groups.length : 0,
+    },
+  };
+}
+
+/** Most marks a rank figure draws point by point (points x Hessians); beyond, it is aggregated. */
+export const PLOT_MAX_DATA = 3000;
+/** Most panels of a figure; beyond, the facet axis with the most values is averaged over. */
+export const PLOT_MAX_PANELS = 12;
+/** Most x positions of an aggregated line; beyond, numeric x values are binned. */
+export const PLOT_MAX_X = 100;
+
+/** How a figure is aggregated: the axes averaged over (asked for, then added to keep it small), the facet axes left, x bins. */
+interface Reduction {
+  readonly over: readonly string[];
+  /** The axes of `over` that hrank added (the figure was too big), for the caption. */
+  readonly added: readonly string[];
+  readonly facets: readonly string[];
+  /** Numeric x values binned into this many bins (null: each x value its own position). */
+  readonly bins: number | null;
+}
+
+/**
+ * Whether and how a rank figure is aggregated: over `plot.aggregate` when asked; and, so that
+ * plots stay small however large the sweep, over the facet axis with the most values while
+ * there are more than PLOT_MAX_PANELS panels or PLOT_MAX_DATA marks, and into PLOT_MAX_X bins of
+ * x when x has more values than that. Null: drawn point by point, as always.
+ */
+function reduction(study: Study, results: Results, plot: PlotSpec, varying: readonly string[], numericX: boolean, xCount: number): Reduction | null {
+  const zip = study.sweep.mode === 'zip';
+  const asked = plot.aggregate && plot.aggregate !== plot.x ? [plot.aggregate] : [];
+  const over = [...asked];
+  const added: string[] = [];
+  let facets = zip ? [] : varying.filter((a) => !over.includes(a));
+  const kinds = Math.max(1, presentKinds(results).length);
+  const rows = results.rows.length;
+  const distinct = (a: string): number => new Set(results.rows.map((_, i) => cellText(cellOf(results, i, a)))).size;
+  const panels = (list: readonly string[]): number => new Set(results.rows.map((_, i) => list.map((a) => cellText(cellOf(results, i, a))).join('\u0000'))).size;
+  // Too many marks: numeric x values are binned first (each panel keeps its own line); only
+  // when x cannot be binned (its values are names) is another axis averaged over.
+  const binnable = numericX && xCount > PLOT_MAX_X;
+  const tooMany = (): boolean => over.length === 0 && !binnable && rows * kinds > PLOT_MAX_DATA;
+  while (facets.length > 0 && (panels(facets) > PLOT_MAX_PANELS || tooMany())) {
+    const most = [...facets].sort((a, b) => distinct(b) - distinct(a))[0]!;
+    over.push(most);
+    added.push(most);
+    facets = facets.filter((a) => a !== most);
+  }
+  const big = over.length > 0 || rows * kinds > PLOT_MAX_DATA;
+  const bins = numericX && big && xCount > PLOT_MAX_X ? PLOT_MAX_X : null;
+  if (over.length === 0 && bins === null) return null;
+  return { over, added, facets, bins };
+}
+
+interface Cell {
+  x: number | string;
+  xSum: number;
+  readonly group: string;
+  readonly hessian: string;
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+  equal: number;
+  differs: number;
+  ambiguous: number;
+  readonly predictions: Set<number>;
+}
+
+/**
+ * A rank figure aggregated (see `reduction`): per panel, x position and Hessian, the mean of the
+ * plotted value as a line, its min-max band across the points averaged over, and the
+ * predictions as dots (one per distinct predicted value), as in the point-by-point figure.
+ */
+function aggregateFigure(study: Study, results: Results, plot: PlotSpec, r: Reduction, numericX: boolean, xOrder: readonly string[]): Figure {
+  const perParams = plot.normalize === 'params';
+  const difference = plot.y === 'difference';
+  const kinds = presentKinds(results);
+  const groupOf = (row: number): string => r.facets.map((a) => `${a} = ${cellText(cellOf(results, row, a))}`).join(', ');
+  let lo = Infinity, hi = -Infinity;
+  if (r.bins !== null) {
+    for (let i = 0; i < results.rows.length; i++) {
+      const v = numberOf(results, i, plot.x)!;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  const binOf = (v: number): number => (hi > lo ? Math.min(r.bins! - 1, Math.floor(((v - lo) / (hi - lo)) * r.bins!)) : 0);
+  const cells = new Map<string, Cell>();
+  const leftOut = new Map<HessianKind, number>();
+  for (let i = 0; i < results.rows.length; i++) {
+    const params = numberOf(results, i, 'params');
+    const scale = (v: number | null): number | null => (v === null ? null : perParams ? (params ? v / params : null) : v);
+    const xCell = cellOf(results, i, plot.x);
+    const xKey = r.bins !== null ? String(binOf(xCell as number)) : cellText(xCell);
+    const group = groupOf(i);
+    for (const k of kinds) {
+      const rank = numberOf(results, i, `rank_${k}`);
+      if (rank === null) continue;
+      const prediction = numberOf(results, i, `pred_${k}`);
+      if (difference && prediction === null) {
+        leftOut.set(k, (leftOut.get(k) ?? 0) + 1);
+        continue;
+      }
+      const value = scale(difference ? rank - (prediction ?? 0) : rank);
+      if (value === null) continue;
+      const key = `${group}\u0000${xKey}\u0000${k}`;
+      let c = cells.get(key);
+      if (!c) {
+        c = { x: numericX ? 0 : cellText(xCell), xSum: 0, group, hessian: HESSIAN_LABEL[k], n: 0, sum: 0, min: Infinity, max: -Infinity, equal: 0, differs: 0, ambiguous: 0, predictions: new Set() };
+        cells.set(key, c);
+      }
+      c.n++;
+      c.sum += value;
+      c.min = Math.min(c.min, value);
+      c.max = Math.max(c.max, value);
+      if (numericX) c.xSum += xCell as number;
+      const check = checkOf(results, i, k);
+      if (check === '=') c.equal++;
+      else if (check === 'differs') c.differs++;
+      else if (check === 'ambiguous') c.ambiguous++;
+      const predicted = difference ? null : scale(prediction);
+      if (predicted !== null) c.predictions.add(predicted);
+    }
+  }
+  const round = (v: number): number => Number(v.toPrecision(6));
+  const stats: Record<string, unknown>[] = [];
+  const dots: Record<string, unknown>[] = [];
+  for (const c of cells.values()) {
+    const x = numericX ? round(c.xSum / c.n) : c.x;
+    const mean = c.sum / c.n;
+    stats.push({
+      role: 'stat', x, group: c.group, hessian: c.hessian, mean: round(mean), min: round(c.min), max: round(c.max), n: c.n,
+      tip: {
+        mean: String(round(mean)), range: c.min === c.max ? String(round(c.min)) : `${round(c.min)} to ${round(c.max)}`,
+        equal: `${c.equal} of ${c.n}`, flagged: [c.differs ? `${c.differs} differ` : '', c.ambiguous ? `${c.ambiguous} ambiguous` : ''].filter(Boolean).join(', ') || 'none',
+      },
+    });
+    for (const p of c.predictions) dots.push({ role: 'prediction', x, group: c.group, hessian: c.hessian, predicted: p, shape: PREDICTION });
+  }
+  const groups = [...new Set(stats.map((d) => d.group as string))];
+  const faceted = groups.length > 1;
+  const xPositions = new Set(stats.map((d) => d.x)).size / Math.max(1, groups.length);
+  const kindsDrawn = KINDS.filter((k) => stats.some((d) => d.hessian === HESSIAN_LABEL[k]));
+  const hasPredictions = dots.length > 0;
+  const yTitle = yTitleOf(plot);
+  const integerX = numericX && r.bins === null && stats.every((d) => Number.isInteger(d.x));
+  const x = numericX
+    ? { field: 'x', type: 'quantitative' as const, title: r.bins !== null ? `${plot.x} (binned)` : plot.x, scale: { zero: false, nice: false, padding: 12 }, axis: integerX ? { tickMinStep: 1 } : {} }
+    : { field: 'x', type: 'ordinal' as const, title: plot.x, sort: [...xOrder], axis: { labelAngle: 0 }, scale: { padding: 0.5 } };
+  const y = (field: string) => ({
+    field, type: 'quantitative' as const, title: `${yTitle} (mean, min-max band)`,
+    axis: perParams ? (difference ? {} : { format: '.2f' }) : { format: 'd', tickMinStep: 1 }, scale: { zero: true },
+  });
+  // The bands are faint: the legend's symbols are not.
+  const colorLegend = hasPredictions ? { order: 0, symbolOpacity: 1 } : { order: 0, symbolOpacity: 1, symbolType: 'stroke', symbolSize: 300, symbolStrokeWidth: 3 };
+  const color = { field: 'hessian', type: 'nominal' as const, title: 'Hessian', scale: colorScale(kindsDrawn), legend: kindsDrawn.length > 0 ? colorLegend : null };
+  const overText = r.over.join(' and ');
+  const tooltip = [
+    { field: 'hessian', type: 'nominal' as const, title: 'Hessian' },
+    { field: 'x', type: numericX ? ('quantitative' as const) : ('nominal' as const), title: plot.x },
+    { field: 'n', type: 'quantitative' as const, title: 'points' },
+    { field: 'tip.mean', type: 'nominal' as const, title: `mean ${yTitle}` },
+    { field: 'tip.range', type: 'nominal' as const, title: 'min to max' },
+    { field: 'tip.equal', type: 'nominal' as const, title: 'equal to the prediction' },
+    { field: 'tip.flagged', type: 'nominal' as const, title: 'flagged' },
+  ];
+  const isStat = "datum.role === 'stat'";
+  const layers = (interactive: boolean) => [
+    ...(difference ? [{
+      name: 'zero',
+      mark: { type: 'rule' as const, color: '#555', strokeWidth: 1.2 },
+      transform: [{ aggregate: [{ op: 'count' as const, as: 'n' }], groupby: ['group'] }],
+      encoding: { y: { datum: 0, type: 'quantitative' as const } },
+    }] : []),
+    {
+      name: 'band',
+      mark: { type: 'area' as const, opacity: 0.2, interpolate: 'linear' as const },
+      transform: [{ filter: isStat }],
+      encoding: { x, y: y('min'), y2: { field: 'max' }, color },
+    },
+    {
+      name: 'empirical',
+      mark: { type: 'line' as const, interpolate: 'linear' as const, strokeWidth: LINE_WIDTH },
+      transform: [{ filter: isStat }, { calculate: "'mean rank'", as: 'line' }],
+      encoding: {
+        x, y: y('mean'), color,
+        ...(hasPredictions ? { strokeDash: { field: 'line', type: 'nominal' as const, title: null, scale: { domain: ['mean rank'], range: [[1, 0]] }, legend: { symbolType: 'stroke', symbolStrokeColor: '#444', symbolSize: 300, order: 1 } } } : {}),
+      },
+    },
+    ...(hasPredictions ? [{
+      name: 'predicted',
+      // Many x positions: smaller dots, so the line stays visible between them.
+      mark: { type: 'point' as const, filled: true, opacity: 1, stroke: 'white', strokeWidth: xPositions > 30 ? 0.5 : 1, size: xPositions > 30 ? DOT_SIZE / 3 : DOT_SIZE },
+      transform: [{ filter: "datum.role === 'prediction'" }],
+      encoding: {
+        x, color, y: { field: 'predicted', type: 'quantitative' as const },
+        shape: { field: 'shape', type: 'nominal' as const, title: null, scale: { domain: [PREDICTION], range: ['circle'] }, legend: { order: 2, symbolSize: 130, symbolFillColor: '#444', symbolStrokeColor: 'white' } },
+        ...(interactive ? { tooltip: [{ field: 'hessian', type: 'nominal' as const, title: 'Hessian' }, { field: 'predicted', type: 'quantitative' as const, title: 'prediction' }] } : {}),
+      },
+    }] : []),
+    ...(interactive ? [{
+      name: 'hover',
+      mark: { type: 'point' as const, filled: true, size: 260, opacity: 0 },
+      transform: [{ filter: isStat }],
+      encoding: { x, y: { field: 'mean', type: 'quantitative' as const }, color, tooltip },
+    }] : []),
+  ];
+  const how = overText ? `mean over ${overText}${r.bins !== null ? `, ${plot.x} binned` : ''}` : `${plot.x} binned`;
+  const title = plot.title ?? (difference
+    ? `Empirical minus predicted Hessian rank${perParams ? ' / #params' : ''} against ${plot.x}, ${how}`
+    : `Hessian ${yTitle} against ${plot.x}, ${how}`);
+  const missing = leftOut.size > 0 ? `left out, no prediction applies: ${pointCounts(leftOut)}` : '';
+  const why = r.added.length > 0 || r.bins !== null ? `aggregated to stay small: ${results.rows.length.toLocaleString('en-US')} points` : '';
+  const subtitle = [
+    `${study.name}: lines are the mean ${difference ? 'difference' : 'rank'}${r.over.length > 0 ? ` across ${overText}` : ''}, bands its min to max${hasPredictions ? ', dots the predictions' : ''}`,
+    ...(why ? [why] : []), ...(missing ? [missing] : []),
+  ];
+  const spec = (interactive: boolean): TopLevelSpec => {
+    const common = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, title: { text: title, subtitle }, data: { values: [...stats, ...dots] } };
+    if (faceted) {
+      return {
+        ...common,
+        facet: { field: 'group', type: 'nominal', sort: groups, title: null, header: { labelLimit: 400 } },
+        columns: Math.min(MAX_COLUMNS, groups.length),
+        spec: { ...PANEL, layer: layers(interactive) },
+      } as TopLevelSpec;
+    }
+    return { ...common, ...SINGLE, layer: layers(interactive) } as TopLevelSpec;
+  };
+  const asked = plot.aggregate && r.over.includes(plot.aggregate) ? `-mean-over-${stem(plot.aggregate)}` : '';
+  const id = `ranks-${stem(plot.x)}${asked}${difference ? '-difference' : ''}${perParams ? '-per-params' : ''}`;
+  const binned = r.bins !== null ? `; x in ${r.bins} bins of equal width, each point at the mean x of its bin` : '';
+  const added = r.added.length > 0 ? `; averaged over ${r.added.join(' and ')} too, so that the figure stays small (every point is in results.csv)` : '';
+  return {
+    id, kind: 'ranks', title,
+    caption: `${title}${faceted ? `, one panel per ${r.facets.join(' and ')}` : ''}. Lines: the mean ${difference ? 'difference' : 'rank'} of each Hessian${r.over.length > 0 ? ` across ${overText}` : ''}; bands: min to max${hasPredictions ? '; dots: predictions of the same hue' : ''}${binned}${added}.`,
+    static: spec(false), interactive: spec(true),
+    expected: {
+      lines: new Set(stats.map((d) => `${d.group as string}\u0000${d.hessian as string}`)).size,
+      dots: dots.length,
+      flags: 0,
       zeroRules: difference ? groups.length : 0,
     },
   };

@@ -28,8 +28,10 @@ export interface TableColumn {
 
 export interface ReportTable {
   readonly columns: readonly TableColumn[];
-  /** Cell texts, one row per results row. */
+  /** Cell texts, one row per results row (the first `TABLE_FIRST_ROWS` when there are more than `TABLE_MAX_ROWS`). */
   readonly rows: readonly (readonly string[])[];
+  /** Rows of the results: more than `rows.length` when the table shows only the first ones. */
+  readonly total: number;
   /** Columns left out because every row holds the same value, with that value. */
   readonly constants: readonly { readonly name: string; readonly value: string }[];
 }
@@ -69,8 +71,16 @@ function axisLabels(axes: readonly string[], taken: readonly string[]): string[]
   return axes.map((a, i) => (last.filter((l) => l === last[i]).length === 1 && !taken.includes(last[i]!) ? last[i]! : a));
 }
 
-/** The table of a study's results. */
-export function reportTable(study: Study, results: Results): ReportTable {
+/**
+ * Beyond this many rows, table.md and report.html show the first TABLE_FIRST_ROWS, the counts of
+ * each check per Hessian, and point to results.csv (which, with results.json, has every row): a
+ * page of 100,000 rows helps no reader and no browser.
+ */
+export const TABLE_MAX_ROWS = 1000;
+export const TABLE_FIRST_ROWS = 100;
+
+/** The table of a study's results (all rows up to TABLE_MAX_ROWS, else the first TABLE_FIRST_ROWS; `maxRows` for tests). */
+export function reportTable(study: Study, results: Results, maxRows = TABLE_MAX_ROWS): ReportTable {
   const axes = axisPaths(study);
   const kinds = presentKinds(results);
   const n = results.rows.length;
@@ -110,11 +120,20 @@ export function reportTable(study: Study, results: Results): ReportTable {
     columns.push(plain(`rank_${k}`, header('rank'), k), plain(`pred_${k}`, header('pred'), k), { ...gap, get: gapText });
     columns.push({ name: `check_${k}`, ...header('check'), numeric: false, hessian: k, check: k, get: (row) => checkText(results, row, k) ?? '' });
   }
+  const shown = n > maxRows ? Math.min(TABLE_FIRST_ROWS, maxRows) : n;
   return {
     columns: columns.map(({ get: _get, ...c }) => c),
-    rows: results.rows.map((_, i) => columns.map((c) => c.get(i))),
+    rows: Array.from({ length: shown }, (_, i) => columns.map((c) => c.get(i))),
+    total: n,
     constants,
   };
+}
+
+/** `The first 100 of 100,000 rows; every row is in results.csv and results.json.` (undefined when the table shows them all). */
+export function truncationNote(table: ReportTable): string | undefined {
+  if (table.rows.length >= table.total) return undefined;
+  const count = (v: number): string => v.toLocaleString('en-US');
+  return `The first ${count(table.rows.length)} of ${count(table.total)} rows; every row is in results.csv and results.json.`;
 }
 
 /** Escapes a Markdown table cell. */
@@ -146,6 +165,8 @@ export function tableMarkdown(study: Study, results: Results): string {
   lines.push(`| ${table.columns.map((c, j) => (c.numeric ? `${'-'.repeat(widths[j]! - 1)}:` : '-'.repeat(widths[j]!))).join(' | ')} |`);
   for (const r of table.rows) lines.push(row(r));
   lines.push('');
+  const note = truncationNote(table);
+  if (note) lines.push(note, '');
   lines.push('Columns: `rank_*` empirical rank, `pred_*` predicted rank (empty where no prediction applies),',
     '`gap_*` log10(smallest kept / largest dropped value), in decades (empty: nothing dropped, or the dropped values are exactly 0).',
     '`check_*`:', '');

@@ -4,6 +4,7 @@
  * or interrupted run leaves earlier results intact), then the report (table, plots, HTML).
  * `reportFromCache` rebuilds the report from the cache alone, computing nothing.
  */
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expandSweep, loadStudy, type Point, type Study } from '../pipeline/index.js';
@@ -129,6 +130,13 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
  * limit; throws MemoryLimitError (exit 2) when it does not fit.
  */
 export async function checkStudyMemory(plan: Plan, opts: StudyOptions): Promise<MemoryEstimate> {
+  const jobs = Math.max(1, opts.jobs ?? os.availableParallelism());
+  // The collected results cached (a rerun): nothing to compute, and nothing else to look up.
+  if (!opts.noCache && (await openCache(opts.cache ?? 'cache').has(plan.byId.get(plan.collect)!.key))) {
+    const estimate = estimatePlan(plan, jobs, new Set());
+    checkMemory(estimate, memoryLimit(opts.maxMemory));
+    return estimate;
+  }
   const cached = opts.noCache ? new Set<string>() : await cachedSteps(plan, opts.cache ?? 'cache');
   const pending = new Set(plan.steps.filter((s) => !cached.has(s.id)).map((s) => s.id));
   // Only what a run would compute: nothing when the collected results are cached.
@@ -279,10 +287,14 @@ export async function reportFromCache(file: string, opts: { readonly results?: s
 export async function cachedSteps(plan: Plan, cacheDir: string): Promise<Set<string>> {
   const cache = openCache(cacheDir);
   const out = new Set<string>();
-  for (const s of plan.steps) {
-    // A derived step is as good as cached when its inputs are (it is never stored).
-    const have = DERIVED_KINDS.has(s.kind) ? Object.values(s.inputs).every((id) => out.has(id)) : await cache.has(s.key);
-    if (have) out.add(s.id);
-  }
+  // No cache folder yet: nothing is cached (and nothing need be asked, step by step).
+  if (!(await stat(cache.root).then((s) => s.isDirectory(), () => false))) return out;
+  // The stored steps' entries in parallel (the cache's file slots bound the files open).
+  const stored = plan.steps.filter((s) => !DERIVED_KINDS.has(s.kind));
+  const have = await Promise.all(stored.map((s) => cache.has(s.key)));
+  stored.forEach((s, i) => { if (have[i]) out.add(s.id); });
+  // A derived step is as good as cached when its inputs are (it is never stored); steps are in
+  // topological order.
+  for (const s of plan.steps) if (DERIVED_KINDS.has(s.kind) && Object.values(s.inputs).every((id) => out.has(id))) out.add(s.id);
   return out;
 }

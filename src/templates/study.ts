@@ -59,5 +59,6 @@ report:
     - x: model.width        # a sweep axis
       y: rank               # rank: ranks (lines) and predictions (dots) | difference: rank - prediction
       normalize: params     # plot rank / #params (or: none)
+      # aggregate: seed     # with a seed axis: each rank's mean across it, min-max band
 `;
 }

@@ -113,6 +113,7 @@ export async function planReport(
   const limit = memoryLimit(resources.maxMemory);
   const time = estimateTime(plan, toRun, jobs, await readRate(cacheDir), toRun.size > 0 ? await cachedInputRanks(plan, cacheDir) : new Map());
   const stepSeconds = new Map(time.steps.map((s) => [s.id, s]));
+  const pointsById = new Map(plan.points.map((p) => [p.point.id, p]));
   const steps = plan.steps.map((s) => ({
     id: s.id,
     kind: s.kind,
@@ -140,7 +141,7 @@ export async function planReport(
     estimate: {
       seconds: round(time.seconds), jobs, calibrated: time.rate.calibrated, runs: time.rate.runs, secondsPerUnit: time.rate.secondsPerUnit,
       points: time.points.map((p) => {
-        const route = stepSeconds.get(plan.points.find((q) => q.point.id === p.id)?.steps.spectrum ?? '')?.route;
+        const route = stepSeconds.get(pointsById.get(p.id)?.steps.spectrum ?? '')?.route;
         return { id: p.id, seconds: round(p.seconds, 6), ...(route ? { route } : {}) };
       }),
       summary: describeTime(time, toRun.size),
@@ -161,11 +162,29 @@ export function describeTime(t: TimeEstimate, steps: number): string {
   return `time: ${formatEstimate(t.seconds)} for ${plural(steps, 'step')} to run with --jobs ${t.jobs} (${source})`;
 }
 
+/**
+ * Beyond this many steps the text lists the first PLAN_FIRST_ROWS steps (and points), then the
+ * steps per kind and status; `--json` lists every one. A plan of 100,000 points has 400,000 steps.
+ */
+export const PLAN_MAX_ROWS = 2000;
+export const PLAN_FIRST_ROWS = 40;
+
 export function formatPlan(report: PlanReport, explain: boolean): string {
   const lines = [`${report.study} (${report.file}): ${plural(report.points, 'point')}, ${plural(report.steps.length, 'step')}; cache ${report.cache}`, ''];
   const columns = ['status', 'key', 'kind', 'step'];
-  const rows = report.steps.map((s) => [s.status, s.key.slice(0, SHORT_KEY), s.kind, s.id]);
-  if (!explain) {
+  const big = report.steps.length > PLAN_MAX_ROWS;
+  const listed = big ? report.steps.slice(0, PLAN_FIRST_ROWS) : report.steps;
+  const rows = listed.map((s) => [s.status, s.key.slice(0, SHORT_KEY), s.kind, s.id]);
+  if (big) {
+    lines.push(textTable(columns, rows, 2), `  ... and ${report.steps.length - listed.length} more steps (hrank plan --json lists every one)`, '');
+    const byKind = new Map<string, Record<StepStatus, number>>();
+    for (const s of report.steps) {
+      const c = byKind.get(s.kind) ?? { cached: 0, 'to run': 0, 'not needed': 0 };
+      c[s.status]++;
+      byKind.set(s.kind, c);
+    }
+    lines.push(textTable(['kind', 'steps', 'cached', 'to run', 'not needed'], [...byKind].map(([k, c]) => [k, c.cached + c['to run'] + c['not needed'], c.cached, c['to run'], c['not needed']]), 2));
+  } else if (!explain) {
     lines.push(textTable(columns, rows, 2));
   } else {
     // One row at a time, each followed by its key parts.
@@ -181,8 +200,10 @@ export function formatPlan(report: PlanReport, explain: boolean): string {
   lines.push(report.memory.summary);
   lines.push(report.estimate.summary);
   if (report.estimate.points.length > 0) {
-    const rows = report.estimate.points.map((p) => [p.id, formatSeconds(p.seconds), p.route ?? '']);
+    const shown = big ? report.estimate.points.slice(0, PLAN_FIRST_ROWS) : report.estimate.points;
+    const rows = shown.map((p) => [p.id, formatSeconds(p.seconds), p.route ?? '']);
     lines.push('', 'per point, compute on one core:', textTable(['point', 'compute', 'spectrum'], rows, 2));
+    if (shown.length < report.estimate.points.length) lines.push(`  ... and ${report.estimate.points.length - shown.length} more points (hrank plan --json lists every one)`);
   }
   return `${lines.join('\n')}\n`;
 }

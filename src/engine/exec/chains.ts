@@ -54,8 +54,8 @@ export class ChainRunner {
       }
     }
     for (const list of members.values()) {
-      const needed: PlanStep[] = [];
-      for (const s of list) if (!cache || !(await cache.has(s.key))) needed.push(s);
+      const inCache = cache ? await Promise.all(list.map((s) => cache.has(s.key))) : list.map(() => false);
+      const needed = list.filter((_, i) => !inCache[i]);
       if (needed.length === 0) continue;
       this.due.push(needed);
       needed.sort((a, b) => a.config.dataset.samples - b.config.dataset.samples);

@@ -6,8 +6,10 @@
  * a code the caller maps to advice.
  */
 import os from 'node:os';
+import PQueue from 'p-queue';
 import { inlineBackend, usesDenseRoute, type Dataset, type Network, type PointSpectra, type RankProblem } from '../../science/index.js';
 import { CacheError, type CacheStore } from '../store/cache.js';
+import { FILE_SLOTS } from '../store/file-slots.js';
 import { StepLocks, type StepLocksOptions } from '../store/step-locks.js';
 import type { Results } from '../kinds/collect.js';
 import { computeStep } from '../kinds/compute-step.js';
@@ -79,6 +81,9 @@ function failureCode(error: Error): FailureCode {
   return typeof code === 'string' && code !== '' ? code : 'error';
 }
 
+/** The collect step's inputs asked for at once (about 80 points' worth: three inputs per point). */
+const WINDOW = 256;
+
 export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   const jobs = Math.max(1, opts.jobs ?? os.availableParallelism());
   const emit = (e: EngineEvent): void => opts.onEvent?.(e);
@@ -92,6 +97,18 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   const seconds: Record<string, number> = {};
   const memo = new Map<string, Promise<unknown>>();
   const all = new Set<Promise<unknown>>();
+  // A step's value is kept until every step that reads it is over (its consumers, counted from
+  // the plan), then let go: a sweep of 100,000 points would otherwise hold every network,
+  // dataset and spectrum to the end. Asked for again later (a chain job), it is read again.
+  const consumers = new Map<string, number>();
+  for (const s of plan.steps) for (const id of new Set(Object.values(s.inputs))) consumers.set(id, (consumers.get(id) ?? 0) + 1);
+  const consumed = (step: PlanStep): void => {
+    for (const id of new Set(Object.values(step.inputs))) {
+      const left = (consumers.get(id) ?? 1) - 1;
+      consumers.set(id, left);
+      if (left <= 0) memo.delete(id);
+    }
+  };
 
   const fail = (step: PlanStep, error: Error): never => {
     if (!(error instanceof UpstreamFailed) && !(error instanceof Interrupted) && !control.signal.aborted) {
@@ -109,6 +126,12 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     return v;
   };
 
+  // Steps in flight from claim to stored, bounded by the machine, never by the sweep: each holds a
+  // lock file and its value on the way to the cache. Light steps: as many as the cache has file
+  // slots (their writes overlap); heavy ones: two per worker (the next task is always ready), the
+  // biggest first.
+  const lightGate = new PQueue({ concurrency: FILE_SLOTS.size });
+  const heavyGate = new PQueue({ concurrency: 2 * jobs });
   const pool = new WorkerPool(jobs, control, (message) => emit({ type: 'warning', message }));
   // A step another hrank process is computing on this cache is waited for and read from the
   // cache, not computed twice.
@@ -127,17 +150,40 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
 
   /**
    * Values of a step's inputs, by role. With keepGoing every input is waited for before a failed
-   * one fails the step, so a failed point does not end the run while others still compute.
+   * one fails the step, so a failed point does not end the run while others still compute. The
+   * collect step's (every point's) are asked for through a window of POINTS_IN_FLIGHT points'
+   * worth, point by point: asking for all at once would start every step of the study at once
+   * (400,000 waiting steps at 100,000 points, each holding its frame and queue entry), bounded
+   * only by memory; the window waits for every input before failing, as keepGoing asks.
    */
   const inputsOf = async (step: PlanStep): Promise<Map<string, unknown>> => {
     const roles = Object.keys(step.inputs);
-    const pending = roles.map((r) => resolve(plan.byId.get(step.inputs[r])!));
-    if (opts.keepGoing) {
-      const settled = await Promise.allSettled(pending);
-      const failed = settled.find((s) => s.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (step.kind !== 'collect' || roles.length <= WINDOW) {
+      const pending = roles.map((r) => resolve(plan.byId.get(step.inputs[r])!));
+      if (opts.keepGoing) {
+        const settled = await Promise.allSettled(pending);
+        const failed = settled.find((s) => s.status === 'rejected');
+        if (failed) throw (failed as PromiseRejectedResult).reason;
+      }
+      const vals = await Promise.all(pending);
+      return new Map(roles.map((r, i) => [r, vals[i]]));
     }
-    const vals = await Promise.all(pending);
+    const vals: unknown[] = new Array(roles.length);
+    let next = 0;
+    let first: unknown;
+    let failed = false;
+    const lane = async (): Promise<void> => {
+      while (next < roles.length) {
+        const i = next++;
+        try {
+          vals[i] = await resolve(plan.byId.get(step.inputs[roles[i]!]!)!);
+        } catch (e) {
+          if (!failed) { failed = true; first = e; }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: WINDOW }, lane));
+    if (failed) throw first;
     return new Map(roles.map((r, i) => [r, vals[i]]));
   };
 
@@ -147,21 +193,23 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   const computeSpectrum = async (step: PlanStep): Promise<unknown> => {
     if (step.chain) return chains.spectrumOf(step);
     const inputs = await inputsOf(step);
-    control.check();
-    const waited = await claims.claim(step);
-    if (waited !== undefined) return waited;
     const cfg = step.config;
     const net = inputs.get('network') as Network;
-    const problem: RankProblem = { net, data: inputs.get('dataset') as Dataset, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
     const P = net.theta.length;
-    if (usesDenseRoute(P, { route: cfg.rank.route })) {
-      let started = 0;
-      const r = await pool.run<PointSpectra>({ kind: 'point', problem, which: cfg.hessians }, P, () => { started = performance.now(); emit({ type: 'start', step }); });
-      return finish(step, started, r);
-    }
-    const started = performance.now();
-    emit({ type: 'start', step });
-    return finish(step, started, await computeStep(step, inputs, { backend: pool.backend(P), parallel: jobs }));
+    return heavyGate.add(async () => {
+      control.check();
+      const waited = await claims.claim(step);
+      if (waited !== undefined) return waited;
+      const problem: RankProblem = { net, data: inputs.get('dataset') as Dataset, loss: cfg.loss, batchSize: cfg.batch_size ?? undefined };
+      if (usesDenseRoute(P, { route: cfg.rank.route })) {
+        let started = 0;
+        const r = await pool.run<PointSpectra>({ kind: 'point', problem, which: cfg.hessians }, P, () => { started = performance.now(); emit({ type: 'start', step }); });
+        return finish(step, started, r);
+      }
+      const started = performance.now();
+      emit({ type: 'start', step });
+      return finish(step, started, await computeStep(step, inputs, { backend: pool.backend(P), parallel: jobs }));
+    }, { priority: P });
   };
 
   /** A step through the remote executor: a value another run stored, else computed by a worker. */
@@ -211,12 +259,14 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
         if (opts.remote && step.kind !== 'collect') return await computeRemote(opts.remote, step);
         if (step.kind === 'spectrum') return await computeSpectrum(step);
         const inputs = await inputsOf(step);
-        control.check();
-        const waited = await claims.claim(step);
-        if (waited !== undefined) return waited;
-        const t0 = performance.now();
-        emit({ type: 'start', step });
-        return await finish(step, t0, await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1, signal: control.signal }));
+        return await lightGate.add(async () => {
+          control.check();
+          const waited = await claims.claim(step);
+          if (waited !== undefined) return waited;
+          const t0 = performance.now();
+          emit({ type: 'start', step });
+          return await finish(step, t0, await computeStep(step, inputs, { backend: inlineBackend(), parallel: 1, signal: control.signal }));
+        });
       } catch (e) {
         return fail(step, e instanceof Error ? e : new Error(String(e)));
       } finally {
@@ -225,24 +275,32 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     })();
     memo.set(step.id, p);
     all.add(p);
-    p.catch(() => undefined);
+    p.catch(() => undefined).finally(() => {
+      all.delete(p!);
+      if (step.kind !== 'collect') consumed(step);
+    });
     return p;
   };
 
   let results: Results | undefined;
   let interrupted = false;
   try {
-    if (!opts.remote) {
+    // Collected results in the cache (a rerun): nothing else is read.
+    const collected = cache !== null && (await cache.has(plan.byId.get(plan.collect)!.key));
+    if (!opts.remote && !collected) {
       await chains.prepare();
-      const dueSpectra: PlanStep[] = [];
-      for (const s of plan.steps) if (s.kind === 'spectrum' && !s.chain && (!cache || !(await cache.has(s.key)))) dueSpectra.push(s);
+      // The cache's answers come in parallel (FILE_SLOTS bounds the files open).
+      const spectra = plan.steps.filter((s) => s.kind === 'spectrum' && !s.chain);
+      const inCache = cache ? await Promise.all(spectra.map((s) => cache.has(s.key))) : spectra.map(() => false);
+      const dueSpectra = spectra.filter((_, i) => !inCache[i]);
       // Heavy steps are due: start the worker threads now, and start the chain jobs (they resolve
       // their largest sample's data themselves) and the inputs of the other heavy steps before
       // the many light steps of the points, which the event loop would otherwise serve first.
       if (dueSpectra.length > 0 || chains.pending) {
         pool.warm();
         const chainsQueued = chains.start();
-        for (const s of dueSpectra) {
+        // The first ones only: the rest come as the collect step's window reaches their points.
+        for (const s of dueSpectra.slice(0, 8 * jobs)) {
           for (const role of ['network', 'dataset']) {
             const id = s.inputs[role];
             if (id) resolve(plan.byId.get(id)!).catch(() => undefined);

@@ -13,7 +13,7 @@
  * but never less than the longest piece one worker must do alone (a dense point, a chain's sums).
  * Measured against real runs of the shipped studies: see the README's `hrank plan` row.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { spectrumWork, type WorkShape } from '../../science/cost.js';
@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 import { CacheStore } from '../store/cache.js';
 import type { StepKind } from './kinds.js';
 import { trainingFlops } from '../../science/train.js';
-import type { Plan, PlanStep } from './plan.js';
+import { chainLargest, firstPointOf, type Plan, type PlanStep } from './plan.js';
 import { outputCount } from './settings.js';
 
 /** The calibration file in a cache folder (`hrank clean` leaves it: it describes the machine, not a study). */
@@ -74,10 +74,10 @@ export interface StepWork {
 
 /** A spectrum step's shapes, from the first point it serves. */
 function workShape(plan: Plan, step: PlanStep, inputRank?: number): WorkShape {
-  const point = plan.points.find((p) => p.point.id === step.points[0]) ?? plan.points[0]!;
+  const point = firstPointOf(plan, step);
   const cfg = step.config;
   const boundaries = step.chain?.boundaries;
-  const largest = step.chain ? Math.max(...plan.steps.filter((s) => s.chain?.group === step.chain!.group).map((s) => s.config.dataset.samples)) : undefined;
+  const largest = step.chain ? chainLargest(plan, step.chain.group) : undefined;
   return {
     params: point.params, samples: cfg.dataset.samples, inputDim: point.inputDim, outputs: outputCount(cfg),
     hidden: cfg.model.hidden, hessians: cfg.hessians, loss: cfg.loss, linear: cfg.model.activation === 'linear',
@@ -95,7 +95,7 @@ export function stepWork(plan: Plan, step: PlanStep, inputRank?: number): StepWo
   }
   let work = LIGHT_STEP[step.kind];
   if (step.kind === 'dataset' || step.kind === 'input-rank') {
-    const point = plan.points.find((p) => p.point.id === step.points[0]) ?? plan.points[0]!;
+    const point = firstPointOf(plan, step);
     const n = step.config.dataset.samples, d = point.inputDim;
     work += step.kind === 'dataset' ? DATASET_PER_VALUE * n * d : 2 * n * d * d + (4 / 3) * d ** 3;
   }
@@ -199,8 +199,8 @@ export function estimateTime(plan: Plan, pending: ReadonlySet<string>, jobs: num
 /** The input rank a step's point is known to have (by the id of the point's input-rank step). */
 function inputRankOf(plan: Plan, step: PlanStep, inputRanks: ReadonlyMap<string, number>): number | undefined {
   if (step.kind !== 'spectrum') return undefined;
-  const point = plan.points.find((p) => p.point.id === step.points[0]);
-  return point ? inputRanks.get(point.steps['input-rank']) : undefined;
+  if (inputRanks.size === 0) return undefined;
+  return inputRanks.get(firstPointOf(plan, step).steps['input-rank']);
 }
 
 /**
@@ -210,12 +210,16 @@ function inputRankOf(plan: Plan, step: PlanStep, inputRanks: ReadonlyMap<string,
 export async function cachedInputRanks(plan: Plan, cacheDir: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   try {
+    // No cache folder: nothing to read (and a plan of 100,000 points would ask 100,000 times).
+    if (!(await stat(cacheDir).then((s) => s.isDirectory(), () => false))) return out;
     const cache = new CacheStore(cacheDir, { onWarning: () => undefined });
-    for (const s of plan.steps) {
-      if (s.kind !== 'input-rank') continue;
-      const v = (await cache.get(s.key)) as RankResult | undefined;
+    // In parallel: the cache's file slots bound the files open.
+    const steps = plan.steps.filter((s) => s.kind === 'input-rank');
+    const values = await Promise.all(steps.map((s) => cache.get(s.key) as Promise<RankResult | undefined>));
+    steps.forEach((s, i) => {
+      const v = values[i];
       if (v && typeof v.rank === 'number') out.set(s.id, v.rank);
-    }
+    });
   } catch {
     // an unreadable cache only makes the estimate coarser
   }

@@ -8,7 +8,7 @@
  * rest of the machine.
  */
 import os from 'node:os';
-import type { Plan, PlanStep } from './plan.js';
+import { firstPointOf, type Plan, type PlanStep } from './plan.js';
 import { outputCount } from './settings.js';
 import { spectrumStepBytes, type StepShape } from '../../science/memory.js';
 import { DEFAULT_MEMORY_FRACTION, formatBytes } from './size.js';
@@ -62,7 +62,7 @@ export function memoryLimit(maxMemory?: number): MemoryLimit {
 
 /** The shape of a plan step (first point it serves). */
 export function shapeOf(plan: Plan, step: PlanStep, jobs: number): StepShape {
-  const point = plan.points.find((p) => p.point.id === step.points[0]) ?? plan.points[0]!;
+  const point = firstPointOf(plan, step);
   const cfg = step.config;
   return {
     params: point.params,

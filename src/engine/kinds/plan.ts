@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../store/canonical.js';
-import { ENGINE_VERSION, KEY_SALT, hashFile, stepKey, type KeyParts } from '../store/keys.js';
+import { ENGINE_VERSION, KEY_SALT, StepKeyMemo, hashFile, stepKey, type KeyParts } from '../store/keys.js';
 import { HEAVY_KINDS, KIND_VERSIONS, type StepKind } from './kinds.js';
 import { chainable, checkpointChain, datasetFiles, datasetParams, layerSizes, outputCount, paramCountOf, trainParams } from './settings.js';
 import { formatValue } from '../../pipeline/expand.js';
@@ -85,11 +85,12 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   // Steps by key, in first-seen order; their points; per point the keys of its steps.
   const drafts = new Map<string, Draft & { points: string[]; parts: KeyParts }>();
   const pointKeys: Record<string, string>[] = [];
+  const keyMemo = new StepKeyMemo();
   const add = (d: Draft, pointId: string): string => {
     const { key, parts } = stepKey({
       salt: KEY_SALT, kind: d.kind, kindVersion: KIND_VERSIONS[d.kind], params: d.params,
       inputs: d.inputKeys, files: d.files, engine: ENGINE_VERSION,
-    });
+    }, keyMemo);
     const existing = drafts.get(key);
     if (existing) existing.points.push(pointId);
     else drafts.set(key, { ...d, points: [pointId], parts });
@@ -201,12 +202,43 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   return { study, points: planPoints, steps, byId: new Map(steps.map((s) => [s.id, s])), collect: 'collect' };
 }
 
+const POINTS_BY_ID = new WeakMap<Plan, Map<string, PlanPoint>>();
+const CHAIN_LARGEST = new WeakMap<Plan, Map<string, number>>();
+
+/**
+ * The point a step is made from (the first it serves; the plan's first point for `collect`), in
+ * constant time: estimates and checks ask it for every step, and a scan per step would make
+ * them quadratic in the points.
+ */
+export function firstPointOf(plan: Plan, step: PlanStep): PlanPoint {
+  let byId = POINTS_BY_ID.get(plan);
+  if (!byId) {
+    byId = new Map(plan.points.map((p) => [p.point.id, p]));
+    POINTS_BY_ID.set(plan, byId);
+  }
+  return byId.get(step.points[0]!) ?? plan.points[0]!;
+}
+
+/** The largest sample size of a prefix-sum chain (by its group), in constant time. */
+export function chainLargest(plan: Plan, group: string): number | undefined {
+  let largest = CHAIN_LARGEST.get(plan);
+  if (!largest) {
+    largest = new Map();
+    for (const s of plan.steps) if (s.chain) largest.set(s.chain.group, Math.max(largest.get(s.chain.group) ?? 0, s.config.dataset.samples));
+    CHAIN_LARGEST.set(plan, largest);
+  }
+  return largest.get(group);
+}
+
 /**
  * Chains of points that differ only in dataset.samples (and the rank tolerance, which the
  * spectra do not depend on). Returns, per point index, the chain group and the sample sizes
  * summed up to that point.
  */
 function findChains(points: readonly Point[]): Map<number, ChainInfo> {
+  // A chain needs two sample sizes: one size in the whole study (most sweeps) makes none.
+  const first = points[0]?.config.dataset.samples;
+  if (points.every((p) => p.config.dataset.samples === first)) return new Map();
   const groups = new Map<string, Point[]>();
   for (const p of points) {
     if (!chainable(p.config)) continue;
@@ -233,22 +265,32 @@ function assignIds(points: readonly Point[], axisPaths: readonly string[], draft
   const byPointId = new Map(points.map((p, i) => [p.id, i]));
   const ids = new Map<string, string>();
   const axisCount = axisPaths.length;
-  const kinds = new Set([...drafts.values()].map((d) => d.kind));
-  for (const kind of kinds) {
-    const keys = [...drafts.keys()].filter((k) => drafts.get(k)!.kind === kind);
+  // Each point's values as written, once (linear in the points, whatever the kinds and axes).
+  const shown = Array.from({ length: axisCount }, (_, a) => points.map((p) => formatValue(p.values[a])));
+  const keysOf = new Map<StepKind, string[]>();
+  for (const [k, d] of drafts) {
+    const list = keysOf.get(d.kind);
+    if (list) list.push(k);
+    else keysOf.set(d.kind, [k]);
+  }
+  for (const [kind, keys] of keysOf) {
     const named: number[] = [];
     for (let a = 0; a < axisCount; a++) {
       // A train step is named by the step it trains to (below), not by the checkpoint axis.
       if (kind === 'train' && axisPaths[a] === 'train.checkpoint') continue;
-      const distinct = new Set(points.map((p) => formatValue(p.values[a])));
-      if (distinct.size < 2) continue;
-      const constantInEach = keys.every((k) => new Set(drafts.get(k)!.points.map((pid) => formatValue(points[byPointId.get(pid)!].values[a]))).size === 1);
+      const values = shown[a]!;
+      if (new Set(values).size < 2) continue;
+      const constantInEach = keys.every((k) => {
+        const served = drafts.get(k)!.points;
+        const v = values[byPointId.get(served[0]!)!];
+        return served.every((pid) => values[byPointId.get(pid)!] === v);
+      });
       if (constantInEach) named.push(a);
     }
     const used = new Map<string, number>();
     for (const k of keys) {
-      const first = points[byPointId.get(drafts.get(k)!.points[0])!];
-      const axes = named.map((a) => `${axisPaths[a]}=${formatValue(first.values[a])}`);
+      const first = byPointId.get(drafts.get(k)!.points[0]!)!;
+      const axes = named.map((a) => `${axisPaths[a]}=${shown[a]![first]}`);
       if (kind === 'train') axes.push(`step=${(drafts.get(k)!.params as { to: number }).to}`);
       let id = axes.length > 0 ? `${kind}[${axes.join(',')}]` : kind;
       const n = (used.get(id) ?? 0) + 1;

@@ -34,6 +34,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { allocateBlob, assemble, CodecError, encodeChunks, fromLittleEndian, headerBytes, parseLayout, type Layout, type TypedArray } from './codec.js';
 import { isSha256Hex } from './keys.js';
+import { FILE_SLOTS, TooManyOpenFilesError } from './file-slots.js';
 import { StepLocks } from './step-locks.js';
 
 export const ENTRY_FORMAT_VERSION = 1;
@@ -228,19 +229,28 @@ export class CacheStore {
    */
   async has(key: string): Promise<boolean> {
     const path = this.entryPath(key);
-    let fh: fsp.FileHandle | undefined;
     try {
-      fh = await this.#fs.open(path, 'r');
-      const { size } = await fh.stat();
-      if (size < HEADER) return false;
-      const head = Buffer.alloc(HEADER);
-      await readFully(fh, head, 0);
-      const sizes = parseHeader(head);
-      return typeof sizes !== 'string' && HEADER + sizes.payload + sizes.meta === size;
-    } catch {
+      return await FILE_SLOTS.run(async () => {
+        let fh: fsp.FileHandle | undefined;
+        try {
+          fh = await this.#fs.open(path, 'r');
+          const { size } = await fh.stat();
+          if (size < HEADER) return false;
+          const head = Buffer.alloc(HEADER);
+          await readFully(fh, head, 0);
+          const sizes = parseHeader(head);
+          return typeof sizes !== 'string' && HEADER + sizes.payload + sizes.meta === size;
+        } catch (err) {
+          // Out of files is not "absent": FILE_SLOTS retries it, and reports it when it lasts.
+          if ((err as { code?: unknown }).code === 'EMFILE' || (err as { code?: unknown }).code === 'ENFILE') throw err;
+          return false;
+        } finally {
+          await fh?.close().catch(() => undefined);
+        }
+      });
+    } catch (err) {
+      if (err instanceof TooManyOpenFilesError) throw err;
       return false;
-    } finally {
-      await fh?.close().catch(() => undefined);
     }
   }
 
@@ -254,8 +264,11 @@ export class CacheStore {
     const path = this.entryPath(key);
     let checked: Checked;
     try {
-      checked = await this.#read(path, key);
+      checked = await FILE_SLOTS.run(() => this.#read(path, key));
     } catch (err) {
+      // The open-file limit exhausted (by something else: FILE_SLOTS bounds hrank's own files) is
+      // no miss: computing the step again would meet it too.
+      if (err instanceof TooManyOpenFilesError) throw err;
       const code = errorCode(err);
       if (code !== 'ENOENT' && code !== 'ENOTDIR') {
         this.#warn(`cache: cannot read entry ${path} (${err instanceof Error ? err.message : String(err)}); treating it as a miss`);
@@ -406,7 +419,7 @@ export class CacheStore {
     }
     const temp = join(dir, `.${key}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await writeFileAtomic(path, [head, ...chunks, metaBytes], { fs: this.#fs, temp });
+      await FILE_SLOTS.run(() => writeFileAtomic(path, [head, ...chunks, metaBytes], { fs: this.#fs, temp }));
     } catch (err) {
       throw new CacheError('cannot write entry', path, err);
     }

@@ -8,7 +8,7 @@
  * Changing what goes into a key, or how it is written (including the canonical JSON rules),
  * must bump `KEY_SALT` in the same commit; `test/engine/keys.test.ts` pins a literal key.
  */
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { canonicalJson, memberPath } from './canonical.js';
 
@@ -91,7 +91,27 @@ function nonEmptyString(name: string, value: unknown): string {
  * when a part is missing, unknown or malformed, and a `CanonicalJsonError` naming the path
  * (`params.lr`) when the parameters are not plain JSON with finite numbers.
  */
-export function stepKey(parts: KeyParts): StepKey {
+/**
+ * What a plan's keys share (`stepKey`'s memo): the key of each distinct key text, and one frozen
+ * copy of each distinct parameter text and empty role map, so 100,000 points' steps do not each
+ * hold their own `{ rtol: null, atol: 0 }`.
+ */
+export class StepKeyMemo {
+  readonly keys = new Map<string, StepKey>();
+  readonly params = new Map<string, unknown>();
+}
+
+const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function stepKey(parts: KeyParts, memo?: StepKeyMemo): StepKey {
   if (parts === null || typeof parts !== 'object') throw new TypeError(`stepKey: parts must be an object, got ${describe(parts)}`);
   for (const name of Object.keys(parts)) {
     if (!(PART_NAMES as readonly string[]).includes(name)) {
@@ -106,18 +126,39 @@ export function stepKey(parts: KeyParts): StepKey {
     throw new TypeError(`stepKey: parts.kindVersion must be a non-negative integer, got ${describe(kindVersion)}`);
   }
   const paramsText = canonicalJson(parts.params, 'params');
+  const inputs = hashMap('inputs', parts.inputs);
+  const files = hashMap('files', parts.files);
+  // canonicalJson of the normal parts below, written out: its members in sorted order, `params`
+  // as already written (canonical text is a fixed point: writing its parse again gives the same text).
+  const text = `{"engine":${JSON.stringify(engine)},"files":${canonicalJson(files)},"inputs":${canonicalJson(inputs)},`
+    + `"kind":${JSON.stringify(kind)},"kindVersion":${kindVersion},"params":${paramsText},"salt":${JSON.stringify(salt)}}`;
+  // A plan asks for the key of one step once per point it serves: the text decides the key.
+  const known = memo?.keys.get(text);
+  if (known) return known;
+  let params = memo?.params.get(paramsText);
+  if (params === undefined) {
+    params = JSON.parse(paramsText) as unknown;
+    // Shared between steps: frozen, so no step can change another's.
+    if (memo) memo.params.set(paramsText, deepFreeze(params));
+  }
   const normal: KeyParts = Object.freeze({
     salt,
     kind,
     kindVersion,
-    params: JSON.parse(paramsText) as unknown,
-    inputs: Object.freeze(hashMap('inputs', parts.inputs)),
-    files: Object.freeze(hashMap('files', parts.files)),
+    params,
+    inputs: memo && Object.keys(inputs).length === 0 ? EMPTY : Object.freeze(inputs),
+    files: memo && Object.keys(files).length === 0 ? EMPTY : Object.freeze(files),
     engine,
   });
-  const key = createHash('sha256').update(canonicalJson(normal), 'utf8').digest('hex');
-  return Object.freeze({ key, parts: normal });
+  const made: StepKey = Object.freeze({ key: sha256Hex(text), parts: normal });
+  memo?.keys.set(text, made);
+  return made;
 }
+
+/** sha256 hex of a text (one call where Node has crypto.hash: a plan makes one per step). */
+const sha256Hex: (text: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
+  ? (text) => (crypto as unknown as { hash(alg: string, data: string, enc: 'hex'): string }).hash('sha256', text, 'hex')
+  : (text) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** sha256 hex of a file's contents, read as a stream (any size). Rejects with the fs error (ENOENT, ...). */
 export async function hashFile(path: string): Promise<string> {

@@ -36,6 +36,7 @@ import * as fsp from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FILE_SLOTS } from './file-slots.js';
 
 /** What a lock file holds. */
 export interface LockInfo {
@@ -149,7 +150,7 @@ export class StepLock {
     HEARTBEAT.remove(this);
     HELD_HERE.delete(this.info.token);
     try {
-      const raw = await fsp.readFile(this.path, 'utf8');
+      const raw = await FILE_SLOTS.run(() => fsp.readFile(this.path, 'utf8'));
       if (parseInfo(raw)?.token === this.info.token) await fsp.unlink(this.path);
     } catch {
       // gone already, or broken by someone who judged it stale
@@ -230,6 +231,16 @@ export class StepLocks {
     this.#warn = opts.onWarning ?? (() => undefined);
   }
 
+  /** Made once per instance (every acquire used to ask: a system call per step). */
+  #dirMade: Promise<unknown> | undefined;
+  #ensureDir(): Promise<unknown> {
+    this.#dirMade ??= fsp.mkdir(this.dir, { recursive: true }).catch((err: unknown) => {
+      this.#dirMade = undefined;
+      throw err;
+    });
+    return this.#dirMade;
+  }
+
   lockPath(key: string): string {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new TypeError(`locks: a key must be 64 lowercase hex digits, got ${JSON.stringify(key)}`);
     return join(this.dir, `${key}.lock`);
@@ -241,13 +252,14 @@ export class StepLocks {
     let raw: string;
     let mtimeMs: number;
     try {
-      const fh = await fsp.open(path, 'r');
-      try {
-        mtimeMs = (await fh.stat()).mtimeMs;
-        raw = await fh.readFile('utf8');
-      } finally {
-        await fh.close();
-      }
+      ({ raw, mtimeMs } = await FILE_SLOTS.run(async () => {
+        const fh = await fsp.open(path, 'r');
+        try {
+          return { mtimeMs: (await fh.stat()).mtimeMs, raw: await fh.readFile('utf8') };
+        } finally {
+          await fh.close();
+        }
+      }));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -276,7 +288,7 @@ export class StepLocks {
   /** Takes the lock of `key` if it is free (or stale); undefined when another live holder has it. */
   async tryAcquire(key: string, step?: string): Promise<StepLock | undefined> {
     const path = this.lockPath(key);
-    await fsp.mkdir(this.dir, { recursive: true });
+    await this.#ensureDir();
     for (let attempt = 0; attempt < 3; attempt++) {
       const info: LockInfo = {
         pid: process.pid,
@@ -287,12 +299,19 @@ export class StepLocks {
         ...(step === undefined ? {} : { step }),
       };
       try {
-        const fh = await fsp.open(path, 'wx');
-        try {
-          await fh.writeFile(`${JSON.stringify(info)}\n`);
-        } finally {
-          await fh.close();
-        }
+        await FILE_SLOTS.run(async () => {
+          const fh = await fsp.open(path, 'wx').catch(async (err: NodeJS.ErrnoException) => {
+            // The folder was removed under us (hrank clean of an idle cache): make it again.
+            if (err.code !== 'ENOENT') throw err;
+            await fsp.mkdir(this.dir, { recursive: true });
+            return fsp.open(path, 'wx');
+          });
+          try {
+            await fh.writeFile(`${JSON.stringify(info)}\n`);
+          } finally {
+            await fh.close();
+          }
+        });
         return new StepLock(key, path, info, this.heartbeatMs);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -342,7 +361,7 @@ export class StepLocks {
     const path = this.lockPath(key);
     const mutex = `${path}.break`;
     try {
-      await (await fsp.open(mutex, 'wx')).close();
+      await FILE_SLOTS.run(async () => (await fsp.open(mutex, 'wx')).close());
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const st = await fsp.stat(mutex).catch(() => undefined);
