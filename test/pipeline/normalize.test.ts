@@ -59,7 +59,7 @@ describe('defaults', () => {
       rank: { route: 'dense', rtol: 1e-10, atol: 1e-30 },
       train: null,
     });
-    assert.deepEqual(study.report, { plots: [{ x: 'seed', y: 'rank', normalize: 'params', title: 'Seeds' }], spectra: true });
+    assert.deepEqual(study.report, { plots: [{ x: 'seed', y: 'rank', normalize: 'params', title: 'Seeds', aggregate: null }], spectra: true });
   });
 
   it('two classes default to +-1 targets; other class counts have none', () => {
