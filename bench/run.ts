@@ -34,6 +34,16 @@ if (process.argv.slice(2).includes('load')) {
   rmSync(work, { recursive: true, force: true });
   process.exit(0);
 }
+// Exact ranks at large P (bench/scale.ts): `npm run bench -- scale` runs that section alone.
+const runScale = (): void => {
+  const scale = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'scale.ts')], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(scale.stdout ?? '');
+};
+if (process.argv.slice(2).includes('scale')) {
+  runScale();
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
 
 interface HrankRun { seconds: number; secondsAll?: number[]; maxRssMB: number; rows: Record<string, number | string | null>[]; details: { id: string; ranks: Record<string, { ambiguous: boolean }> }[]; steps: Record<string, number> }
 
@@ -202,3 +212,4 @@ const distributed = spawnSync(process.execPath, ['--import', 'tsx', path.join(re
 process.stdout.write(distributed.stdout ?? '');
 
 runLoad();
+runScale();
