@@ -358,27 +358,20 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
       },
       transform: [{ calculate: "'empirical rank'", as: 'line' }],
     };
-    const dots = {
-      name: 'predicted',
-      mark: { type: 'point' as const, filled: true, opacity: 1, stroke: 'white', strokeWidth: 1 },
-      transform: [{ filter: 'isValid(datum.predicted) && !datum.estimate' }, { calculate: `'${PREDICTION}'`, as: 'shape' }],
+    // Exact predictions as filled dots; estimates as hollow dashed diamonds in the Hessian's hue,
+    // so no one mistakes them for the paper's exact results.
+    const predictionLayer = (name: string, mark: Record<string, unknown>, estimate: boolean, label: string) => ({
+      name,
+      mark: { type: 'point' as const, opacity: 1, ...mark },
+      transform: [{ filter: `isValid(datum.predicted) && ${estimate ? '' : '!'}datum.estimate` }, { calculate: `'${label}'`, as: 'shape' }],
       encoding: {
         x, color, size: identity('dotSize'), shape,
         y: { field: 'predicted', type: 'quantitative' as const },
         ...(interactive ? { tooltip } : {}),
       },
-    };
-    // Estimates: hollow dashed diamonds in the Hessian's hue, so no one mistakes them for the paper's exact results.
-    const estimated = {
-      name: 'estimated',
-      mark: { type: 'point' as const, filled: false, opacity: 1, strokeWidth: FLAG_STROKE, strokeDash: [2, 1.5] },
-      transform: [{ filter: 'isValid(datum.predicted) && datum.estimate' }, { calculate: `'${ESTIMATE}'`, as: 'shape' }],
-      encoding: {
-        x, color, size: identity('dotSize'), shape,
-        y: { field: 'predicted', type: 'quantitative' as const },
-        ...(interactive ? { tooltip } : {}),
-      },
-    };
+    });
+    const dots = predictionLayer('predicted', { filled: true, stroke: 'white', strokeWidth: 1 }, false, PREDICTION);
+    const estimated = predictionLayer('estimated', { filled: false, strokeWidth: FLAG_STROKE, strokeDash: [2, 1.5] }, true, ESTIMATE);
     const marked = {
       name: 'flagged',
       mark: { type: 'point' as const, filled: false, opacity: 1, strokeWidth: FLAG_STROKE },
