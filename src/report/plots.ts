@@ -200,6 +200,35 @@ function plottedText(value: number, plot: PlotSpec): string {
 }
 
 /**
+ * A row's plotted values, one per Hessian with a rank: the rank (or rank - prediction with
+ * `y: difference`), divided by #params with `normalize: params`, and the prediction on the same
+ * scale (none on a difference figure). A difference figure leaves out the ranks without a
+ * prediction and counts them in `leftOut`. The point-by-point and the aggregated figures both
+ * read their values here.
+ */
+function plottedValues(
+  results: Results, row: number, plot: PlotSpec, kinds: readonly HessianKind[], leftOut: Map<HessianKind, number>,
+): { kind: HessianKind; rank: number; prediction: number | null; value: number; predicted: number | null; params: number | null }[] {
+  const difference = plot.y === 'difference';
+  const params = numberOf(results, row, 'params');
+  const scale = (v: number | null): number | null => (v === null ? null : plot.normalize === 'params' ? (params ? v / params : null) : v);
+  const out: ReturnType<typeof plottedValues> = [];
+  for (const kind of kinds) {
+    const rank = numberOf(results, row, `rank_${kind}`);
+    if (rank === null) continue;
+    const prediction = numberOf(results, row, `pred_${kind}`);
+    if (difference && prediction === null) {
+      leftOut.set(kind, (leftOut.get(kind) ?? 0) + 1);
+      continue;
+    }
+    const value = scale(difference ? rank - (prediction ?? 0) : rank);
+    if (value === null) continue;
+    out.push({ kind, rank, prediction, value, predicted: difference ? null : scale(prediction), params });
+  }
+  return out;
+}
+
+/**
  * The data of a rank figure, one datum per point and Hessian, with the sizes that keep
  * coinciding marks visible; with `y: difference`, the count per Hessian of the ranks left out
  * for want of a prediction.
@@ -207,24 +236,11 @@ function plottedText(value: number, plot: PlotSpec): string {
 function rankData(
   results: Results, plot: PlotSpec, numericX: boolean, groupOf: (row: number) => string,
 ): { data: RankDatum[]; leftOut: Map<HessianKind, number> } {
-  const perParams = plot.normalize === 'params';
-  const difference = plot.y === 'difference';
   const kinds = presentKinds(results);
   const data: RankDatum[] = [];
   const leftOut = new Map<HessianKind, number>();
   results.rows.forEach((_, i) => {
-    const params = numberOf(results, i, 'params');
-    const scale = (v: number | null): number | null => (v === null ? null : perParams ? (params ? v / params : null) : v);
-    for (const k of kinds) {
-      const rank = numberOf(results, i, `rank_${k}`);
-      if (rank === null) continue;
-      const prediction = numberOf(results, i, `pred_${k}`);
-      if (difference && prediction === null) {
-        leftOut.set(k, (leftOut.get(k) ?? 0) + 1);
-        continue;
-      }
-      const value = scale(difference ? rank - (prediction ?? 0) : rank);
-      if (value === null) continue;
+    for (const { kind: k, rank, prediction, value, predicted, params } of plottedValues(results, i, plot, kinds, leftOut)) {
       const check = checkOf(results, i, k);
       const xCell = cellOf(results, i, plot.x);
       data.push({
@@ -235,7 +251,7 @@ function rankData(
         dotSize: DOT_SIZE,
         flagSize: FLAG_SIZE,
         point: results.details[i]?.id ?? String(i),
-        rank, prediction, value, predicted: difference ? null : scale(prediction), params,
+        rank, prediction, value, predicted, params,
         estimate: cellOf(results, i, 'pred_kind') === 'estimate',
         check: check ?? '',
         flag: check === 'differs' || check === 'ambiguous' ? FLAG_LABEL[check] : null,
@@ -535,21 +551,10 @@ function aggregateFigure(study: Study, results: Results, plot: PlotSpec, r: Redu
   const cells = new Map<string, Cell>();
   const leftOut = new Map<HessianKind, number>();
   for (let i = 0; i < results.rows.length; i++) {
-    const params = numberOf(results, i, 'params');
-    const scale = (v: number | null): number | null => (v === null ? null : perParams ? (params ? v / params : null) : v);
     const xCell = cellOf(results, i, plot.x);
     const xKey = r.bins !== null ? String(binOf(xCell as number)) : cellText(xCell);
     const group = groupOf(i);
-    for (const k of kinds) {
-      const rank = numberOf(results, i, `rank_${k}`);
-      if (rank === null) continue;
-      const prediction = numberOf(results, i, `pred_${k}`);
-      if (difference && prediction === null) {
-        leftOut.set(k, (leftOut.get(k) ?? 0) + 1);
-        continue;
-      }
-      const value = scale(difference ? rank - (prediction ?? 0) : rank);
-      if (value === null) continue;
+    for (const { kind: k, value, predicted } of plottedValues(results, i, plot, kinds, leftOut)) {
       const key = `${group}\u0000${xKey}\u0000${k}`;
       let c = cells.get(key);
       if (!c) {
@@ -565,7 +570,6 @@ function aggregateFigure(study: Study, results: Results, plot: PlotSpec, r: Redu
       if (check === '=') c.equal++;
       else if (check === 'differs') c.differs++;
       else if (check === 'ambiguous') c.ambiguous++;
-      const predicted = difference ? null : scale(prediction);
       if (predicted !== null) c.predictions.add(predicted);
     }
   }
