@@ -24,23 +24,17 @@ const jobs = os.availableParallelism();
 execFileSync('npx', ['tsc', '-p', path.join(repo, 'bench', 'tsconfig.json')], { cwd: repo, stdio: 'inherit' });
 const measure = path.join(repo, 'dist', 'bench', 'measure.js');
 
-// Sweeps at the documented limit (bench/load.ts): `npm run bench -- load` runs that section alone.
-const runLoad = (): void => {
-  const load = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'load.ts')], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  process.stdout.write(load.stdout ?? '');
+// Sections in scripts of their own, run after the paper's studies, or alone by name:
+// `npm run bench -- load` (sweeps at the documented limit, bench/load.ts), `npm run bench -- scale`
+// (exact ranks at large P, bench/scale.ts).
+const runSection = (script: string): void => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', script)], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(r.stdout ?? '');
 };
-if (process.argv.slice(2).includes('load')) {
-  runLoad();
-  rmSync(work, { recursive: true, force: true });
-  process.exit(0);
-}
-// Exact ranks at large P (bench/scale.ts): `npm run bench -- scale` runs that section alone.
-const runScale = (): void => {
-  const scale = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'scale.ts')], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  process.stdout.write(scale.stdout ?? '');
-};
-if (process.argv.slice(2).includes('scale')) {
-  runScale();
+const SECTIONS: Readonly<Record<string, string>> = { load: 'load.ts', scale: 'scale.ts' };
+const alone = process.argv.slice(2).filter((a) => a in SECTIONS);
+if (alone.length > 0) {
+  for (const name of alone) runSection(SECTIONS[name]!);
   rmSync(work, { recursive: true, force: true });
   process.exit(0);
 }
@@ -208,8 +202,6 @@ writeFileSync(path.join(repo, 'bench', 'results.json'), JSON.stringify({ machine
 rmSync(work, { recursive: true, force: true });
 
 // Distributed execution (bench/distributed.ts): the width study through 1 and 2 local workers.
-const distributed = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', 'distributed.ts')], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-process.stdout.write(distributed.stdout ?? '');
+runSection('distributed.ts');
 
-runLoad();
-runScale();
+for (const script of Object.values(SECTIONS)) runSection(script);
