@@ -23,6 +23,7 @@
 import { predictRanks } from './predictions.js';
 import { DENSE_MAX_PARAMS } from './ranks.js';
 import { CLOSED_CHECK_SAMPLES } from './hessian/closed.js';
+import { outerSubspaceBound } from './hessian/subspace.js';
 import type { HessianKind, LossName } from './types.js';
 import type { StepShape } from './memory.js';
 
@@ -105,15 +106,7 @@ export function subspaceSizes(s: WorkShape, samples = s.samples): Record<Hessian
   const extra = s.bias === true ? 1 : 0;
   const r = Math.min(s.inputRank ?? Infinity, samples, s.inputDim) + (s.bias === false ? 0 : 1);
   const p = predictRanks({ inputRank: r, outputs: s.outputs, hidden: s.hidden, loss: s.loss, activation: 'linear', bias: false });
-  const widths = [s.inputDim, ...s.hidden, s.outputs];
-  let outer = 0;
-  for (let l = 1; l < widths.length; l++) {
-    // O_l: the range of the layers after l (rank at most their narrowest width); X_l: the span of
-    // the layer's inputs (at most the input rank and every width before it).
-    const o = Math.min(...widths.slice(l));
-    const x = Math.min(r, ...widths.slice(1, l).map((w) => w + extra));
-    outer += o * x;
-  }
+  const outer = outerSubspaceBound([s.inputDim, ...s.hidden, s.outputs], r, extra);
   const P = s.params;
   if (!p.applicable) return { loss: P, functional: P, outer: Math.min(P, outer) };
   return { loss: Math.min(P, p.loss ?? P), functional: Math.min(P, p.functional ?? P), outer: Math.min(P, outer) };

@@ -18,7 +18,7 @@
  *   (6 N sum of widths) and the data, per worker thread.
  */
 import { DENSE_CHUNK } from './hessian/dense.js';
-import { subspaceSizeBound } from './hessian/subspace.js';
+import { outerSubspaceBound, subspaceSizeBound } from './hessian/subspace.js';
 import { DENSE_MAX_PARAMS } from './ranks.js';
 import type { Bias } from './types.js';
 
@@ -83,9 +83,9 @@ export function spectrumStepBytes(s: StepShape): { bytes: number; route: string 
     return { bytes: (outerOnGram ? gram : 0) + Math.min(3, denseKinds + 1) * P2 + ws, route: `dense P ${P}${outerOnGram ? `, gram ${NK}` : ''}` };
   }
   const k = subspaceSizeBound(sizes, N, s.bias);
-  // H_O's own subspace (per layer at most min(K, M_l) x min(N, c_l) vectors); ranks.ts sends H_O
-  // to its Gram matrix when N K is smaller, and then forms no T_O.
-  const kOuter = sizes.slice(1).reduce((a, rows, l) => a + Math.min(s.outputs, rows) * Math.min(N, sizes[l]! + (s.bias ? 1 : 0)), 0);
+  // H_O's own subspace, with the inputs' rank at most min(N, d) (plus a bias column); ranks.ts
+  // sends H_O to its Gram matrix when N K is smaller, and then forms no T_O.
+  const kOuter = outerSubspaceBound(sizes, Math.min(N, s.inputDim) + (s.bias === false ? 0 : 1), s.bias === true ? 1 : 0);
   const outerOnGram = s.hessians.includes('outer') && NK < Math.min(k, kOuter);
   const onSubspace = s.hessians.filter((x) => x !== 'outer' || !outerOnGram).length;
   const sub = F64 * 1.5 * onSubspace * k * k;

@@ -5,7 +5,7 @@ import { probeOutside } from '../../src/science/hessian/probe.js';
 import { SubspaceOperator } from '../../src/science/hessian/rotated.js';
 import { subspaceRows } from '../../src/science/hessian/structured.js';
 import { ClosedFormSubspace, closedRows } from '../../src/science/hessian/closed.js';
-import { linearHessianSubspace, subspaceIndex, subspaceSizeBound, type HessianSubspace } from '../../src/science/hessian/subspace.js';
+import { linearHessianSubspace, outerSubspaceBound, subspaceIndex, subspaceSizeBound, type HessianSubspace } from '../../src/science/hessian/subspace.js';
 import { symmetricEigenvalues } from '../../src/science/linalg/eigen.js';
 import { getLoss } from '../../src/science/losses.js';
 import { initNetwork, networkSpec } from '../../src/science/network.js';
@@ -107,6 +107,7 @@ for (const c of cases) {
       assert.ok(reach <= 16 * EPS * Math.max(d.smax, 1e-300), `${kind}: reach at rounding level (${reach / (EPS * d.smax)} eps s_max)`);
     }
     assert.ok(sub.size <= subspaceSizeBound(net.sizes, c.n, c.bias), 'the memory bound holds');
+    assert.ok(sub.outer.length <= outerSubspaceBound(net.sizes, Math.min(c.n, c.d) + (c.bias === false ? 0 : 1), c.bias === true ? 1 : 0), 'the bound of H_O\'s subspace holds');
   });
 }
 

@@ -389,6 +389,22 @@ export function prefixSets(sub: HessianSubspace, n: number): { loss: Int32Array;
 }
 
 /**
+ * The dimension of H_O's subspace, the sum over layers of O_l (x) X_l, bounded from the shapes:
+ * O_l is the range of the layers after l (at most their narrowest width), X_l the span of the
+ * layer's inputs (at most `r`, the rank of the augmented inputs, and every width before it, plus
+ * `extra` for a bias column there). `sizes` = [d, hidden..., K].
+ */
+export function outerSubspaceBound(sizes: readonly number[], r: number, extra: number): number {
+  let outer = 0;
+  for (let l = 1; l < sizes.length; l++) {
+    const o = Math.min(...sizes.slice(l));
+    const x = Math.min(r, ...sizes.slice(1, l).map((w) => w + extra));
+    outer += o * x;
+  }
+  return outer;
+}
+
+/**
  * An upper bound of the subspace's dimension from the shapes alone (no data), for memory
  * estimates: per layer, V and U hold at most K vectors, X at most N, O at most K.
  */
