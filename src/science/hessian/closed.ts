@@ -31,7 +31,7 @@ import { outputDerivatives, type Loss } from '../losses.js';
 import { forward } from '../network.js';
 import type { Dataset, HessianKind, Network } from '../types.js';
 import type { SubspaceOperator } from './rotated.js';
-import { tri, triangleSlices, type SubspaceRows, type SubspaceWhich } from './structured.js';
+import { outsideNorm, tri, triangleSlices, type SubspaceRows, type SubspaceWhich } from './structured.js';
 import { linearStructure, type HessianSubspace, type SubspaceIndex } from './subspace.js';
 
 /** Basis vectors per row slice whose products are compared with the closed form. */
@@ -233,6 +233,7 @@ export function closedRows(
   const mismatch: Partial<Record<HessianKind, number>> = {};
   const P = sub.params, count = Math.min(samples, kc);
   const needF = which.loss || which.functional, needO = which.loss || which.outer;
+  const sum = new Float64Array(which.loss ? P : 0);
   for (let s = 0; s < count; s++) {
     const g = c0 + Math.floor(((s + 0.5) * kc) / count);
     const prod = op.apply(g, 1, { functional: needF, outer: needO });
@@ -248,14 +249,13 @@ export function closedRows(
     if (which.loss) mismatch.loss = Math.max(mismatch.loss ?? 0, Math.sqrt(dL));
     if (which.functional) mismatch.functional = Math.max(mismatch.functional ?? 0, Math.sqrt(dF));
     if (which.outer) mismatch.outer = Math.max(mismatch.outer ?? 0, Math.sqrt(dO));
-    const norm = (f: (t: number) => number, mask: Uint8Array): number => {
-      let acc = 0;
-      for (let t = 0; t < P; t++) if (mask[t] === 0) { const v = f(t); acc += v * v; }
-      return Math.sqrt(acc);
-    };
-    if (which.loss) outside.loss = Math.max(outside.loss ?? 0, norm((t) => zF![t] + zO![t], idx.mask.loss));
-    if (which.functional && idx.functionalPos[g] >= 0) outside.functional = Math.max(outside.functional ?? 0, norm((t) => zF![t], idx.mask.functional));
-    if (which.outer && idx.outerPos[g] >= 0) outside.outer = Math.max(outside.outer ?? 0, norm((t) => zO![t], idx.mask.outer));
+    // How far H q reaches outside each subspace, as structured.ts reports it for every row.
+    if (which.loss) {
+      for (let t = 0; t < P; t++) sum[t] = zF![t] + zO![t];
+      outside.loss = Math.max(outside.loss ?? 0, outsideNorm(sum, 0, P, idx.mask.loss));
+    }
+    if (which.functional) outside.functional = Math.max(outside.functional ?? 0, outsideNorm(zF!, 0, P, idx.mask.functional));
+    if (which.outer) outside.outer = Math.max(outside.outer ?? 0, outsideNorm(zO!, 0, P, idx.mask.outer));
   }
   return { ...out, outside, mismatch };
 }

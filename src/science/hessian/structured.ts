@@ -116,7 +116,7 @@ export function subspaceRows(
 }
 
 /** Norm of z[off .. off + P) over the coordinates outside the mask. */
-function outsideNorm(z: Float64Array, off: number, P: number, mask: Uint8Array): number {
+export function outsideNorm(z: Float64Array, off: number, P: number, mask: Uint8Array): number {
   let s = 0;
   for (let t = 0; t < P; t++) if (mask[t] === 0) { const v = z[off + t]; s += v * v; }
   return Math.sqrt(s);
