@@ -5,7 +5,8 @@
 import { applyActivation } from './activations.js';
 import { gemmNN, gemmNT, gemmTN } from './linalg/gemm.js';
 import { Rng } from './random.js';
-import type { Activation, Bias, Dataset, Init, Network, NetworkSpec } from './types.js';
+import { convStack, forEachToeplitzEntry, shapeSize } from './conv.js';
+import type { Activation, Bias, ConvLayerSpec, Dataset, ImageShape, Init, Network, NetworkSpec } from './types.js';
 import type { Loss } from './losses.js';
 
 export interface LayerLayout {
@@ -32,7 +33,129 @@ export function networkSpec(inputDim: number, hidden: readonly number[], outputs
   return { sizes, activation, bias };
 }
 
+/**
+ * A network whose first layers are convolutions on `input` (conv.ts), then fully connected
+ * layers of the given widths, then K outputs.
+ */
+export function convNetworkSpec(input: ImageShape, convs: readonly ConvLayerSpec[], hidden: readonly number[], outputs: number, activation: Activation, bias: Bias): NetworkSpec {
+  const conv = convStack(input, convs);
+  const base = networkSpec(shapeSize(input), [...conv.layers.map((l) => shapeSize(l.output)), ...hidden], outputs, activation, bias);
+  return conv.layers.length === 0 ? base : { ...base, conv };
+}
+
+/** Whether the network has convolutions (its parameters are then not one per dense weight). */
+export function hasConv(spec: NetworkSpec): boolean {
+  return (spec.conv?.layers.length ?? 0) > 0;
+}
+
+/** Where a layer's own parameters sit in theta: a dense weight matrix or a conv kernel, then its bias. */
+export interface ParamLayout {
+  readonly kind: 'dense' | 'conv';
+  /** Offset of the weights (dense: rows x cols; conv: C_out x C_in x k x k), row-major. */
+  readonly w: number;
+  /** Number of weights. */
+  readonly count: number;
+  /** The weight array's shape. */
+  readonly shape: readonly number[];
+  /** Offset of the bias (per output unit, or per output channel for a conv layer), or -1. */
+  readonly b: number;
+  /** Bias entries (0 without bias). */
+  readonly biasCount: number;
+}
+
+/** Each weight layer's own parameters in theta (for dense networks the same offsets as layerLayout). */
+export function paramLayout(spec: NetworkSpec): ParamLayout[] {
+  const convs = spec.conv?.layers ?? [];
+  const out: ParamLayout[] = [];
+  let off = 0;
+  for (let l = 1; l < spec.sizes.length; l++) {
+    const c = convs[l - 1];
+    const shape = c ? [c.channels, c.input.channels, c.kernel, c.kernel] : [spec.sizes[l], spec.sizes[l - 1]];
+    const count = shape.reduce((a, b) => a * b, 1);
+    const w = off;
+    off += count;
+    const biasCount = layerHasBias(spec.bias, l) ? (c ? c.channels : spec.sizes[l]) : 0;
+    const b = biasCount > 0 ? off : -1;
+    off += biasCount;
+    out.push({ kind: c ? 'conv' : 'dense', w, count, shape, b, biasCount });
+  }
+  return out;
+}
+
+/**
+ * The dense network of a network with convolutions: each conv layer replaced by its Toeplitz
+ * matrix (conv.ts). `index[i]` is the parameter of the conv network that dense parameter i holds
+ * (-1: a structural zero), so theta_dense = J_T theta is a gather by index, and J_T^T a
+ * scatter-add. For a network without convolutions it is the network itself, index the identity.
+ */
+export interface ToeplitzExpansion {
+  readonly spec: NetworkSpec;
+  readonly index: Int32Array;
+  /** For each conv-network parameter, the dense parameters that hold it (CSR: start[p] .. start[p + 1] of at). */
+  readonly start: Int32Array;
+  readonly at: Int32Array;
+  /** Most dense parameters any one parameter appears as. */
+  readonly maxOccurrences: number;
+}
+
+const expansions = new WeakMap<NetworkSpec, ToeplitzExpansion>();
+
+export function toeplitzExpansion(spec: NetworkSpec): ToeplitzExpansion {
+  const known = expansions.get(spec);
+  if (known) return known;
+  const dense: NetworkSpec = { sizes: [...spec.sizes], activation: spec.activation, bias: spec.bias };
+  const layouts = layerLayout(dense);
+  const own = paramLayout(spec);
+  const convs = spec.conv?.layers ?? [];
+  const index = new Int32Array(paramCount(dense)).fill(-1);
+  for (const [i, d] of layouts.entries()) {
+    const p = own[i]!, c = convs[i];
+    if (c) {
+      forEachToeplitzEntry(c, (o, j, weight) => { index[d.w + o * d.cols + j] = p.w + weight; });
+      const plane = c.output.height * c.output.width;
+      if (d.b >= 0) for (let o = 0; o < d.rows; o++) index[d.b + o] = p.b + Math.floor(o / plane);
+    } else {
+      for (let t = 0; t < d.rows * d.cols; t++) index[d.w + t] = p.w + t;
+      if (d.b >= 0) for (let o = 0; o < d.rows; o++) index[d.b + o] = p.b + o;
+    }
+  }
+  const P = paramCount(spec);
+  const start = new Int32Array(P + 1);
+  for (const p of index) if (p >= 0) start[p + 1]++;
+  let maxOccurrences = 0;
+  for (let p = 0; p < P; p++) { maxOccurrences = Math.max(maxOccurrences, start[p + 1]); start[p + 1] += start[p]; }
+  const at = new Int32Array(start[P]);
+  const fill = start.slice(0, P);
+  for (let i = 0; i < index.length; i++) if (index[i] >= 0) at[fill[index[i]]++] = i;
+  const e = { spec: dense, index, start, at, maxOccurrences };
+  expansions.set(spec, e);
+  return e;
+}
+
+/** The dense network with the same function (theta_dense = J_T theta); the network itself without convolutions. */
+export function denseNetwork(net: Network): Network {
+  if (!hasConv(net)) return net;
+  const { spec, index } = toeplitzExpansion(net);
+  const theta = new Float64Array(index.length);
+  for (let i = 0; i < index.length; i++) if (index[i] >= 0) theta[i] = net.theta[index[i]];
+  return { ...spec, sizes: [...spec.sizes], theta };
+}
+
+/** out[p] (+)= sum of dense[i] over the dense parameters i holding parameter p: J_T^T applied to rows of a count x P_dense matrix. */
+export function gatherTied(e: ToeplitzExpansion, dense: Float64Array, denseOff: number, out: Float64Array, outOff: number): void {
+  const { start, at } = e;
+  const P = start.length - 1;
+  for (let p = 0; p < P; p++) {
+    let acc = 0;
+    for (let t = start[p]; t < start[p + 1]; t++) acc += dense[denseOff + at[t]];
+    out[outOff + p] += acc;
+  }
+}
+
 export function layerLayout(spec: NetworkSpec): LayerLayout[] {
+  // The dense layers' layout: a network with convolutions has no W_l of its own (its Hessians
+  // run on the Toeplitz expansion), so a caller reaching here with one has missed a route.
+  if (hasConv(spec)) throw new Error('network: layerLayout of a network with convolutions (use toeplitzExpansion)');
   const layers: LayerLayout[] = [];
   let off = 0;
   for (let l = 1; l < spec.sizes.length; l++) {
@@ -47,6 +170,7 @@ export function layerLayout(spec: NetworkSpec): LayerLayout[] {
 }
 
 export function paramCount(spec: NetworkSpec): number {
+  if (hasConv(spec)) return paramLayout(spec).reduce((a, l) => a + l.count + l.biasCount, 0);
   let p = 0;
   for (let l = 1; l < spec.sizes.length; l++) p += spec.sizes[l] * spec.sizes[l - 1] + (layerHasBias(spec.bias, l) ? spec.sizes[l] : 0);
   return p;
@@ -65,14 +189,18 @@ const TRUNC_STD_CORRECTION = 0.87962566103423978;
  */
 export function initNetwork(spec: NetworkSpec, init: Init, seed: number): Network {
   const theta = new Float64Array(paramCount(spec));
-  for (const [l, layer] of layerLayout(spec).entries()) {
+  for (const [l, layer] of paramLayout(spec).entries()) {
     const rng = new Rng(seed, `init/${l + 1}`);
-    const { rows, cols, w } = layer;
-    const count = rows * cols;
+    // A conv kernel initialises as the C_out x (C_in k k) matrix it is: fan_in C_in k^2, fan_out
+    // C_out k^2 (as JAX and Keras count a convolution's fans).
+    const [c0, ...rest] = layer.shape;
+    const rf = layer.kind === 'conv' ? layer.shape[2]! * layer.shape[3]! : 1;
+    const rows = c0!, cols = rest.reduce((a, b) => a * b, 1);
+    const { w, count } = layer;
     switch (init) {
       case 'glorot':
       case 'he': {
-        const variance = init === 'glorot' ? 2 / (cols + rows) : 2 / cols;
+        const variance = init === 'glorot' ? 2 / (cols + rows * rf) : 2 / cols;
         const std = Math.sqrt(variance) / TRUNC_STD_CORRECTION;
         for (let i = 0; i < count; i++) theta[w + i] = std * rng.truncatedNormal(2);
         break;
@@ -141,6 +269,7 @@ export interface ForwardPass {
 
 /** Forward pass on rows [start, start + n) of x (row-major, width d). */
 export function forward(net: Network, x: Float64Array, start: number, n: number): ForwardPass {
+  if (hasConv(net)) return forward(denseNetwork(net), x, start, n);
   const layers = layerLayout(net);
   const d = net.sizes[0];
   const a: Float64Array[] = [x.subarray(start * d, (start + n) * d)];
@@ -198,13 +327,25 @@ export function accumulateGradient(net: Network, fp: ForwardPass, delta: Float64
 /** Summed loss and its gradient w.r.t. theta over the whole dataset. */
 export function lossAndGradient(net: Network, data: Dataset, loss: Loss): { value: number; grad: Float64Array } {
   checkShapes(net, data);
-  const fp = forward(net, data.x, 0, data.n);
+  return lossAndGradientOn(net, data.x, data.y, data.n, data.k, loss);
+}
+
+/**
+ * Summed loss over n rows of x and y and its gradient w.r.t. theta; a network with convolutions
+ * through its dense expansion, the gradient gathered back onto the shared weights (J_T^T g).
+ */
+export function lossAndGradientOn(net: Network, x: Float64Array, y: Float64Array, n: number, k: number, loss: Loss): { value: number; grad: Float64Array } {
+  const dnet = denseNetwork(net);
+  const fp = forward(dnet, x, 0, n);
   const out = fp.a[fp.a.length - 1];
   const g = new Float64Array(out.length);
   let value = 0;
-  for (let i = 0; i < data.n; i++) value += loss.valueAndGrad(out, data.y, i * data.k, data.k, g);
+  for (let i = 0; i < n; i++) value += loss.valueAndGrad(out, y, i * k, k, g);
+  const dgrad = new Float64Array(dnet.theta.length);
+  accumulateGradient(dnet, fp, backward(dnet, fp, g), dgrad);
+  if (dnet === net) return { value, grad: dgrad };
   const grad = new Float64Array(net.theta.length);
-  accumulateGradient(net, fp, backward(net, fp, g), grad);
+  gatherTied(toeplitzExpansion(net), dgrad, 0, grad, 0);
   return { value, grad };
 }
 

@@ -18,7 +18,7 @@
  *   computed ranks on random architectures (test/science/bias.test.ts). For H_F and H_L the
  *   candidates tried failed at unambiguous points (docs/theory.md), so those stay empty.
  */
-import type { Activation, Bias, LossName } from './types.js';
+import type { Activation, Bias, ConvStack, LossName } from './types.js';
 
 export interface PredictionInput {
   /** r = rank(X^T X). */
@@ -30,6 +30,8 @@ export interface PredictionInput {
   readonly loss: LossName;
   readonly activation: Activation;
   readonly bias: Bias;
+  /** The network's leading conv layers (conv.ts), if any. */
+  readonly conv?: ConvStack;
 }
 
 /** exact: proved (the paper's linear, no-bias setting or its augmented-input form); estimate: the linear formulas for a nonlinear network. */
@@ -117,7 +119,11 @@ export function outerWithBias(r: number, augmentedRank: number, kp: number, q: n
   return { value: base, extra: 0, why: 'r1 = r, q = r: the tangent space already holds dc 1^T' };
 }
 
+/** Why a network with convolutions has no prediction (shown in details.json and by `hrank explain`). */
+export const CONV_REASON = 'no formula for convolutional layers is verified against computed ranks yet (docs/theory.md#convolutions): the ranks are computed exactly, without a prediction beside them';
+
 export function predictRanks(inp: PredictionInput): Prediction {
+  if ((inp.conv?.layers.length ?? 0) > 0) return { applicable: false, reason: CONV_REASON };
   const augmented = inp.bias === 'first';
   if (inp.bias !== false && inp.augmentedInputRank === undefined) throw new RangeError('predictions: a network with bias needs the rank of the augmented input covariance');
   if (inp.bias === true) {

@@ -16,7 +16,7 @@
  * - A loss or weight that is NaN or infinite stops training with `TrainingDiverged`, naming the
  *   step; no state past the last finite one is returned.
  */
-import { accumulateGradient, backward, checkShapes, forward, lossAndGradient } from './network.js';
+import { checkShapes, forward, lossAndGradient, lossAndGradientOn } from './network.js';
 import { getLoss, type Loss } from './losses.js';
 import { numericalRank, type RankResult } from './rank.js';
 import { Rng } from './random.js';
@@ -60,7 +60,7 @@ export function initialState(net: Network, optimizer: Optimizer): TrainState {
   const P = net.theta.length;
   const adam = optimizer === 'adam';
   return {
-    sizes: [...net.sizes], activation: net.activation, bias: net.bias, theta: Float64Array.from(net.theta), step: 0,
+    sizes: [...net.sizes], activation: net.activation, bias: net.bias, ...(net.conv ? { conv: net.conv } : {}), theta: Float64Array.from(net.theta), step: 0,
     m: new Float64Array(adam ? P : 0), v: new Float64Array(adam ? P : 0),
   };
 }
@@ -107,13 +107,7 @@ export function meanLossAndGradient(net: Network, data: Dataset, loss: Loss, idx
     x.set(data.x.subarray(idx[r] * d, idx[r] * d + d), r * d);
     y.set(data.y.subarray(idx[r] * k, idx[r] * k + k), r * k);
   }
-  const fp = forward(net, x, 0, n);
-  const out = fp.a[fp.a.length - 1];
-  const g = new Float64Array(out.length);
-  let value = 0;
-  for (let i = 0; i < n; i++) value += loss.valueAndGrad(out, y, i * k, k, g);
-  const grad = new Float64Array(net.theta.length);
-  accumulateGradient(net, fp, backward(net, fp, g), grad);
+  const { value, grad } = lossAndGradientOn(net, x, y, n, k, loss);
   const inv = 1 / n;
   for (let i = 0; i < grad.length; i++) grad[i] *= inv;
   return { value: value * inv, grad };
@@ -129,7 +123,7 @@ export function train(from: TrainState, data: Dataset, lossName: LossName, s: Tr
   const loss = getLoss(lossName);
   const theta = Float64Array.from(from.theta);
   const m = Float64Array.from(from.m), v = Float64Array.from(from.v);
-  const net: Network = { sizes: from.sizes, activation: from.activation, bias: from.bias, theta };
+  const net: Network = { sizes: from.sizes, activation: from.activation, bias: from.bias, ...(from.conv ? { conv: from.conv } : {}), theta };
   const P = theta.length;
   for (let step = from.step; step < to; step++) {
     const idx = s.optimizer === 'gd' ? null : minibatch(s.seed, step, data.n, s.batchSize!);

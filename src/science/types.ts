@@ -31,11 +31,51 @@ export type HessianKind = 'loss' | 'outer' | 'functional';
  */
 export type Bias = boolean | 'first';
 
-/** Architecture of a fully connected network: sizes = [d, hidden..., K]. */
+/** An image's shape: channels x height x width (flattened channel-major, as PyTorch's NCHW). */
+export interface ImageShape {
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+}
+
+export type Padding = 'valid' | 'same';
+
+/** A conv layer as a pipeline file states it. */
+export interface ConvLayerSpec {
+  /** Output channels C_out. */
+  readonly channels: number;
+  /** Square kernel side k. */
+  readonly kernel: number;
+  readonly stride: number;
+  readonly padding: Padding;
+}
+
+/** A conv layer with its shapes resolved. */
+export interface ConvLayer extends ConvLayerSpec {
+  readonly input: ImageShape;
+  readonly output: ImageShape;
+  /** Zero rows above and columns left of the input ('same' pads (k - 1) / 2 there, TensorFlow's rule). */
+  readonly padTop: number;
+  readonly padLeft: number;
+}
+
+/** The leading conv layers of a network: the input image and each layer's shapes. */
+export interface ConvStack {
+  readonly input: ImageShape;
+  readonly layers: readonly ConvLayer[];
+}
+
+/**
+ * Architecture of a network: sizes = [d, hidden..., K], the size of every layer's output. With
+ * `conv`, the first conv.layers.length weight layers are convolutions (sizes[l] = C_l H_l W_l:
+ * each is the dense layer of its Toeplitz matrix, with shared weights; see conv.ts); the rest
+ * are fully connected, the first of them flattening the image.
+ */
 export interface NetworkSpec {
   readonly sizes: readonly number[];
   readonly activation: Activation;
   readonly bias: Bias;
+  readonly conv?: ConvStack;
 }
 
 /** A network with concrete parameters. theta holds, per layer l, W_l (M_l x M_{l-1}, row-major) then b_l (M_l) when layer l has a bias (layerHasBias). */
