@@ -1,7 +1,7 @@
 /** From a valid pipeline document to its normalised settings: every default filled in. */
 import { isAbsolute, normalize, resolve } from 'node:path';
 import { DEFAULTS, HESSIAN_ORDER } from './types.js';
-import type { Config, DatasetConfig, FileRef, ModelConfig, PipelineDocument, TrainConfig } from './types.js';
+import type { Config, ConvLayerSpec, DatasetConfig, FileRef, ModelConfig, PipelineDocument, TrainConfig } from './types.js';
 
 /** A dataset path as written, and resolved against `dir` unless absolute. */
 export function fileRef(written: string, dir: string): FileRef {
@@ -42,6 +42,7 @@ export function normalizeConfig(doc: PipelineDocument, dir: string): Config {
         resize,
         files: required(d.files, 'dataset.files').map((f) => fileRef(f, dir)),
         channel: d.channel ?? DEFAULTS.channel,
+        ...(d.channels === 3 ? { channels: 3 as const } : {}),
       };
       break;
     case 'gaussian-mixture':
@@ -56,11 +57,19 @@ export function normalizeConfig(doc: PipelineDocument, dir: string): Config {
   }
 
   const m = doc.model;
+  // `layers`: the conv entries (the checks make sure they all come first) and the dense widths.
+  const conv: ConvLayerSpec[] = [];
+  for (const l of m.layers ?? []) {
+    if (l.conv !== undefined) conv.push({ channels: l.conv.channels, kernel: l.conv.kernel, stride: l.conv.stride ?? DEFAULTS.stride, padding: l.conv.padding ?? DEFAULTS.padding });
+  }
   const hidden =
-    m.hidden !== undefined
-      ? [...m.hidden]
-      : Array.from({ length: required(m.depth, 'model.depth') }, () => required(m.width, 'model.width'));
+    m.layers !== undefined
+      ? m.layers.filter((l) => l.dense !== undefined).map((l) => l.dense as number)
+      : m.hidden !== undefined
+        ? [...m.hidden]
+        : Array.from({ length: required(m.depth, 'model.depth') }, () => required(m.width, 'model.width'));
   const model: ModelConfig = {
+    ...(conv.length > 0 ? { conv } : {}),
     hidden,
     activation: m.activation ?? DEFAULTS.activation,
     bias: m.bias ?? DEFAULTS.bias,

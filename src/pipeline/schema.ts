@@ -185,7 +185,7 @@ export function mapAjvErrors(errors: readonly ErrorObject[], data: unknown, supp
     if (e.keyword === 'required') {
       // The model's width/depth form is only required when `hidden` is absent: a swept
       // model.hidden supplies the other form.
-      if (e.schemaPath.endsWith('/else/required') && supplied.has(formatPath([...parent, 'hidden']))) return true;
+      if (e.schemaPath.endsWith('/else/required') && (supplied.has(formatPath([...parent, 'hidden'])) || supplied.has(formatPath([...parent, 'layers'])))) return true;
       return supplied.has(formatPath([...parent, String(e.params['missingProperty'])]));
     }
     if (e.keyword === 'discriminator' && e.params['error'] === 'tag' && !(isRecord(e.data) && e.params['tag'] in e.data))
@@ -241,7 +241,7 @@ export function mapAjvErrors(errors: readonly ErrorObject[], data: unknown, supp
       code: 'missing-key',
       path: [...parent, missing[0] as string],
       target: 'parent',
-      message: `${formatPath(parent) || 'the file'} needs either 'hidden' (a list of hidden widths) or both 'width' and 'depth' (depth hidden layers of that width); ${found}`,
+      message: `${formatPath(parent) || 'the file'} needs either 'hidden' (a list of hidden widths) or both 'width' and 'depth' (depth hidden layers of that width), or 'layers' (conv and dense layers); ${found}`,
     });
   }
   list = list.filter((e) => !formErrors.includes(e));
@@ -295,6 +295,15 @@ function mapOne(e: ErrorObject, data: unknown): Issue {
     case 'false schema': {
       const key = String(path[path.length - 1]);
       const parent = getPath(data, path.slice(0, -1));
+      if (isRecord(parent) && 'layers' in parent && key !== 'layers') {
+        return {
+          code: 'conflict',
+          path,
+          target: 'key',
+          message: `'${key}' cannot be combined with 'layers'; give either layers: [...] (conv and dense layers), hidden: [...], or width and depth`,
+          hint: "write every hidden layer in layers, e.g. - dense: 32",
+        };
+      }
       const others = isRecord(parent) && 'hidden' in parent && key !== 'hidden' ? "'hidden'" : 'the other keys here';
       return {
         code: 'conflict',
@@ -318,6 +327,13 @@ function mapOne(e: ErrorObject, data: unknown): Issue {
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
       return { code: 'bad-value', path, target: 'value', message: `found ${show(value)}; must be ${describeSchema(parentSchema)}` };
+    case 'minProperties':
+    case 'maxProperties': {
+      const keys = isRecord(value) ? Object.keys(value) : [];
+      const found = keys.length === 0 ? 'an empty mapping' : `${keys.length} keys (${keys.join(', ')})`;
+      const expected = typeof parentSchema['description'] === 'string' ? parentSchema['description'] : `${e.keyword === 'minProperties' ? 'at least' : 'at most'} ${Number(e.params['limit'])} key(s)`;
+      return { code: 'bad-value', path, target: 'value', message: `found ${found}; expected ${expected}` };
+    }
     case 'minItems': {
       const limit = Number(e.params['limit']);
       const n = Array.isArray(value) ? value.length : 0;

@@ -3,9 +3,11 @@
  * describe a computation with no meaning. Each is reported once, at the entry that makes it so
  * (a swept value when the sweep does, else the key in the file).
  */
-import { getPath } from './paths.js';
+import { ConvShapeError, convStack, describeShape } from '../science/conv.js';
+import { imageShape } from './image.js';
+import { formatPath, getPath, isRecord } from './paths.js';
 import type { Issue } from './schema.js';
-import type { Axis, PathSegment, Point } from './types.js';
+import type { Axis, PathSegment, Point, SweepValue } from './types.js';
 
 /**
  * Where to point for a conflict that `paths` take part in: the first swept item (list form) or
@@ -111,7 +113,109 @@ function trainIssues(points: readonly Point[], axes: readonly Axis[], document: 
   return out;
 }
 
+/**
+ * Where a point's bad setting is: the sweep entry of the first of `paths` (segments) that is an
+ * axis (its list item holding the point's value), else the first of them written in the file.
+ */
+function blameSegments(point: Point, axes: readonly Axis[], paths: readonly (readonly PathSegment[])[], document: unknown): { path: PathSegment[]; swept: boolean } {
+  for (const p of paths) {
+    const shown = formatPath(p);
+    const axis = axes.find((a) => formatPath(a.segments) === shown);
+    if (!axis) continue;
+    const value = point.coords[axis.path];
+    const i = axis.values.findIndex((v) => JSON.stringify(v) === JSON.stringify(value));
+    return { path: axis.form === 'list' && i >= 0 ? ['sweep', axis.path, i] : ['sweep', axis.path], swept: true };
+  }
+  for (const p of paths) if (getPath(document, p) !== undefined) return { path: [...p], swept: false };
+  return { path: [...(paths[0] ?? [])], swept: false };
+}
+
+/** A `model.layers` list (as written or swept) whose conv layers do not all come first: the index of the first conv after a dense layer. */
+function convAfterDense(layers: unknown): number | undefined {
+  if (!Array.isArray(layers)) return undefined;
+  let dense = false;
+  for (const [i, l] of layers.entries()) {
+    if (!isRecord(l)) continue;
+    if ('dense' in l) dense = true;
+    else if ('conv' in l && dense) return i;
+  }
+  return undefined;
+}
+
+/**
+ * Conv layers: they come before every dense layer (a dense layer flattens the image); they need
+ * an image dataset; and each point's shapes must resolve (a kernel no larger than its input, a
+ * stride that fits), reported at the layer's setting, or at the swept value that makes it so,
+ * with the shape the layer would see.
+ */
+function convIssues(points: readonly Point[], axes: readonly Axis[], document: unknown): Issue[] {
+  const out: Issue[] = [];
+  const seen = new Set<string>();
+  const push = (issue: Issue): void => {
+    const sig = `${formatPath(issue.path)}\u0000${issue.message}`;
+    if (seen.has(sig)) return;
+    seen.add(sig);
+    out.push(issue);
+  };
+  const orderMessage = 'a conv layer after a dense layer: a dense layer flattens the image, so every conv layer comes before the first dense layer';
+  const written = convAfterDense(getPath(document, ['model', 'layers']));
+  if (written !== undefined) push({ code: 'bad-value', path: ['model', 'layers', written, 'conv'], target: 'key', message: orderMessage, hint: 'move this conv layer above the dense layers' });
+  for (const axis of axes) {
+    if (formatPath(axis.segments) !== 'model.layers') continue;
+    axis.values.forEach((v: SweepValue, i) => {
+      const at = convAfterDense(v);
+      if (at !== undefined) push({ code: 'bad-sweep', path: axis.form === 'list' ? ['sweep', axis.path, i, at, 'conv'] : ['sweep', axis.path], target: 'key', message: `value for model.layers: ${orderMessage}` });
+    });
+  }
+  if (out.length > 0) return out;
+
+  for (const p of points) {
+    const conv = p.config.model.conv;
+    if (conv === undefined) continue;
+    const which = axes.length === 0 ? '' : `at point ${p.id}: `;
+    let shape;
+    try {
+      shape = imageShape(p.config.dataset);
+    } catch {
+      continue; // unreadable IDX headers: the dataset file checks say why
+    }
+    if (shape === undefined) {
+      const at = blameSegments(p, axes, [['dataset', 'source'], ['model', 'layers', 0, 'conv']], document);
+      push({
+        code: 'conflict', path: at.path, target: at.swept ? 'value' : 'key',
+        message: `${which}conv layers need images, but source ${p.config.dataset.source} gives plain vectors`,
+        hint: 'use an image source (mnist, idx, cifar10), or replace the conv layers by dense ones',
+      });
+      continue;
+    }
+    try {
+      convStack(shape, conv);
+    } catch (err) {
+      if (!(err instanceof ConvShapeError)) throw err;
+      const layer: PathSegment[] = ['model', 'layers', err.layer, 'conv'];
+      const others = (['kernel', 'stride', 'padding', 'channels'] as const).filter((k) => k !== err.key);
+      const candidates: PathSegment[][] = [
+        [...layer, err.key], ...others.map((k) => [...layer, k]),
+        ['dataset', 'resize'], ['dataset', 'source'],
+        ...Array.from({ length: err.layer }, (_, l) => (['kernel', 'stride', 'padding'] as const).map((k) => ['model', 'layers', l, 'conv', k])).flat(),
+        ['model', 'layers', err.layer], ['model', 'layers'],
+      ];
+      // Swept: at the sweep entry. Not swept: at the layer's own setting (written, or else its mapping).
+      const at = blameSegments(p, axes, candidates, document);
+      const own = getPath(document, [...layer, err.key]) !== undefined;
+      push({
+        code: at.swept ? 'bad-sweep' : 'bad-value',
+        path: at.swept ? at.path : own ? [...layer, err.key] : layer,
+        target: at.swept || own ? 'value' : 'key',
+        message: `${which}${err.message}`,
+        hint: `the image is ${describeShape(shape)}${p.config.dataset.source !== 'gaussian-mixture' && 'resize' in p.config.dataset && p.config.dataset.resize ? ` (resize ${p.config.dataset.resize})` : ''}; each valid conv layer shrinks it by kernel - 1 per side`,
+      });
+    }
+  }
+  return out;
+}
+
 /** Every conflict of the expanded points (empty when there is none). */
 export function pointIssues(points: readonly Point[], axes: readonly Axis[], document: unknown): Issue[] {
-  return [...oneOutputSoftmax(points, axes, document), ...trainIssues(points, axes, document)];
+  return [...oneOutputSoftmax(points, axes, document), ...trainIssues(points, axes, document), ...convIssues(points, axes, document)];
 }

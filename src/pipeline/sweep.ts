@@ -65,11 +65,20 @@ export function suppliedPaths(data: unknown): Set<string> {
   return out;
 }
 
-/** `model.hidden.0` -> ['model', 'hidden', 0]; undefined when not a dotted path. */
-function splitKey(key: string): PathSegment[] | undefined {
+/**
+ * `model.hidden.0` -> ['model', 'hidden', 0], `model.layers[0].conv.channels` -> ['model',
+ * 'layers', 0, 'conv', 'channels']; undefined when not a dotted path.
+ */
+export function splitKey(key: string): PathSegment[] | undefined {
   const parts = key.split('.');
-  if (parts.some((p) => !/^([A-Za-z_][A-Za-z0-9_]*|\d+)$/.test(p)) || /^\d/.test(parts[0] as string)) return undefined;
-  return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  if (parts.some((p) => !/^([A-Za-z_][A-Za-z0-9_]*(\[\d+\])*|\d+)$/.test(p)) || /^\d/.test(parts[0] as string)) return undefined;
+  const out: PathSegment[] = [];
+  for (const p of parts) {
+    if (/^\d+$/.test(p)) { out.push(Number(p)); continue; }
+    const [name, ...indices] = p.split('[');
+    out.push(name as string, ...indices.map((i) => Number(i.slice(0, -1))));
+  }
+  return out;
 }
 
 interface Draft {
@@ -247,6 +256,12 @@ function resolveAxisPath(key: string, core: unknown, sweptSource: boolean): Reso
       continue;
     }
     const child = typeof seg === 'string' ? shape.keys.get(seg) : undefined;
+    // An entry of model.layers is a conv layer or a dense layer: a path must go into the one it is.
+    const item = getPath(core, segments.slice(0, i));
+    if (child !== undefined && i >= 3 && segments[i - 2] === 'layers' && isRecord(item) && !(String(seg) in item) && ('conv' in item || 'dense' in item)) {
+      const kind = 'conv' in item ? 'conv' : 'dense';
+      return { issue: { message: `${here} is a ${kind} layer; it has no '${String(seg)}'`, hint: kind === 'conv' ? `sweep ${here}.conv.channels, .kernel, .stride or .padding` : `sweep ${here}.dense` } };
+    }
     if (child === undefined) {
       return { issue: { message: `'${key}' is not a setting of the pipeline file; '${String(seg)}' does not exist ${here === '' ? 'at the top level' : `in ${here}`}`, ...suggest() } };
     }
@@ -274,6 +289,12 @@ function resolveAxisPath(key: string, core: unknown, sweptSource: boolean): Reso
   const model = getPath(core, ['model']);
   if (isRecord(model) && segments[0] === 'model' && segments.length >= 2) {
     const target = segments[1];
+    if ((target === 'width' || target === 'depth' || target === 'hidden') && 'layers' in model) {
+      return { issue: { message: `sweeping model.${target} needs the ${target === 'hidden' ? 'hidden' : 'width/depth'} form of the model, but this file gives model.layers`, hint: 'sweep an entry of the layers, e.g. model.layers[0].conv.channels or model.layers[1].dense' } };
+    }
+    if (target === 'layers' && ('hidden' in model || 'width' in model || 'depth' in model)) {
+      return { issue: { message: `sweeping model.layers needs the layers form of the model, but this file gives model.${'hidden' in model ? 'hidden' : 'width and model.depth'}`, hint: 'replace it by layers: [...] (conv and dense layers)' } };
+    }
     if ((target === 'width' || target === 'depth') && 'hidden' in model) {
       return {
         issue: {

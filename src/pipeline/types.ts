@@ -4,10 +4,10 @@
  * The normalised settings (`Config`) mirror the file's keys (snake_case included), so a sweep
  * axis such as `dataset.samples` names the same field in the file and in a `Config`.
  */
-import type { Activation, Bias, HessianKind, Init, LossName } from '../science/types.js';
+import type { Activation, Bias, ConvLayerSpec, HessianKind, Init, LossName, Padding } from '../science/types.js';
 import type { Optimizer } from '../science/train.js';
 
-export type { Activation, HessianKind, Init, LossName, Optimizer };
+export type { Activation, ConvLayerSpec, HessianKind, Init, LossName, Optimizer, Padding };
 
 export type SourceName = 'mnist' | 'idx' | 'cifar10' | 'gaussian-mixture';
 export type TwoClassTargets = 'pm1' | 'onehot';
@@ -50,6 +50,9 @@ export const DEFAULTS = {
   atol: 0,
   optimizer: 'gd' as Optimizer,
   train_seed: 0,
+  stride: 1,
+  padding: 'valid' as Padding,
+  channels: 1,
 } as const;
 
 /** The canonical order of the Hessians (a normalised `hessians` list follows it). */
@@ -80,8 +83,10 @@ export interface PipelineDocument {
     readonly dim?: number;
     readonly spread?: number;
     readonly separation?: number;
+    readonly channels?: number;
   };
   readonly model: {
+    readonly layers?: readonly LayerDocument[];
     readonly hidden?: readonly number[];
     readonly width?: number;
     readonly depth?: number;
@@ -108,6 +113,11 @@ export interface PipelineDocument {
     readonly spectra?: boolean;
   };
 }
+
+/** One entry of `model.layers` as written: a conv layer or a dense layer. */
+export type LayerDocument =
+  | { readonly conv: { readonly channels: number; readonly kernel: number; readonly stride?: number; readonly padding?: Padding }; readonly dense?: undefined }
+  | { readonly dense: number; readonly conv?: undefined };
 
 // ---------------------------------------------------------------------------------------------
 // Normalised settings: every default filled in.
@@ -144,8 +154,10 @@ export interface Cifar10Dataset extends DatasetCommon {
   readonly source: 'cifar10';
   readonly resize: number | null;
   readonly files: readonly FileRef[];
-  /** Colour channel kept (0 red, 1 green, 2 blue). */
+  /** Colour channel kept (0 red, 1 green, 2 blue) when one plane is read. */
   readonly channel: number;
+  /** 3: all three colour planes, channel-major (absent: one plane, `channel`, as before). */
+  readonly channels?: 3;
 }
 
 export interface GaussianMixtureDataset extends DatasetCommon {
@@ -158,7 +170,15 @@ export interface GaussianMixtureDataset extends DatasetCommon {
 export type DatasetConfig = MnistDataset | IdxDataset | Cifar10Dataset | GaussianMixtureDataset;
 
 export interface ModelConfig {
-  /** Hidden widths, input side first (resolved from width and depth when the file uses them). */
+  /**
+   * Conv layers on the input image, input side first (from `model.layers`); absent when the
+   * model has none, so the settings of a fully connected model are what they always were.
+   */
+  readonly conv?: readonly ConvLayerSpec[];
+  /**
+   * Hidden widths of the fully connected layers, input side first (resolved from width and depth,
+   * or the dense entries of `layers` after the conv layers).
+   */
   readonly hidden: readonly number[];
   readonly activation: Activation;
   readonly bias: Bias;
