@@ -24,6 +24,10 @@ export const SIZE_LIMITS: Readonly<Record<string, Limit>> = {
   'model.width': { max: 1_000_000, what: 'units per layer' },
   'model.depth': { max: 1000, what: 'hidden layers' },
   'model.hidden[]': { max: 1_000_000, what: 'units per layer' },
+  'model.layers.dense': { max: 1_000_000, what: 'units per layer' },
+  'model.layers.conv.channels': { max: 100_000, what: 'channels per layer' },
+  'model.layers.conv.kernel': { max: 4096, what: 'pixels per kernel side' },
+  'model.layers.conv.stride': { max: 4096, what: 'pixels per stride' },
   batch_size: { max: 10_000_000, what: 'samples per batch' },
 };
 
@@ -72,6 +76,15 @@ export function limitIssues(data: unknown, axes: readonly Axis[]): Issue[] {
     ['dataset', 'samples'], ['dataset', 'dim'], ['dataset', 'resize'], ['dataset', 'classes'],
     ['model', 'width'], ['model', 'depth'], ['model', 'hidden'], ['batch_size'],
   ];
+  const layers = getPath(data, ['model', 'layers']);
+  if (Array.isArray(layers)) {
+    if (layers.length > MAX_HIDDEN_LAYERS) issues.push({ code: 'bad-value', path: ['model', 'layers'], target: 'value', message: `found ${layers.length} layers; at most ${MAX_HIDDEN_LAYERS} (a sanity limit)` });
+    else {
+      layers.forEach((_, i) => {
+        for (const k of ['dense', 'conv.channels', 'conv.kernel', 'conv.stride']) fixed.push(['model', 'layers', i, ...k.split('.')]);
+      });
+    }
+  }
   for (const path of fixed) {
     const value = getPath(data, path);
     if (value === undefined) continue;

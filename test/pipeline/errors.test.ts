@@ -11,7 +11,7 @@ describe('formatProblem', () => {
     assert.equal(
       formatProblem(p),
       [
-        "/work/studies/study.yaml:9:3 unknown-key model.activaton: unknown key 'activaton' in model; allowed keys: hidden, width, depth, activation, bias, init",
+        "/work/studies/study.yaml:9:3 unknown-key model.activaton: unknown key 'activaton' in model; allowed keys: hidden, width, depth, layers, activation, bias, init",
         '   9 |   activaton: relu',
         '     |   ^^^^^^^^^',
         "  hint: did you mean 'activation'?",

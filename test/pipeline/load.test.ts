@@ -23,7 +23,7 @@ describe('keys', () => {
   it('a misspelt key gets a did-you-mean hint', () => {
     const p = onlyProblem(yaml(...HEAD, '  activaton: relu'));
     assertAt(p, 9, 3, 'unknown-key', 'model.activaton');
-    assert.match(p.message, /allowed keys: hidden, width, depth, activation, bias, init$/);
+    assert.match(p.message, /allowed keys: hidden, width, depth, layers, activation, bias, init$/);
     assert.equal(p.hint, "did you mean 'activation'?");
   });
 
