@@ -20,7 +20,7 @@
 import { DENSE_CHUNK } from './hessian/dense.js';
 import { outerSubspaceBound, subspaceSizeBound } from './hessian/subspace.js';
 import { DENSE_MAX_PARAMS } from './ranks.js';
-import type { Bias } from './types.js';
+import type { Bias, ConvStack } from './types.js';
 
 const F64 = 8;
 /** Directions per R-operator call. */
@@ -47,6 +47,8 @@ export interface StepShape {
   readonly chain?: boolean;
   /** Worker threads the step's pieces may use at once (subspace route). */
   readonly jobs: number;
+  /** The network's conv layers (absent: a fully connected network). */
+  readonly conv?: ConvStack;
 }
 
 /** The R-operator workspace of one operator (one worker), plus the data it holds. */

@@ -90,7 +90,8 @@ export function usesDenseRoute(params: number, opts: SpectrumOptions = {}): bool
  * on the automatic route sum k x P subspace products; others sum dense P x P matrices, affordable
  * only on the dense route's sizes.
  */
-export function sharesPrefixSums(params: number, activation: string, route: Route = 'auto'): boolean {
+export function sharesPrefixSums(params: number, activation: string, route: Route = 'auto', conv = false): boolean {
+  if (conv) return params <= DENSE_MAX_PARAMS;
   return (activation === 'linear' && route === 'auto') || params <= DENSE_MAX_PARAMS;
 }
 

@@ -7,7 +7,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { getLoss, layerLayout, type Dataset, type HessianKind, type Network, type PointRanks, type PointSpectra } from '../science/index.js';
+import { paramLayout } from '../science/network.js';
+import { getLoss, type Dataset, type HessianKind, type Network, type PointRanks, type PointSpectra } from '../science/index.js';
 import { denseHessians, symmetrize } from '../science/hessian/dense.js';
 import { HessianOperator } from '../science/hessian/operator.js';
 import { computeStep } from '../engine/kinds/compute-step.js';
@@ -141,10 +142,26 @@ async function exportPoint(
   };
 
   if (what.has('weights')) {
-    await write('theta.npy', net.theta, [net.theta.length], { what: 'weights', description: 'all parameters, in hrank\'s order: per layer W_l row-major, then b_l' });
-    for (const [i, l] of layerLayout(net).entries()) {
-      await write(`W${i + 1}.npy`, net.theta.slice(l.w, l.w + l.rows * l.cols), [l.rows, l.cols], { what: 'weights', description: `layer ${i + 1} weights (outputs x inputs): f uses W${i + 1} @ a` });
-      if (l.b >= 0) await write(`b${i + 1}.npy`, net.theta.slice(l.b, l.b + l.rows), [l.rows], { what: 'weights', description: `layer ${i + 1} bias` });
+    const conv = net.conv?.layers ?? [];
+    await write('theta.npy', net.theta, [net.theta.length], {
+      what: 'weights',
+      description: conv.length > 0
+        ? 'all parameters, in hrank\'s order: per layer its kernel (conv: C_out x C_in x k x k) or W_l, row-major, then its bias'
+        : 'all parameters, in hrank\'s order: per layer W_l row-major, then b_l',
+    });
+    for (const [i, l] of paramLayout(net).entries()) {
+      if (l.kind === 'conv') {
+        const c = conv[i]!;
+        await write(`K${i + 1}.npy`, net.theta.slice(l.w, l.w + l.count), [...l.shape], {
+          what: 'weights',
+          description: `layer ${i + 1} conv kernel (C_out x C_in x k x k, PyTorch's Conv2d layout; stride ${c.stride}, padding ${c.padding} on a ${c.input.channels} x ${c.input.height} x ${c.input.width} input, NCHW flattened)`,
+        });
+        if (l.b >= 0) await write(`b${i + 1}.npy`, net.theta.slice(l.b, l.b + l.biasCount), [l.biasCount], { what: 'weights', description: `layer ${i + 1} conv bias (one per output channel)` });
+        continue;
+      }
+      const [rows, cols] = l.shape as [number, number];
+      await write(`W${i + 1}.npy`, net.theta.slice(l.w, l.w + rows * cols), [rows, cols], { what: 'weights', description: `layer ${i + 1} weights (outputs x inputs): f uses W${i + 1} @ a` });
+      if (l.b >= 0) await write(`b${i + 1}.npy`, net.theta.slice(l.b, l.b + rows), [rows], { what: 'weights', description: `layer ${i + 1} bias` });
     }
   }
   if (what.has('data')) {

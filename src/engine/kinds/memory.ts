@@ -9,7 +9,7 @@
  */
 import os from 'node:os';
 import { firstPointOf, type Plan, type PlanStep } from './plan.js';
-import { outputCount } from './settings.js';
+import { layerSizes, networkSpecOf, outputCount } from './settings.js';
 import { spectrumStepBytes, type StepShape } from '../../science/memory.js';
 import { DEFAULT_MEMORY_FRACTION, formatBytes } from './size.js';
 
@@ -69,7 +69,8 @@ export function shapeOf(plan: Plan, step: PlanStep, jobs: number): StepShape {
     samples: cfg.dataset.samples,
     inputDim: point.inputDim,
     outputs: outputCount(cfg),
-    hidden: cfg.model.hidden,
+    // With conv layers: every hidden layer of the dense expansion (conv outputs, then dense widths).
+    hidden: cfg.model.conv !== undefined ? layerSizes(cfg).slice(1, -1) : cfg.model.hidden,
     hessians: cfg.hessians,
     linear: cfg.model.activation === 'linear',
     bias: cfg.model.bias,
@@ -77,6 +78,7 @@ export function shapeOf(plan: Plan, step: PlanStep, jobs: number): StepShape {
     ...(cfg.batch_size ? { batchSize: cfg.batch_size } : {}),
     chain: step.chain !== undefined,
     jobs,
+    ...(cfg.model.conv !== undefined ? { conv: networkSpecOf(cfg).conv! } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../store/canonical.js';
 import { ENGINE_VERSION, KEY_SALT, StepKeyMemo, hashFile, stepKey, type KeyParts } from '../store/keys.js';
 import { HEAVY_KINDS, KIND_VERSIONS, type StepKind } from './kinds.js';
-import { chainable, checkpointChain, datasetFiles, datasetParams, layerSizes, outputCount, paramCountOf, trainParams } from './settings.js';
+import { chainable, checkpointChain, datasetFiles, datasetParams, inputImage, layerSizes, outputCount, paramCountOf, trainParams } from './settings.js';
 import { formatValue } from '../../pipeline/expand.js';
 import type { Config, Point, Study } from '../../pipeline/types.js';
 import { DENSE_MAX_PARAMS } from '../../science/ranks.js';
@@ -107,7 +107,11 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
     keys.dataset = add({ kind: 'dataset', params: datasetParams(cfg), inputKeys: {}, inputIds: {}, files, config: cfg }, point.id);
     keys.network = add({
       kind: 'network',
-      params: { sizes, activation: cfg.model.activation, bias: cfg.model.bias, init: cfg.model.init, seed: cfg.seed },
+      params: {
+        sizes, activation: cfg.model.activation, bias: cfg.model.bias, init: cfg.model.init, seed: cfg.seed,
+        // Only with conv layers (a fully connected network's key is what it was): the layers and the image they see.
+        ...(cfg.model.conv !== undefined ? { conv: cfg.model.conv, image: inputImage(cfg) } : {}),
+      },
       inputKeys: {}, inputIds: {}, files: {}, config: cfg,
     }, point.id);
     // Training: one step per checkpoint up to the point's, each resuming from the one before
@@ -126,7 +130,10 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
     keys['input-rank'] = add({ kind: 'input-rank', params: {}, inputKeys: { dataset: keys.dataset }, inputIds: {}, files: {}, config: cfg }, point.id);
     keys.prediction = add({
       kind: 'prediction',
-      params: { hidden: cfg.model.hidden, outputs: outputCount(cfg), loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias },
+      params: {
+        hidden: cfg.model.hidden, outputs: outputCount(cfg), loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias,
+        ...(cfg.model.conv !== undefined ? { conv: cfg.model.conv, image: inputImage(cfg) } : {}),
+      },
       // With biases the prediction reads the augmented input rank from the dataset.
       inputKeys: { inputRank: keys['input-rank'], ...(cfg.model.bias !== false ? { dataset: keys.dataset } : {}) }, inputIds: {}, files: {}, config: cfg,
     }, point.id);

@@ -6,7 +6,9 @@ import type { Config, DatasetConfig } from '../../pipeline/types.js';
 import type { DatasetSpec } from '../../science/datasets/index.js';
 import { inspectIdx } from '../../science/datasets/index.js';
 import { sharesPrefixSums } from '../../science/ranks.js';
-import { layerHasBias } from '../../science/network.js';
+import { convNetworkSpec, layerHasBias, paramCount } from '../../science/network.js';
+import type { ImageShape, NetworkSpec } from '../../science/types.js';
+import { imageShape } from '../../pipeline/image.js';
 import { ADAM, type TrainSettings } from '../../science/train.js';
 
 /** Package whose data the embedded `mnist` source reads; part of the dataset key. */
@@ -19,7 +21,8 @@ export function datasetParams(cfg: Config): Record<string, unknown> {
   switch (d.source) {
     case 'mnist': return { ...base, resize: d.resize, package: EMBEDDED_MNIST_PACKAGE };
     case 'idx': return { ...base, resize: d.resize };
-    case 'cifar10': return { ...base, resize: d.resize, channel: d.channel, files: d.files.length };
+    // channels only when all three planes are read: a one-plane study's key is what it was.
+    case 'cifar10': return { ...base, resize: d.resize, channel: d.channel, files: d.files.length, ...(d.channels === 3 ? { channels: 3 } : {}) };
     case 'gaussian-mixture': return { ...base, dim: d.dim, spread: d.spread, separation: d.separation, seed: cfg.seed };
   }
 }
@@ -43,7 +46,7 @@ export function datasetSpec(cfg: Config): DatasetSpec {
   switch (d.source) {
     case 'mnist': return { source: 'mnist', ...common, ...(d.resize ? { resize: d.resize } : {}) };
     case 'idx': return { source: 'idx', ...common, images: d.images.path, labels: d.labels.path, ...(d.resize ? { resize: d.resize } : {}) };
-    case 'cifar10': return { source: 'cifar10', ...common, files: d.files.map((f) => f.path), channel: d.channel as 0 | 1 | 2, ...(d.resize ? { resize: d.resize } : {}) };
+    case 'cifar10': return { source: 'cifar10', ...common, files: d.files.map((f) => f.path), channel: d.channel as 0 | 1 | 2, ...(d.channels === 3 ? { channels: 3 as const } : {}), ...(d.resize ? { resize: d.resize } : {}) };
     case 'gaussian-mixture': return { source: 'gaussian-mixture', ...common, dim: d.dim, spread: d.spread, separation: d.separation, seed: cfg.seed };
   }
 }
@@ -53,7 +56,7 @@ export function inputDim(cfg: Config): number {
   const d = cfg.dataset;
   switch (d.source) {
     case 'mnist': return (d.resize ?? 28) ** 2;
-    case 'cifar10': return (d.resize ?? 32) ** 2;
+    case 'cifar10': return (d.channels ?? 1) * (d.resize ?? 32) ** 2;
     case 'gaussian-mixture': return d.dim;
     case 'idx': {
       if (d.resize) return d.resize ** 2;
@@ -68,11 +71,31 @@ export function outputCount(cfg: Config): number {
   return cfg.dataset.classes === 2 && cfg.dataset.two_class_targets !== 'onehot' ? 1 : cfg.dataset.classes;
 }
 
+/** The image a point's conv layers see (a conv point's dataset is an image source: the pipeline checks say so). */
+export function inputImage(cfg: Config): ImageShape {
+  const shape = imageShape(cfg.dataset);
+  if (shape === undefined) throw new Error(`engine: conv layers on source ${cfg.dataset.source}, which has no images (the pipeline checks should have refused it)`);
+  return shape;
+}
+
+/**
+ * The network of a point's settings: fully connected, or with its conv layers first (science's
+ * convNetworkSpec resolves their shapes; sizes[l] is each layer's flattened output).
+ */
+export function networkSpecOf(cfg: Config): NetworkSpec {
+  const { conv, hidden, activation, bias } = cfg.model;
+  if (conv === undefined || conv.length === 0) return { sizes: [inputDim(cfg), ...hidden, outputCount(cfg)], activation, bias };
+  return convNetworkSpec(inputImage(cfg), conv, hidden, outputCount(cfg), activation, bias);
+}
+
 export function layerSizes(cfg: Config): number[] {
+  if (cfg.model.conv !== undefined) return [...networkSpecOf(cfg).sizes];
   return [inputDim(cfg), ...cfg.model.hidden, outputCount(cfg)];
 }
 
 export function paramCountOf(cfg: Config): number {
+  // A conv kernel's weights are shared: counted once (science's paramCount).
+  if (cfg.model.conv !== undefined) return paramCount(networkSpecOf(cfg));
   const sizes = layerSizes(cfg);
   let p = 0;
   for (let l = 1; l < sizes.length; l++) p += sizes[l] * sizes[l - 1] + (layerHasBias(cfg.model.bias, l) ? sizes[l] : 0);
@@ -111,5 +134,5 @@ export function checkpointChain(cfg: Config): number[] {
 export function chainable(cfg: Config): boolean {
   // Trained weights depend on the samples trained on: no two sample sizes share a network.
   if (cfg.train !== null) return false;
-  return sharesPrefixSums(paramCountOf(cfg), cfg.model.activation, cfg.rank.route);
+  return sharesPrefixSums(paramCountOf(cfg), cfg.model.activation, cfg.rank.route, cfg.model.conv !== undefined);
 }

@@ -7,7 +7,7 @@ import {
   type CheckpointMetrics, type Dataset, type Network, type Prediction, type RankResult, type TrainState,
 } from '../../science/index.js';
 import type { Config } from '../../pipeline/types.js';
-import { datasetSpec, layerSizes, trainSettings } from './settings.js';
+import { datasetSpec, networkSpecOf, trainSettings } from './settings.js';
 import { trainingFlops } from '../../science/train.js';
 
 /** Work per training chunk between yields to the event loop (~10 ms here). */
@@ -18,8 +18,7 @@ export function computeDataset(cfg: Config): Dataset {
 }
 
 export function computeNetwork(cfg: Config): Network {
-  const sizes = layerSizes(cfg);
-  return initNetwork({ sizes, activation: cfg.model.activation, bias: cfg.model.bias }, cfg.model.init, cfg.seed);
+  return initNetwork(networkSpecOf(cfg), cfg.model.init, cfg.seed);
 }
 
 export function computeInputRank(data: Dataset): RankResult {
@@ -32,6 +31,7 @@ export function computePrediction(cfg: Config, inputRank: RankResult, outputs: n
   return predictRanks({
     inputRank: inputRank.rank, ...(augmentedInputRank !== undefined ? { augmentedInputRank } : {}),
     outputs, hidden: cfg.model.hidden, loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias,
+    ...(cfg.model.conv !== undefined ? { conv: networkSpecOf(cfg).conv } : {}),
   });
 }
 
