@@ -9,6 +9,7 @@ import type { Dataset, HessianKind, LossName, Network } from '../types.js';
 import { denseHessians, symmetrize } from './dense.js';
 import { outerGram } from './gram.js';
 import { HessianOperator } from './operator.js';
+import { productOperator, type ProductOperator } from './tied.js';
 import { SubspaceOperator } from './rotated.js';
 import { subspaceRows, type SubspaceRows, type SubspaceWhich } from './structured.js';
 import { linearHessianSubspace, subspaceIndex, type HessianSubspace, type SubspaceIndex } from './subspace.js';
@@ -43,9 +44,9 @@ export interface RanksBackend {
 /** How a slice of T is formed: closed form (checked by sampled products) or every basis vector's product. */
 export type SubspaceRowsRoute = 'closed' | 'products';
 
-export function operatorFor(p: RankProblem): { op: HessianOperator; loss: Loss } {
+export function operatorFor(p: RankProblem): { op: ProductOperator; loss: Loss } {
   const loss = getLoss(p.loss);
-  return { op: new HessianOperator(p.net, p.data, loss, { batchSize: p.batchSize }), loss };
+  return { op: productOperator(p.net, p.data, loss, { batchSize: p.batchSize }), loss };
 }
 
 /** The subspace of a linear network's Hessians, its index and its operator (undefined for other networks). */
@@ -101,7 +102,7 @@ export type BackendResult = SubspaceRows | Partial<Record<HessianKind, number>> 
 export function runBackendTask(task: BackendTask): BackendResult {
   switch (task.kind) {
     case 'subspace-rows': return subspaceRowsOf(contextOf(task.problem), task.which, task.c0, task.kc, task.route);
-    case 'subspace-probe': return probeOutside(operatorFor(task.problem).op, contextOf(task.problem).subspace, contextOf(task.problem).index, task.which);
+    case 'subspace-probe': return probeOutside(new HessianOperator(task.problem.net, task.problem.data, getLoss(task.problem.loss), { batchSize: task.problem.batchSize }), contextOf(task.problem).subspace, contextOf(task.problem).index, task.which);
     case 'eigen': return symmetricEigenvalues(task.a, task.n, { overwrite: true, packed: true });
     case 'outer-gram': return outerGramEigenvaluesOf(task.problem);
     case 'dense-eigen': return denseEigenvaluesOf(task.problem, task.hessian);
