@@ -7,6 +7,7 @@ import { convNetworkSpec, forward, initNetwork, lossAndGradient, networkSpec, pa
 import { denseHessians } from '../../src/science/hessian/dense.js';
 import { HessianOperator } from '../../src/science/hessian/operator.js';
 import { productOperator } from '../../src/science/hessian/tied.js';
+import { hessianSpectra, rankSpectrum } from '../../src/science/ranks.js';
 import { Rng } from '../../src/science/random.js';
 import type { Activation, ConvLayerSpec, Dataset, ImageShape, LossName, Network } from '../../src/science/types.js';
 import { gaussianData, maxAbs, maxAbsDiff } from './helpers.js';
@@ -46,6 +47,12 @@ const STRIDED: Case = {
 };
 /** One conv layer, same padding at stride 1, straight into the outputs. */
 const SAME: Case = { input: { channels: 1, height: 4, width: 4 }, convs: [{ channels: 2, kernel: 3, stride: 1, padding: 'same' }], hidden: [], K: 3 };
+/** Two conv layers on a two-channel image, an even kernel with same padding (uneven pads), straight into the outputs. */
+const EVEN: Case = {
+  input: { channels: 2, height: 6, width: 6 },
+  convs: [{ channels: 2, kernel: 3, stride: 1, padding: 'valid' }, { channels: 3, kernel: 2, stride: 1, padding: 'same' }],
+  hidden: [], K: 3,
+};
 
 function imageData(c: Case, n: number, seed: number): Dataset {
   const d = c.input.channels * c.input.height * c.input.width;
@@ -62,7 +69,7 @@ function convNet(c: Case, act: Activation, bias: boolean, seed: number): Network
 
 /** The network's outputs for one sample, layer by layer from the definition (naiveConv, then dense layers). */
 function naiveForward(net: Network, c: Case, x: ArrayLike<number>): Float64Array {
-  let a = Float64Array.from(x), shape = c.input, off = 0;
+  let a: Float64Array = Float64Array.from(x), shape = c.input, off = 0;
   const L = net.sizes.length - 1;
   const act = (z: Float64Array, last: boolean): Float64Array => {
     if (last) return z;
@@ -161,9 +168,9 @@ test('conv shapes: a kernel larger than its input, a stride that does not fit, n
   assert.equal(convStack(img, [{ channels: 2, kernel: 3, stride: 3, padding: 'same' }]).layers[0]!.output.height, 3);
 });
 
-for (const c of [STRIDED, SAME]) {
+for (const c of [STRIDED, SAME, EVEN]) {
   for (const act of ['linear', 'tanh'] as const) {
-    test(`a conv network's outputs equal the convolutions' from the definition (${c === SAME ? 'same padding' : 'stride 2, two layers'}, ${act})`, () => {
+    test(`a conv network's outputs equal the convolutions' from the definition (${c === SAME ? 'same padding' : c === EVEN ? 'even kernel, same padding' : 'stride 2, two layers'}, ${act})`, () => {
       const net = convNet(c, act, true, 3);
       const data = imageData(c, 4, 5);
       const out = forward(net, data.x, 0, data.n).a.at(-1)!;
@@ -175,7 +182,7 @@ for (const c of [STRIDED, SAME]) {
   }
 }
 
-for (const [c, name] of [[STRIDED, 'stride 2 + same, two layers'], [SAME, 'same padding']] as const) {
+for (const [c, name] of [[STRIDED, 'stride 2 + same, two layers'], [SAME, 'same padding'], [EVEN, 'two channels in, even kernel with same padding']] as const) {
   for (const [lossName, act, bias] of [['mse', 'linear', false], ['cross-entropy', 'tanh', true], ['cosh', 'relu', true]] as [LossName, Activation, boolean][]) {
     test(`conv Hessians equal J_T^T H_dense J_T entry by entry (${name}, ${lossName}, ${act}, bias=${bias})`, () => {
       const net = convNet(c, act, bias, 7);
@@ -255,5 +262,33 @@ test('conv Hessians match finite differences (H_L of the gradient, H_F with froz
     }
     assert.ok(maxAbs(fdF) > 1e-2, 'H_F far from zero');
     assert.ok(maxAbsDiff(H.functional!, fdF) <= 1e-5 * maxAbs(fdF), `${lossName}: H_F vs FD ${relErr(H.functional!, fdF)}`);
+  }
+});
+
+test('the last-layer subspace route gives the dense route\'s nonzero eigenvalues and inertia (conv networks, every loss and activation)', async () => {
+  const cases: [Case, LossName, Activation, boolean][] = [
+    [EVEN, 'mse', 'linear', false], [EVEN, 'cross-entropy', 'tanh', true], [SAME, 'cosh', 'relu', true], [SAME, 'mse', 'linear', true],
+  ];
+  for (const [c, lossName, act, bias] of cases) {
+    const net = convNet(c, act, bias, 19);
+    const data = imageData(c, 3, 23);
+    const P = net.theta.length;
+    const dense = await hessianSpectra(net, data, lossName, ['loss', 'outer', 'functional'], { route: 'dense' });
+    const fast = await hessianSpectra(net, data, lossName, ['loss', 'outer', 'functional'], { denseMaxParams: 0 });
+    for (const kind of ['loss', 'outer', 'functional'] as const) {
+      const d = dense[kind]!, f = fast[kind]!;
+      assert.match(f.method, /^last-layer subspace \d+$/, `${kind}: ${f.method}`);
+      const k = Number(f.method.split(' ').at(-1));
+      assert.ok(k < P, `${kind}: subspace ${k} of P ${P}`);
+      assert.equal(f.size, P);
+      // The nonzero eigenvalues agree in value; the rest of the dense spectrum is rounding.
+      const smax = Math.max(...Array.from(d.eigenvalues, Math.abs));
+      const big = (e: Float64Array): number[] => Array.from(e).filter((v) => Math.abs(v) > 1e-9 * smax);
+      assert.deepEqual(big(f.eigenvalues).length, big(d.eigenvalues).length, `${kind}: nonzero count`);
+      assert.ok(maxAbsDiff(big(f.eigenvalues), big(d.eigenvalues)) <= 1e-10 * smax, `${kind}: eigenvalues`);
+      const rd = rankSpectrum(d), rf = rankSpectrum(f);
+      assert.deepEqual([rf.rank, rf.positive, rf.negative], [rd.rank, rd.positive, rd.negative], `${kind}: rank and inertia`);
+      assert.ok(rd.rank > 0 && rd.rank < P, `${kind}: a rank below P (${rd.rank})`);
+    }
   }
 });

@@ -15,6 +15,7 @@ import { subspaceRows, type SubspaceRows, type SubspaceWhich } from './structure
 import { linearHessianSubspace, subspaceIndex, type HessianSubspace, type SubspaceIndex } from './subspace.js';
 import { probeOutside } from './probe.js';
 import { ClosedFormSubspace, closedRows } from './closed.js';
+import { lastLayerRows, type LastLayerRows } from './lastlayer.js';
 
 /** Everything a backend needs to rebuild the operators: plain data, cheap to send to a worker. */
 export interface RankProblem {
@@ -39,6 +40,8 @@ export interface RanksBackend {
   outerGramEigenvalues(p: RankProblem): Promise<Float64Array>;
   /** Eigenvalues of one dense P x P Hessian (formed from P products, then symmetrised). */
   denseEigenvalues(p: RankProblem, kind: HessianKind): Promise<Float64Array>;
+  /** T = Q^T H Q of the last-layer subspace route (lastlayer.ts), with its check. */
+  lastLayerRows(p: RankProblem, which: SubspaceWhich): Promise<LastLayerRows>;
 }
 
 /** How a slice of T is formed: closed form (checked by sampled products) or every basis vector's product. */
@@ -94,9 +97,10 @@ export type BackendTask =
   /** Eigenvalues of a symmetric matrix given as its packed lower triangle (consumed). */
   | { readonly kind: 'eigen'; readonly a: Float64Array; readonly n: number }
   | { readonly kind: 'outer-gram'; readonly problem: RankProblem }
-  | { readonly kind: 'dense-eigen'; readonly problem: RankProblem; readonly hessian: HessianKind };
+  | { readonly kind: 'dense-eigen'; readonly problem: RankProblem; readonly hessian: HessianKind }
+  | { readonly kind: 'last-layer-rows'; readonly problem: RankProblem; readonly which: SubspaceWhich };
 
-export type BackendResult = SubspaceRows | Partial<Record<HessianKind, number>> | Float64Array;
+export type BackendResult = SubspaceRows | Partial<Record<HessianKind, number>> | Float64Array | LastLayerRows;
 
 /** Runs one task here. A subspace context is reused while the same problem object comes back. */
 export function runBackendTask(task: BackendTask): BackendResult {
@@ -106,6 +110,7 @@ export function runBackendTask(task: BackendTask): BackendResult {
     case 'eigen': return symmetricEigenvalues(task.a, task.n, { overwrite: true, packed: true });
     case 'outer-gram': return outerGramEigenvaluesOf(task.problem);
     case 'dense-eigen': return denseEigenvaluesOf(task.problem, task.hessian);
+    case 'last-layer-rows': return lastLayerRows(task.problem.net, task.problem.data, getLoss(task.problem.loss), task.which, { batchSize: task.problem.batchSize });
   }
 }
 
@@ -131,6 +136,7 @@ export function taskBackend(run: (task: BackendTask, consumed?: Float64Array) =>
     eigenvalues: (a, n) => run({ kind: 'eigen', a, n }, a) as Promise<Float64Array>,
     outerGramEigenvalues: (problem) => run({ kind: 'outer-gram', problem }) as Promise<Float64Array>,
     denseEigenvalues: (problem, hessian) => run({ kind: 'dense-eigen', problem, hessian }) as Promise<Float64Array>,
+    lastLayerRows: (problem, which) => run({ kind: 'last-layer-rows', problem, which }) as Promise<LastLayerRows>,
   };
 }
 
