@@ -15,7 +15,8 @@
  */
 import { symmetricEigenvalues } from './linalg/eigen.js';
 import { gemmTN } from './linalg/gemm.js';
-import { paramCount } from './network.js';
+import { hasConv, paramCount } from './network.js';
+import { lastLayerSizeBound } from './hessian/lastlayer.js';
 import { numericalRank, type RankControls, type RankResult } from './rank.js';
 import { SUBSPACE_CHECK, subspaceSpectrum, type PointSpectra, type Spectrum } from './spectrum.js';
 import { symmetrize } from './hessian/dense.js';
@@ -91,8 +92,8 @@ export function usesDenseRoute(params: number, opts: SpectrumOptions = {}): bool
  * only on the dense route's sizes.
  */
 export function sharesPrefixSums(params: number, activation: string, route: Route = 'auto', conv = false): boolean {
-  if (conv) return params <= DENSE_MAX_PARAMS;
-  return (activation === 'linear' && route === 'auto') || params <= DENSE_MAX_PARAMS;
+  // Networks with convolutions have no linear subspace chain: dense sums only.
+  return (activation === 'linear' && route === 'auto' && !conv) || params <= DENSE_MAX_PARAMS;
 }
 
 /** A spectrum's rank, gap, margins and inertia under the given tolerance. */
@@ -139,6 +140,26 @@ export async function hessianSpectra(
 
   if (usesDenseRoute(P, opts)) {
     await dense(wanted);
+    return { params: P, ...result, seconds };
+  }
+  if (hasConv(net)) {
+    // Convolutions: the last-layer subspace when it is smaller than P, else dense. (No Gram
+    // route: the expansion's Gram matrix is not the network's.)
+    const M = net.sizes[net.sizes.length - 2]!;
+    if (lastLayerSizeBound(P, data.k, M, data.n) >= P) {
+      await dense(wanted);
+      return { params: P, ...result, seconds };
+    }
+    const w = { loss: wanted.includes('loss'), outer: wanted.includes('outer'), functional: wanted.includes('functional') };
+    const rows = await timed('rows', () => backend.lastLayerRows(problem, w));
+    const refused: HessianKind[] = [];
+    await Promise.all(wanted.map(async (kind) => {
+      const eigenvalues = rows.size > 0 ? await timed('eigen', () => backend.eigenvalues(rows[kind]!, rows.size)) : new Float64Array(0);
+      const s = subspaceSpectrum(eigenvalues, rows.outside[kind] ?? 0, rows.size, P);
+      if (s) result[kind] = { ...s, method: `last-layer subspace ${rows.size}` };
+      else refused.push(kind);
+    }));
+    if (refused.length > 0) await dense(refused, 'the last-layer subspace check failed');
     return { params: P, ...result, seconds };
   }
   const ctx = net.activation === 'linear' ? subspaceFor(problem) : undefined;

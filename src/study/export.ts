@@ -10,7 +10,7 @@ import path from 'node:path';
 import { paramLayout } from '../science/network.js';
 import { getLoss, type Dataset, type HessianKind, type Network, type PointRanks, type PointSpectra } from '../science/index.js';
 import { denseHessians, symmetrize } from '../science/hessian/dense.js';
-import { HessianOperator } from '../science/hessian/operator.js';
+import { productOperator } from '../science/hessian/tied.js';
 import { computeStep } from '../engine/kinds/compute-step.js';
 import { inlineBackend } from '../science/index.js';
 import type { Plan, PlanPoint, PlanStep } from '../engine/kinds/plan.js';
@@ -173,7 +173,7 @@ async function exportPoint(
     if (hessianBytes(pp.params) > limitBytes && !explicit) {
       skipped.push(`hessians: P ${pp.params} needs ${formatBytes(hessianBytes(pp.params))} per matrix, over the memory limit`);
     } else {
-      const op = new HessianOperator(net, data, getLoss(cfg.loss), { batchSize: cfg.batch_size ?? undefined });
+      const op = productOperator(net, data, getLoss(cfg.loss), { batchSize: cfg.batch_size ?? undefined });
       for (const kind of cfg.hessians) {
         // The dense route's matrix: P products with unit vectors, symmetrised.
         const m = denseHessians(op, [kind])[kind]!;

@@ -9,7 +9,7 @@ import { loadDataset } from '../../src/science/datasets/index.js';
 import { PrefixChain } from '../../src/science/hessian/chain.js';
 import { sliceSamples } from '../../src/science/hessian/accumulate.js';
 import { getLoss } from '../../src/science/losses.js';
-import { initNetwork, networkSpec } from '../../src/science/network.js';
+import { convNetworkSpec, initNetwork, networkSpec } from '../../src/science/network.js';
 import type { RankResult } from '../../src/science/rank.js';
 import { hessianRanks, rankSpectrum, type PointRanks } from '../../src/science/ranks.js';
 import type { Dataset, HessianKind, LossName, Network } from '../../src/science/types.js';
@@ -95,6 +95,28 @@ test('the same points along a sample-size chain, and with another batch size: th
       const dense = await hessianRanks(net, part, loss, KINDS, { route: 'dense', batchSize: 5 });
       sameAsDense(`chain N=${n} ${loss}`, dense, Object.fromEntries(KINDS.map((k) => [k, rankSpectrum(s[k]!)])), tally);
       sameAsDense(`alone N=${n} ${loss}`, dense, await hessianRanks(net, part, loss, KINDS, { batchSize: 3, denseMaxParams: 0 }), tally);
+    }
+  }
+  assert.ok(tally.knifeEdges >= 4, `knife edges compared: ${tally.knifeEdges}`);
+});
+
+/**
+ * Convolutions on the knife edge: 6 x 6 images from the same kind of mixture (a few input
+ * directions of size ~spread), one conv layer (3 channels, 3 x 3) into 4 outputs, P = 219;
+ * `denseMaxParams: 0` sends it down the last-layer subspace route.
+ */
+test('conv networks at small-gap points: the last-layer subspace route gives the dense route\'s ranks and inertia', async () => {
+  const tally = { compared: 0, knifeEdges: 0 };
+  for (const spread of [1e-5, 1e-6, 3e-7]) {
+    const data = loadDataset({ source: 'gaussian-mixture', samples: 20, dim: 36, classes: 4, spread, separation: 1, seed: 3 });
+    for (const [loss, act] of [['mse', 'linear'], ['cross-entropy', 'linear'], ['mse', 'tanh']] as [LossName, 'linear' | 'tanh'][]) {
+      const net = initNetwork(convNetworkSpec({ channels: 1, height: 6, width: 6 }, [{ channels: 3, kernel: 3, stride: 1, padding: 'valid' }], [], 4, act, false), 'glorot', 1);
+      const dense = await hessianRanks(net, data, loss, KINDS, { route: 'dense' });
+      for (const batchSize of [undefined, 7]) {
+        const fast = await hessianRanks(net, data, loss, KINDS, { denseMaxParams: 0, batchSize });
+        assert.match(fast.loss!.method, /^last-layer subspace \d+$/);
+        sameAsDense(`conv spread ${spread} ${loss} ${act} batch ${batchSize ?? 'all'}`, dense, fast, tally);
+      }
     }
   }
   assert.ok(tally.knifeEdges >= 4, `knife edges compared: ${tally.knifeEdges}`);

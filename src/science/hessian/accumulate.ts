@@ -9,7 +9,7 @@ import { scratch } from '../linalg/scratch.js';
 import type { Loss } from '../losses.js';
 import type { Dataset, HessianKind, Network } from '../types.js';
 import { denseHessians, symmetrize } from './dense.js';
-import { HessianOperator } from './operator.js';
+import { productOperator } from './tied.js';
 
 export class HessianAccumulator {
   readonly params: number;
@@ -27,7 +27,7 @@ export class HessianAccumulator {
     if (end < this.samples || end > data.n) throw new RangeError(`accumulate: cannot grow from ${this.samples} to ${end} samples (data has ${data.n})`);
     if (end === this.samples) return;
     const part = sliceSamples(data, this.samples, end);
-    denseHessians(new HessianOperator(this.net, part, this.loss, { batchSize }), this.which, undefined, this.sums);
+    denseHessians(productOperator(this.net, part, this.loss, { batchSize }), this.which, undefined, this.sums);
     this.samples = end;
   }
 

@@ -9,11 +9,13 @@ import type { Dataset, HessianKind, LossName, Network } from '../types.js';
 import { denseHessians, symmetrize } from './dense.js';
 import { outerGram } from './gram.js';
 import { HessianOperator } from './operator.js';
+import { productOperator, type ProductOperator } from './tied.js';
 import { SubspaceOperator } from './rotated.js';
 import { subspaceRows, type SubspaceRows, type SubspaceWhich } from './structured.js';
 import { linearHessianSubspace, subspaceIndex, type HessianSubspace, type SubspaceIndex } from './subspace.js';
 import { probeOutside } from './probe.js';
 import { ClosedFormSubspace, closedRows } from './closed.js';
+import { lastLayerRows, type LastLayerRows } from './lastlayer.js';
 
 /** Everything a backend needs to rebuild the operators: plain data, cheap to send to a worker. */
 export interface RankProblem {
@@ -38,14 +40,16 @@ export interface RanksBackend {
   outerGramEigenvalues(p: RankProblem): Promise<Float64Array>;
   /** Eigenvalues of one dense P x P Hessian (formed from P products, then symmetrised). */
   denseEigenvalues(p: RankProblem, kind: HessianKind): Promise<Float64Array>;
+  /** T = Q^T H Q of the last-layer subspace route (lastlayer.ts), with its check. */
+  lastLayerRows(p: RankProblem, which: SubspaceWhich): Promise<LastLayerRows>;
 }
 
 /** How a slice of T is formed: closed form (checked by sampled products) or every basis vector's product. */
 export type SubspaceRowsRoute = 'closed' | 'products';
 
-export function operatorFor(p: RankProblem): { op: HessianOperator; loss: Loss } {
+export function operatorFor(p: RankProblem): { op: ProductOperator; loss: Loss } {
   const loss = getLoss(p.loss);
-  return { op: new HessianOperator(p.net, p.data, loss, { batchSize: p.batchSize }), loss };
+  return { op: productOperator(p.net, p.data, loss, { batchSize: p.batchSize }), loss };
 }
 
 /** The subspace of a linear network's Hessians, its index and its operator (undefined for other networks). */
@@ -93,18 +97,20 @@ export type BackendTask =
   /** Eigenvalues of a symmetric matrix given as its packed lower triangle (consumed). */
   | { readonly kind: 'eigen'; readonly a: Float64Array; readonly n: number }
   | { readonly kind: 'outer-gram'; readonly problem: RankProblem }
-  | { readonly kind: 'dense-eigen'; readonly problem: RankProblem; readonly hessian: HessianKind };
+  | { readonly kind: 'dense-eigen'; readonly problem: RankProblem; readonly hessian: HessianKind }
+  | { readonly kind: 'last-layer-rows'; readonly problem: RankProblem; readonly which: SubspaceWhich };
 
-export type BackendResult = SubspaceRows | Partial<Record<HessianKind, number>> | Float64Array;
+export type BackendResult = SubspaceRows | Partial<Record<HessianKind, number>> | Float64Array | LastLayerRows;
 
 /** Runs one task here. A subspace context is reused while the same problem object comes back. */
 export function runBackendTask(task: BackendTask): BackendResult {
   switch (task.kind) {
     case 'subspace-rows': return subspaceRowsOf(contextOf(task.problem), task.which, task.c0, task.kc, task.route);
-    case 'subspace-probe': return probeOutside(operatorFor(task.problem).op, contextOf(task.problem).subspace, contextOf(task.problem).index, task.which);
+    case 'subspace-probe': return probeOutside(new HessianOperator(task.problem.net, task.problem.data, getLoss(task.problem.loss), { batchSize: task.problem.batchSize }), contextOf(task.problem).subspace, contextOf(task.problem).index, task.which);
     case 'eigen': return symmetricEigenvalues(task.a, task.n, { overwrite: true, packed: true });
     case 'outer-gram': return outerGramEigenvaluesOf(task.problem);
     case 'dense-eigen': return denseEigenvaluesOf(task.problem, task.hessian);
+    case 'last-layer-rows': return lastLayerRows(task.problem.net, task.problem.data, getLoss(task.problem.loss), task.which, { batchSize: task.problem.batchSize });
   }
 }
 
@@ -130,6 +136,7 @@ export function taskBackend(run: (task: BackendTask, consumed?: Float64Array) =>
     eigenvalues: (a, n) => run({ kind: 'eigen', a, n }, a) as Promise<Float64Array>,
     outerGramEigenvalues: (problem) => run({ kind: 'outer-gram', problem }) as Promise<Float64Array>,
     denseEigenvalues: (problem, hessian) => run({ kind: 'dense-eigen', problem, hessian }) as Promise<Float64Array>,
+    lastLayerRows: (problem, which) => run({ kind: 'last-layer-rows', problem, which }) as Promise<LastLayerRows>,
   };
 }
 

@@ -1,5 +1,6 @@
 /** Dense P x P Hessians, built a chunk of rows at a time from exact Hessian-vector products. */
-import { HessianOperator, unitDirections } from './operator.js';
+import { unitDirections } from './operator.js';
+import type { ProductOperator } from './tied.js';
 import type { HessianKind } from '../types.js';
 
 export type DenseHessians = Partial<Record<HessianKind, Float64Array>>;
@@ -12,7 +13,7 @@ export const DENSE_CHUNK = 64;
  * row i is H e_i). Only the requested matrices are held. With `addTo`, each is added into the
  * given P x P matrix of its kind instead (running sums: no new P x P array per batch).
  */
-export function denseHessians(op: HessianOperator, which: readonly HessianKind[], chunk = DENSE_CHUNK, addTo?: DenseHessians): DenseHessians {
+export function denseHessians(op: ProductOperator, which: readonly HessianKind[], chunk = DENSE_CHUNK, addTo?: DenseHessians): DenseHessians {
   const P = op.params;
   const out: DenseHessians = {};
   for (const kind of which) out[kind] = addTo?.[kind] ?? new Float64Array(P * P);

@@ -8,10 +8,12 @@
  */
 import { gemmNN, gemmNT } from '../linalg/gemm.js';
 import type { Loss } from '../losses.js';
-import { checkShapes, forward, layerLayout } from '../network.js';
+import { checkShapes, forward, hasConv, layerLayout } from '../network.js';
 import type { Dataset, Network } from '../types.js';
 
 export function outerGram(net: Network, data: Dataset, loss: Loss): { gram: Float64Array; size: number } {
+  // The Gram matrix of a network with convolutions is not its Toeplitz expansion's (J_T J_T^T != I).
+  if (hasConv(net)) throw new RangeError('gram route: not for networks with convolutions');
   checkShapes(net, data);
   const layers = layerLayout(net);
   const L = layers.length, N = data.n, K = data.k, NK = N * K;

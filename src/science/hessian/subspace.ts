@@ -26,7 +26,7 @@
  * at least P eps s_max). Keeping a spurious direction would only cost time. `checkSubspace`
  * (structured.ts) verifies the claim on every run, from the products it computes anyway.
  */
-import { forward, layerHasBias, layerLayout, type LayerLayout } from '../network.js';
+import { forward, hasConv, layerHasBias, layerLayout, type LayerLayout } from '../network.js';
 import type { Loss } from '../losses.js';
 import type { Bias, Dataset, Network } from '../types.js';
 
@@ -92,7 +92,8 @@ export interface LinearStructure {
 }
 
 export function linearStructure(net: Network, data: Dataset, loss: Loss): LinearStructure | undefined {
-  if (net.activation !== 'linear') return undefined;
+  // Networks with convolutions have no Kronecker structure per parameter (lastlayer.ts serves them).
+  if (net.activation !== 'linear' || hasConv(net)) return undefined;
   const layers = layerLayout(net);
   const L = layers.length, K = data.k, n = data.n;
   const fp = forward(net, data.x, 0, n);
@@ -250,7 +251,7 @@ export function linearHessianSubspace(net: Network, data: Dataset, loss: Loss, o
  * An orthonormal set grown by Gram-Schmidt (classical, twice, and a third time when the second
  * pass still removed a lot): generators numerically inside the span are skipped.
  */
-class Span {
+export class Span {
   private readonly vecs: Float64Array[] = [];
   constructor(readonly dim: number) {}
 
