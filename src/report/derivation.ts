@@ -10,7 +10,7 @@ import type { Cell, PointDetail, RankDetail, Results } from '../engine/kinds/col
 import type { Config, HessianKind, Study } from '../pipeline/types.js';
 import { expandSweep } from '../pipeline/expand.js';
 import { outputCount } from '../engine/kinds/settings.js';
-import { ALL_BIAS_REASON, effectiveOutputs, formulaTerms, outerWithBias, predictRanks } from '../science/predictions.js';
+import { ALL_BIAS_REASON, CONV_REASON, effectiveOutputs, formulaTerms, outerWithBias, predictRanks } from '../science/predictions.js';
 import { HESSIAN_SYMBOL, KINDS, checkText } from './model.js';
 
 /** How an input rank was computed. */
@@ -35,7 +35,7 @@ export interface FormulaLine {
 }
 
 export interface Assumption {
-  readonly name: 'linear' | 'bias' | 'generic weights';
+  readonly name: 'linear' | 'bias' | 'generic weights' | 'fully connected';
   /** true met, false not met, null assumed (cannot be checked from the outside). */
   readonly met: boolean | null;
   readonly note: string;
@@ -63,6 +63,8 @@ export interface Derivation {
   readonly setting: {
     readonly activation: string; readonly bias: boolean | 'first'; readonly loss: string; readonly hidden: readonly number[];
     readonly samples: number; readonly input_dim: number; readonly outputs: number; readonly params: number;
+    /** Conv layers before the dense ones (absent without). */
+    readonly conv?: readonly { readonly channels: number; readonly kernel: number; readonly stride: number; readonly padding: string }[];
   };
   /** r = rank(X^T X). */
   readonly input_rank: InputRankDerivation;
@@ -73,8 +75,8 @@ export interface Derivation {
   readonly k_prime: { readonly value: number; readonly why: string };
   readonly s: { readonly value: number; readonly formula: string };
   readonly q: { readonly value: number; readonly formula: string; readonly limited_by: string };
-  /** The formulas with the point's numbers; H_F and H_L are null with a bias in every layer (no verified formula). */
-  readonly formulas: { readonly outer: FormulaLine; readonly functional: FormulaLine | null; readonly loss: FormulaLine | null };
+  /** The formulas with the point's numbers; H_F and H_L are null with a bias in every layer, all three with conv layers (no verified formula). */
+  readonly formulas: { readonly outer: FormulaLine | null; readonly functional: FormulaLine | null; readonly loss: FormulaLine | null };
   readonly prediction: { readonly kind: 'exact' | 'estimate' | null; readonly basis: string };
   readonly assumptions: readonly Assumption[];
   /** Null when the study has not been run (no results row for the point). */
@@ -135,7 +137,8 @@ export function derivePoint(inp: DerivationInput): Derivation {
       terms: { q: t.q, "r + K' - q": r + kp - t.q },
       value: t.outer,
     };
-  const formulas = bias === true ? { outer, functional: null, loss: null } : {
+  const conv = cfg.model.conv;
+  const formulas = conv !== undefined ? { outer: null, functional: null, loss: null } : bias === true ? { outer, functional: null, loss: null } : {
     outer,
     functional: {
       formula: '2 q sum(m) + 2 q s - L q^2',
@@ -169,7 +172,9 @@ export function derivePoint(inp: DerivationInput): Derivation {
     },
   ];
 
-  const pred = predictRanks({
+  if (conv !== undefined) assumptions.unshift({ name: 'fully connected', met: false, note: `${conv.length} conv layer${conv.length === 1 ? '' : 's'} first: ${CONV_REASON}` });
+  // predictRanks has no formula for conv layers either (CONV_REASON): said here without the shapes it would need.
+  const pred = conv !== undefined ? { applicable: false as const, reason: CONV_REASON } : predictRanks({
     inputRank: inp.inputRank.rank, ...(bias !== false ? { augmentedInputRank: inp.augmentedInputRank!.rank } : {}),
     outputs: K, hidden, loss: cfg.loss, activation: cfg.model.activation, bias,
   });
@@ -199,6 +204,7 @@ export function derivePoint(inp: DerivationInput): Derivation {
     setting: {
       activation: cfg.model.activation, bias, loss: cfg.loss, hidden: [...hidden],
       samples: cfg.dataset.samples, input_dim: inp.inputDim, outputs: K, params: inp.params,
+      ...(conv !== undefined ? { conv: conv.map((c) => ({ ...c })) } : {}),
     },
     input_rank: inp.inputRank,
     augmented_input_rank: bias !== false ? (inp.augmentedInputRank ?? null) : null,
@@ -233,7 +239,8 @@ export function derivationText(d: Derivation): string {
   const s = d.setting;
   const lines: string[] = [];
   lines.push(`point ${d.point}`);
-  lines.push(`  network: d ${s.input_dim} -> [${s.hidden.join(', ')}] -> K ${s.outputs}, ${s.activation}, bias ${String(s.bias)}; loss ${s.loss}; N ${s.samples}; P = ${s.params} parameters${s.bias === false ? '' : ' (biases included)'}`);
+  const convText = s.conv ? `${s.conv.map((c) => `conv ${c.channels}ch k${c.kernel}${c.stride !== 1 ? ` s${c.stride}` : ''}${c.padding !== 'valid' ? ` ${c.padding}` : ''}`).join(' -> ')} -> ` : '';
+  lines.push(`  network: d ${s.input_dim} -> ${convText}[${s.hidden.join(', ')}] -> K ${s.outputs}, ${s.activation}, bias ${String(s.bias)}; loss ${s.loss}; N ${s.samples}; P = ${s.params} parameters${s.bias === false ? '' : ' (biases included)'}`);
   lines.push('', 'quantities');
   lines.push(`  ${rankLine('rank(X^T X)', d.input_rank)}`);
   if (d.augmented_input_rank) lines.push(`  ${rankLine('rank([X 1]^T [X 1])', d.augmented_input_rank)}`);
@@ -241,12 +248,13 @@ export function derivationText(d: Derivation): string {
   lines.push(`  K' = ${d.k_prime.value}: ${d.k_prime.why}`);
   lines.push(`  s  = ${d.s.formula} = ${d.s.value}`);
   lines.push(`  q  = ${d.q.formula} = ${d.q.value} (set by ${d.q.limited_by})`);
-  lines.push(`  L  = len(m) + 1 = ${s.hidden.length + 1} weight layers, sum(m) = ${sum(s.hidden)}`);
+  if (s.conv) lines.push(`  L  = ${s.conv.length + s.hidden.length + 1} weight layers (${s.conv.length} conv, ${s.hidden.length + 1} dense), sum(m) of the dense ones = ${sum(s.hidden)}`);
+  else lines.push(`  L  = len(m) + 1 = ${s.hidden.length + 1} weight layers, sum(m) = ${sum(s.hidden)}`);
   lines.push('', `prediction: ${d.prediction.kind === null ? `none: ${d.prediction.basis}` : d.prediction.basis}`);
   for (const k of ['outer', 'functional', 'loss'] as const) {
     const f = d.formulas[k];
     if (f === null) {
-      lines.push(`  rank(${HESSIAN_SYMBOL[k]}): no verified formula with a bias in every layer`);
+      lines.push(`  rank(${HESSIAN_SYMBOL[k]}): no verified formula ${s.conv ? 'for conv layers' : 'with a bias in every layer'}`);
       continue;
     }
     lines.push(`  rank(${HESSIAN_SYMBOL[k]}) = ${f.formula}`);

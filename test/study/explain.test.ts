@@ -78,7 +78,8 @@ for (const original of shipped) {
       }
       // The terms add up to the value they are printed beside.
       const f = d.formulas;
-      assert.equal(f.outer.terms.q! * f.outer.terms["r + K' - q"]! + (f.outer.terms.e ?? 0), f.outer.value);
+      const o = f.outer!; // fully connected points: H_O always has its formula
+      assert.equal(o.terms.q! * o.terms["r + K' - q"]! + (o.terms.e ?? 0), o.value);
       if (f.functional) assert.equal(f.functional.terms['2 q sum(m)']! + f.functional.terms['2 q s']! - f.functional.terms['L q^2']!, f.functional.value);
       if (f.loss) assert.equal(f.loss.terms['rank(H_F)']! + f.loss.terms['rank(H_O)']! + f.loss.terms['q (q - 2 s)']!, f.loss.value);
       for (const k of KINDS) {
