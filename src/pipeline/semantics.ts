@@ -193,7 +193,9 @@ function convIssues(points: readonly Point[], axes: readonly Axis[], document: u
     } catch (err) {
       if (!(err instanceof ConvShapeError)) throw err;
       const layer: PathSegment[] = ['model', 'layers', err.layer, 'conv'];
-      const others = (['kernel', 'stride', 'padding', 'channels'] as const).filter((k) => k !== err.key);
+      // What decides a layer's shape: its kernel, stride and padding, the earlier layers' and the
+      // image (channels never do: a sweep of them is not to blame).
+      const others = (['kernel', 'stride', 'padding'] as const).filter((k) => k !== err.key);
       const candidates: PathSegment[][] = [
         [...layer, err.key], ...others.map((k) => [...layer, k]),
         ['dataset', 'resize'], ['dataset', 'source'],
@@ -207,7 +209,8 @@ function convIssues(points: readonly Point[], axes: readonly Axis[], document: u
         code: at.swept ? 'bad-sweep' : 'bad-value',
         path: at.swept ? at.path : own ? [...layer, err.key] : layer,
         target: at.swept || own ? 'value' : 'key',
-        message: `${which}${err.message}`,
+        // Not swept: the same problem at every point, so said once, without a point.
+        message: `${at.swept ? which : ''}${err.message}`,
         hint: `the image is ${describeShape(shape)}${p.config.dataset.source !== 'gaussian-mixture' && 'resize' in p.config.dataset && p.config.dataset.resize ? ` (resize ${p.config.dataset.resize})` : ''}; each valid conv layer shrinks it by kernel - 1 per side`,
       });
     }

@@ -134,6 +134,12 @@ describe('model.layers: shapes checked before anything runs', () => {
     assert.match(p.message, /at point model.layers\[0\].conv.kernel=9: conv layer 1 \(input 1 x 8 x 8\): kernel 9 is larger/);
   });
 
+  it('a swept channel count is not to blame for a kernel too large: said once, at the kernel', () => {
+    const p = onlyProblem(yaml(...TOP, '  samples: 20', 'model:', '  layers:', '    - conv: {channels: 2, kernel: 9}', 'sweep:', '  model.layers[0].conv.channels: [1, 2, 4]'));
+    assertAt(p, 9, 35, 'bad-value', 'model.layers[0].conv.kernel');
+    assert.doesNotMatch(p.message, /at point/);
+  });
+
   it('a swept resize that shrinks the image below the kernel', () => {
     const p = onlyProblem(yaml('version: 1', 'name: c', 'dataset:', '  source: mnist', '  samples: 5', 'model:', '  layers: [{conv: {channels: 1, kernel: 5}}]', 'sweep:', '  dataset.resize: [8, 4]'));
     assertAt(p, 9, 23, 'bad-sweep', 'sweep.dataset.resize[1]');
