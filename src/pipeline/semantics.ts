@@ -169,6 +169,15 @@ function convIssues(points: readonly Point[], axes: readonly Axis[], document: u
   }
   if (out.length > 0) return out;
 
+  // cifar10: `channel` picks one plane; with channels: 3 every plane is read, so it says nothing.
+  if (getPath(document, ['dataset', 'channel']) !== undefined && points.some((p) => p.config.dataset.source === 'cifar10' && p.config.dataset.channels === 3)) {
+    push({
+      code: 'conflict', path: ['dataset', 'channel'], target: 'key',
+      message: "'channel' picks one colour plane, but channels: 3 reads all three (red, green, blue)",
+      hint: 'remove channel, or set channels: 1 to keep only that plane',
+    });
+  }
+
   for (const p of points) {
     const conv = p.config.model.conv;
     if (conv === undefined) continue;

@@ -9,6 +9,8 @@ import { decode, encode } from '../../src/engine/store/codec.js';
 import { CONV_REASON } from '../../src/science/predictions.js';
 import { forward, hasConv, paramCount } from '../../src/science/network.js';
 import type { Network } from '../../src/science/types.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { tempDir, writePipeline } from './helpers.js';
 
 async function planOf(body: string): Promise<Plan> {
@@ -131,4 +133,54 @@ sweep:
   assert.ok(big.points[0]!.params > 1200);
   assert.equal(chainable(big.points[0]!.point.config), false);
   assert.ok(big.steps.filter((s) => s.kind === 'spectrum').every((s) => s.chain === undefined));
+});
+
+/** A CIFAR-10 batch of the given labels with every pixel byte drawn from a small LCG. */
+function cifarBytes(labels: number[], seed: number): Uint8Array {
+  const b = new Uint8Array(labels.length * 3073);
+  let s = seed;
+  labels.forEach((l, r) => {
+    b[r * 3073] = l;
+    for (let i = 1; i < 3073; i++) { s = (s * 1103515245 + 12345) % 2147483648; b[r * 3073 + i] = s % 256; }
+  });
+  return b;
+}
+
+test('cifar10 channels: 3 reads the three planes channel-major; one plane is what it was', async () => {
+  const dir = tempDir();
+  const bytes = cifarBytes([3, 1, 4], 7);
+  writeFileSync(path.join(dir, 'batch.bin'), bytes);
+  const studyOf = async (extra: string, model = 'layers: [{conv: {channels: 2, kernel: 3}}]'): Promise<Plan> => {
+    const file = writePipeline(dir, 'cifar', `dataset: {source: cifar10, files: [batch.bin], samples: 3, resize: 4${extra}}
+model: {${model}}
+`);
+    const study = await loadStudy(file);
+    return planStudy(study, expandSweep(study));
+  };
+  const three = (await studyOf(', channels: 3')).points[0]!;
+  const data3 = computeDataset(three.point.config);
+  assert.equal(data3.d, 3 * 16);
+  assert.equal(three.inputDim, 48);
+  // Kernel 2 x 3 x 3 x 3, output 2 x 2 x 2 -> 10 outputs.
+  assert.equal(three.params, 2 * 3 * 9 + 8 * 10);
+  const green = (await studyOf(', channel: 1')).points[0]!;
+  const data1 = computeDataset(green.point.config);
+  assert.equal(data1.d, 16);
+  // Nearest-neighbour 32 -> 4 keeps rows and columns 0, 8, 16, 24 (nearestIndices), from each plane.
+  for (let j = 0; j < 3; j++) {
+    for (let p = 0; p < 3; p++) {
+      for (let r = 0; r < 4; r++) {
+        for (let c = 0; c < 4; c++) {
+          const byte = bytes[j * 3073 + 1 + p * 1024 + r * 8 * 32 + c * 8]!;
+          assert.equal(data3.x[j * 48 + p * 16 + r * 4 + c], byte / 255);
+          if (p === 1) assert.equal(data1.x[j * 16 + r * 4 + c], byte / 255, 'the one-plane path reads the same plane');
+        }
+      }
+    }
+  }
+  // The dataset keys: one plane keeps its key (no channels member); three planes differ.
+  const key = (p: Plan): string => p.steps.find((s) => s.kind === 'dataset')!.key;
+  const one = await studyOf(', channel: 1, channels: 1', 'hidden: [4]');
+  assert.equal(key(one), key(await studyOf(', channel: 1', 'hidden: [4]')));
+  assert.notEqual(key(await studyOf(', channel: 1, channels: 3', 'hidden: [4]')), key(one));
 });

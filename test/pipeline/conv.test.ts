@@ -212,3 +212,10 @@ describe('sweep paths into lists', () => {
     assert.match(p.message, /this file gives model.layers/);
   });
 });
+
+describe('dataset.channels with cifar10', () => {
+  it('channel with channels: 3 is a conflict at channel', () => {
+    const p = onlyProblem(yaml('version: 1', 'name: c', 'dataset:', '  source: cifar10', '  samples: 4', '  files: [a.bin]', '  channel: 2', '  channels: 3', 'model:', '  hidden: [4]'));
+    assertAt(p, 7, 3, 'conflict', 'dataset.channel');
+  });
+});

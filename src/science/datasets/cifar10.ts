@@ -4,7 +4,8 @@
  * Each file is a sequence of 3073-byte records: 1 label byte (0..9), then 3072 pixel bytes, the
  * 1024 red, then 1024 green, then 1024 blue values of a 32 x 32 image, each plane row-major.
  * Several files are concatenated in the order given. Like the paper's code, one colour channel
- * is kept (default 0, red), giving 32 x 32 grey images that go through the common preparation.
+ * is kept (default 0, red), giving 32 x 32 grey images that go through the common preparation;
+ * or (channels: 3) all three planes, channel-major, for conv layers with three input channels.
  */
 import { readFileSync } from 'node:fs';
 import type { Dataset } from '../types.js';
@@ -25,12 +26,15 @@ export interface Cifar10Options extends DatasetOptions {
   readonly files: readonly string[];
   /** Channel kept: 0 red (default), 1 green, 2 blue. */
   readonly channel?: Cifar10Channel;
+  /** 3: keep all three planes, channel-major (red, green, blue; `channel` is then unused). Default 1. */
+  readonly channels?: 1 | 3;
   /** Name for descriptions and messages; default "cifar10 <first file> (+n more)". */
   readonly name?: string;
 }
 
 /** Reads and checks CIFAR-10 batch files, keeping one channel, records in file order. */
-export function readCifar10(files: readonly string[], channel: Cifar10Channel = 0): RawImages {
+export function readCifar10(files: readonly string[], channel: Cifar10Channel = 0, channels: 1 | 3 = 1): RawImages {
+  if (channels !== 1 && channels !== 3) throw new DatasetError('bad-option', `cifar10: channels must be 1 or 3, got ${String(channels)}`);
   if (!Array.isArray(files) || files.length === 0) {
     throw new DatasetError('bad-option', 'cifar10: files must list at least one binary batch file');
   }
@@ -67,7 +71,7 @@ export function readCifar10(files: readonly string[], channel: Cifar10Channel = 
     buffers.push(bytes);
     count += records;
   }
-  const pixels = new Uint8Array(count * PLANE);
+  const pixels = new Uint8Array(count * channels * PLANE);
   const labels = new Uint8Array(count);
   let j = 0;
   for (const bytes of buffers) {
@@ -75,11 +79,12 @@ export function readCifar10(files: readonly string[], channel: Cifar10Channel = 
     for (let r = 0; r < records; r++, j++) {
       const base = r * CIFAR10_RECORD;
       labels[j] = bytes[base]!;
-      const start = base + 1 + channel * PLANE;
-      pixels.set(bytes.subarray(start, start + PLANE), j * PLANE);
+      // Three planes: the record's 3072 pixel bytes as they are (already red, green, blue).
+      const start = base + 1 + (channels === 3 ? 0 : channel * PLANE);
+      pixels.set(bytes.subarray(start, start + channels * PLANE), j * channels * PLANE);
     }
   }
-  return { pixels, count, height: CIFAR10_SIDE, width: CIFAR10_SIDE, labels };
+  return { pixels, count, height: CIFAR10_SIDE, width: CIFAR10_SIDE, labels, ...(channels === 3 ? { channels } : {}) };
 }
 
 /** The first `samples` CIFAR-10 images of classes < `classes`, one channel, prepared (see prepare.ts). */
@@ -92,10 +97,11 @@ export function loadCifar10(options: Cifar10Options): Dataset {
       : 'cifar10';
   const name = options.name ?? defaultName;
   checkImageOptions(options, name);
-  const raw = readCifar10(files, channel);
+  const channels = options.channels ?? 1;
+  const raw = readCifar10(files, channel, channels);
   const channelName = ['red', 'green', 'blue'][channel];
   return prepareImages(raw, options, {
-    name: `${name}, ${channelName} channel`,
+    name: channels === 3 ? `${name}, red, green and blue channels` : `${name}, ${channelName} channel`,
     ...(files.length === 1 ? { file: files[0]! } : {}),
   });
 }

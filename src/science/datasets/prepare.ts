@@ -31,8 +31,13 @@ export interface DatasetOptions {
 
 /** Raw 8-bit images, as read from a file, before any preparation. */
 export interface RawImages {
-  /** count * height * width bytes; image i is pixels[i*h*w .. (i+1)*h*w), row-major. */
+  /**
+   * count * channels * height * width bytes; image i is pixels[i*c*h*w .. (i+1)*c*h*w), its
+   * planes one after another (channel-major), each row-major.
+   */
   readonly pixels: Uint8Array;
+  /** Planes per image (default 1). */
+  readonly channels?: number;
   readonly count: number;
   readonly height: number;
   readonly width: number;
@@ -133,9 +138,10 @@ export function prepareImages(raw: RawImages, options: DatasetOptions, source: S
   checkImageOptions(options, name);
   const { samples, classes, twoClassTargets = 'pm1' } = options;
   const { pixels, count, height, width, labels: rawLabels } = raw;
-  if (pixels.length !== count * height * width || rawLabels.length < count) {
+  const planes = raw.channels ?? 1;
+  if (pixels.length !== count * planes * height * width || rawLabels.length < count) {
     throw new RangeError(
-      `prepareImages: ${count} images of ${height}x${width} need ${count * height * width} pixels and ${count} labels, ` +
+      `prepareImages: ${count} images of ${planes === 1 ? '' : `${planes} x `}${height}x${width} need ${count * planes * height * width} pixels and ${count} labels, ` +
         `got ${pixels.length} and ${rawLabels.length}`,
     );
   }
@@ -166,27 +172,31 @@ export function prepareImages(raw: RawImages, options: DatasetOptions, source: S
     );
   }
 
-  // Steps 3-5: scale, downsample, flatten.
+  // Steps 3-5: scale, downsample, flatten (several planes: each in turn, channel-major, as
+  // PyTorch flattens NCHW; one plane is the same loop run once).
   const rows = nearestIndices(height, sh);
   const cols = nearestIndices(width, sw);
-  const d = sh * sw;
+  const plane = sh * sw;
+  const d = planes * plane;
   const hw = height * width;
   const x = new Float64Array(samples * d);
   const labels = new Int32Array(samples);
   for (let j = 0; j < samples; j++) {
-    const src = chosen[j]! * hw;
     labels[j] = rawLabels[chosen[j]!]!;
-    const dst = j * d;
-    for (let r = 0; r < sh; r++) {
-      const rowBase = src + rows[r]! * width;
-      const outBase = dst + r * sw;
-      for (let c = 0; c < sw; c++) x[outBase + c] = pixels[rowBase + cols[c]!]! / 255;
+    for (let p = 0; p < planes; p++) {
+      const src = (chosen[j]! * planes + p) * hw;
+      const dst = j * d + p * plane;
+      for (let r = 0; r < sh; r++) {
+        const rowBase = src + rows[r]! * width;
+        const outBase = dst + r * sw;
+        for (let c = 0; c < sw; c++) x[outBase + c] = pixels[rowBase + cols[c]!]! / 255;
+      }
     }
   }
 
   // Step 6: targets.
   const { y, k } = buildTargets(labels, classes, twoClassTargets);
-  const size = sh === height && sw === width ? `${sw}x${sh} (native)` : `${sw}x${sh} (from ${width}x${height})`;
+  const size = `${sh === height && sw === width ? `${sw}x${sh} (native)` : `${sw}x${sh} (from ${width}x${height})`}${planes === 1 ? '' : ` x ${planes} channels`}`;
   const description = `${name}, ${samples} samples of classes 0-${classes - 1}, ${size}, ${describeTargets(classes, twoClassTargets)}`;
   return { x, y, labels, n: samples, d, k, classes, description };
 }
