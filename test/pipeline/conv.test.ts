@@ -1,6 +1,11 @@
 /** Conv layers in the pipeline file: model.layers, dataset.channels, sweep paths into lists, shape checks. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parsePipeline } from '../../src/pipeline/load.js';
+import type { Problem } from '../../src/pipeline/types.js';
 import { assertAt, onlyProblem, problemsOf, studyOf, yaml } from './helpers.js';
 
 /** Lines 1-5 of a conv study on 8 x 8 digits; the model starts at line 6. */
@@ -217,5 +222,38 @@ describe('dataset.channels with cifar10', () => {
   it('channel with channels: 3 is a conflict at channel', () => {
     const p = onlyProblem(yaml('version: 1', 'name: c', 'dataset:', '  source: cifar10', '  samples: 4', '  files: [a.bin]', '  channel: 2', '  channels: 3', 'model:', '  hidden: [4]'));
     assertAt(p, 7, 3, 'conflict', 'dataset.channel');
+  });
+});
+
+describe('conv layers on idx files', () => {
+  const idxDir = (): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hrank-conv-idx-'));
+    const rows = 5, cols = 7, n = 3;
+    const img = Buffer.alloc(16 + n * rows * cols);
+    img.writeUInt32BE(0x803, 0); img.writeUInt32BE(n, 4); img.writeUInt32BE(rows, 8); img.writeUInt32BE(cols, 12);
+    const lab = Buffer.alloc(8 + n);
+    lab.writeUInt32BE(0x801, 0); lab.writeUInt32BE(n, 4);
+    writeFileSync(path.join(dir, 'img.idx'), img);
+    writeFileSync(path.join(dir, 'lab.idx'), lab);
+    return dir;
+  };
+  const text = (kernel: number, images = 'img.idx'): string => yaml('version: 1', 'name: c', 'dataset:', '  source: idx', '  samples: 3', `  images: ${images}`, '  labels: lab.idx', 'model:', `  layers: [{conv: {channels: 1, kernel: ${kernel}}}]`);
+
+  it('native size from the headers: 5 x 7 images take a kernel of 5, not 6', () => {
+    const dir = idxDir();
+    const file = path.join(dir, 'study.yaml');
+    assert.equal(parsePipeline(text(5), file).ok, true);
+    const r = parsePipeline(text(6), file);
+    assert.equal(r.ok, false);
+    const p = (r as { problems: readonly Problem[] }).problems;
+    assert.equal(p.length, 1);
+    assert.equal(p[0]!.path, 'model.layers[0].conv.kernel');
+    assert.match(p[0]!.message, /input 1 x 5 x 7\): kernel 6 is larger than its 5-pixel input/);
+  });
+
+  it('unreadable headers leave the shape check to the dataset file checks (no crash)', () => {
+    const dir = idxDir();
+    const r = parsePipeline(text(6, 'missing.idx'), path.join(dir, 'study.yaml'));
+    assert.equal(r.ok, true);
   });
 });
