@@ -19,6 +19,8 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 function cellText(c: Cell | undefined): string {
   if (c === null || c === undefined) return '';
   if (Array.isArray(c)) return `[${c.map((v) => cellText(v as Cell)).join(', ')}]`;
+  // A mapping (an item of a swept model.layers list).
+  if (typeof c === 'object') return `{${Object.entries(c as unknown as Record<string, Cell>).map(([k, v]) => `${k}: ${cellText(v)}`).join(', ')}}`;
   return String(c);
 }
 

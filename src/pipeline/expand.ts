@@ -7,7 +7,7 @@ import type { Axis, PipelineDocument, Point, Study, SweepMode, SweepValue } from
  * A value as it appears in point ids: integers without decimals (`8`, and `8.0` is the same
  * number), other numbers in JavaScript's shortest form (`0.1`), -0 as `0`, plain strings as is
  * (quoted as JSON when they hold anything but letters, digits and `_ . - / + : @`), lists as
- * `[8,8]`, null (a key's default) as `null`.
+ * `[8,8]`, mappings (layers) as `{dense:4}`, null (a key's default) as `null`.
  */
 export function formatValue(value: SweepValue | null): string {
   // null: the key's default (e.g. `rank.rtol: [null, 1e-10]`, NumPy's rule beside a fixed one).
@@ -15,7 +15,9 @@ export function formatValue(value: SweepValue | null): string {
   if (typeof value === 'number') return Object.is(value, -0) ? '0' : String(value);
   if (typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return /^[A-Za-z0-9_.\-/+:@]+$/.test(value) ? value : JSON.stringify(value);
-  return `[${value.map(formatValue).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map(formatValue).join(',')}]`;
+  // A mapping (an item of a swept model.layers list): {conv:{channels:8,kernel:3}}.
+  return `{${Object.entries(value as unknown as Record<string, SweepValue>).map(([k, v]) => `${k}:${formatValue(v)}`).join(',')}}`;
 }
 
 /** `loss=mse,model.width=8` (axes in file order), or `main` when there are no axes. */

@@ -257,3 +257,13 @@ describe('conv layers on idx files', () => {
     assert.equal(r.ok, true);
   });
 });
+
+describe('sweeping model.layers as a whole', () => {
+  it('points named by the layers they hold; a conv after a dense in a swept value is blamed at it', () => {
+    const { points } = studyOf(yaml(...TOP, '  samples: 20', 'model:', '  layers: [{conv: {channels: 1, kernel: 3}}]', 'sweep:', '  model.layers:', '    - [{conv: {channels: 1, kernel: 3}}]', '    - [{conv: {channels: 2, kernel: 3}}, {dense: 4}]'));
+    assert.deepEqual(points.map((p) => p.id), ['model.layers=[{conv:{channels:1,kernel:3}}]', 'model.layers=[{conv:{channels:2,kernel:3}},{dense:4}]']);
+    assert.deepEqual(points.map((p) => [p.config.model.conv?.[0]?.channels, p.config.model.hidden]), [[1, []], [2, [4]]]);
+    const p = onlyProblem(yaml(...TOP, '  samples: 20', 'model:', '  layers: [{conv: {channels: 1, kernel: 3}}]', 'sweep:', '  model.layers:', '    - [{dense: 4}, {conv: {channels: 1, kernel: 3}}]'));
+    assertAt(p, 11, 21, 'bad-sweep', 'sweep.model.layers[0][1].conv');
+  });
+});
