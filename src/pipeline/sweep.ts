@@ -246,7 +246,7 @@ function resolveAxisPath(key: string, core: unknown, sweptSource: boolean): Reso
       return { issue: { message: `'${here}' is a single value; it has no '${String(seg)}' inside` } };
     }
     if (shape.kind === 'list') {
-      if (typeof seg !== 'number') return { issue: { message: `'${here}' is a list; sweep the whole list or an item by its index (${here}.0)` } };
+      if (typeof seg !== 'number') return { issue: { message: `'${here}' is a list; sweep the whole list or an item by its index (${here}[0])` } };
       const list = getPath(core, segments.slice(0, i));
       if (!Array.isArray(list)) return { issue: { message: `'${key}' sweeps an item of ${here}, which the file does not give as a list` } };
       if (seg >= list.length) {
@@ -263,7 +263,9 @@ function resolveAxisPath(key: string, core: unknown, sweptSource: boolean): Reso
       return { issue: { message: `${here} is a ${kind} layer; it has no '${String(seg)}'`, hint: kind === 'conv' ? `sweep ${here}.conv.channels, .kernel, .stride or .padding` : `sweep ${here}.dense` } };
     }
     if (child === undefined) {
-      return { issue: { message: `'${key}' is not a setting of the pipeline file; '${String(seg)}' does not exist ${here === '' ? 'at the top level' : `in ${here}`}`, ...suggest() } };
+      // Inside a list item (model.layers[0].conv.chanels) the whole-file paths have no match: suggest a key of this section.
+      const near = suggest().hint ?? (typeof seg === 'string' && segments.slice(0, i).some((s) => typeof s === 'number') ? didYouMean(seg, [...shape.keys.keys()]) : undefined);
+      return { issue: { message: `'${key}' is not a setting of the pipeline file; '${String(seg)}' does not exist ${here === '' ? 'at the top level' : `in ${here}`}`, ...(near === undefined ? {} : { hint: near }) } };
     }
     const sources = shape.variants?.get(String(seg));
     const source = getPath(core, [...segments.slice(0, i), 'source']);

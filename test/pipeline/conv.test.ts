@@ -267,3 +267,12 @@ describe('sweeping model.layers as a whole', () => {
     assertAt(p, 11, 21, 'bad-sweep', 'sweep.model.layers[0][1].conv');
   });
 });
+
+describe('sweep paths into lists: misspellings', () => {
+  it('a misspelt key inside a layer gets a did-you-mean from that layer\'s keys', () => {
+    const p = onlyProblem(yaml(...TOP, '  samples: 20', 'model:', '  layers: [{conv: {channels: 8, kernel: 3}}]', 'sweep:', '  model.layers[0].conv.chanels: [1, 2]'));
+    assertAt(p, 10, 3, 'bad-sweep', 'sweep.model.layers[0].conv.chanels');
+    assert.match(p.message, /'chanels' does not exist in model.layers\[0\].conv/);
+    assert.match(p.hint ?? '', /channels/);
+  });
+});
