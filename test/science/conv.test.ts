@@ -8,6 +8,8 @@ import { denseHessians } from '../../src/science/hessian/dense.js';
 import { HessianOperator } from '../../src/science/hessian/operator.js';
 import { productOperator } from '../../src/science/hessian/tied.js';
 import { hessianSpectra, rankSpectrum } from '../../src/science/ranks.js';
+import { convRoute, spectrumStepBytes } from '../../src/science/memory.js';
+import { spectrumWork } from '../../src/science/cost.js';
 import { Rng } from '../../src/science/random.js';
 import type { Activation, ConvLayerSpec, Dataset, ImageShape, LossName, Network } from '../../src/science/types.js';
 import { gaussianData, maxAbs, maxAbsDiff } from './helpers.js';
@@ -290,5 +292,24 @@ test('the last-layer subspace route gives the dense route\'s nonzero eigenvalues
       assert.deepEqual([rf.rank, rf.positive, rf.negative], [rd.rank, rd.positive, rd.negative], `${kind}: rank and inertia`);
       assert.ok(rd.rank > 0 && rd.rank < P, `${kind}: a rank below P (${rd.rank})`);
     }
+  }
+});
+
+test('the memory guard and the cost model follow the route ranks.ts takes for conv networks', async () => {
+  const input = { channels: 1, height: 8, width: 8 };
+  for (const [channels, samples] of [[4, 20], [1, 20], [4, 200]] as const) {
+    const convs: ConvLayerSpec[] = [{ channels, kernel: 3, stride: 1, padding: 'valid' }];
+    const spec = convNetworkSpec(input, convs, [], 10, 'linear', false);
+    const data = gaussianData(samples, 64, 10, 29);
+    const net = initNetwork(spec, 'glorot', 1);
+    const shape = {
+      params: paramCount(spec), samples, inputDim: 64, outputs: 10, hidden: [], hessians: ['loss', 'outer', 'functional'], linear: true, bias: false as const,
+      dense: false, jobs: 1, conv: convStack(input, convs),
+    };
+    const method = (await hessianSpectra(net, data, 'mse', ['loss'])).loss!.method;
+    const lastLayer = method.startsWith('last-layer');
+    assert.equal(spectrumStepBytes(shape).route.startsWith('last-layer'), lastLayer, `${channels} channels, N ${samples}: ${method}`);
+    assert.equal(spectrumWork({ ...shape, loss: 'mse' }).route.startsWith('last-layer'), lastLayer);
+    if (lastLayer) assert.ok(Number(method.split(' ').at(-1)) <= convRoute(shape).k, 'k within its bound');
   }
 });

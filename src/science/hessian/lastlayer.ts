@@ -59,6 +59,11 @@ function split(net: Network): { w: number; K: number; M: number; rest: Int32Arra
   return { w: last.w, K, M, rest };
 }
 
+/** Whether a network with convolutions takes this route (off the dense route): when its size bound is below P. */
+export function lastLayerApplies(params: number, outputs: number, lastWidth: number, samples: number): boolean {
+  return lastLayerSizeBound(params, outputs, lastWidth, samples) < params;
+}
+
 /** Upper bound of the route's size k from the shapes alone: 2 |R| + K min(N, M), capped at P. */
 export function lastLayerSizeBound(params: number, outputs: number, lastWidth: number, samples: number): number {
   const R = params - outputs * lastWidth;
