@@ -10,6 +10,8 @@ import { productOperator } from '../../src/science/hessian/tied.js';
 import { hessianSpectra, rankSpectrum } from '../../src/science/ranks.js';
 import { convRoute, spectrumStepBytes } from '../../src/science/memory.js';
 import { spectrumWork } from '../../src/science/cost.js';
+import { lastLayerRows } from '../../src/science/hessian/lastlayer.js';
+import { SUBSPACE_CHECK } from '../../src/science/spectrum.js';
 import { Rng } from '../../src/science/random.js';
 import type { Activation, ConvLayerSpec, Dataset, ImageShape, LossName, Network } from '../../src/science/types.js';
 import { gaussianData, maxAbs, maxAbsDiff } from './helpers.js';
@@ -51,7 +53,7 @@ const STRIDED: Case = {
 const SAME: Case = { input: { channels: 1, height: 4, width: 4 }, convs: [{ channels: 2, kernel: 3, stride: 1, padding: 'same' }], hidden: [], K: 3 };
 /** Two conv layers on a two-channel image, an even kernel with same padding (uneven pads), straight into the outputs. */
 const EVEN: Case = {
-  input: { channels: 2, height: 6, width: 6 },
+  input: { channels: 2, height: 5, width: 5 },
   convs: [{ channels: 2, kernel: 3, stride: 1, padding: 'valid' }, { channels: 3, kernel: 2, stride: 1, padding: 'same' }],
   hidden: [], K: 3,
 };
@@ -199,10 +201,12 @@ for (const [c, name] of [[STRIDED, 'stride 2 + same, two layers'], [SAME, 'same 
       const HC = denseHessians(productOperator(net, data, loss, { batchSize: 2 }), ['loss', 'outer', 'functional']);
       for (const kind of ['loss', 'outer', 'functional'] as const) {
         const hd = HD[kind]!, want = new Float64Array(P * P);
-        // J_T^T H_dense J_T
-        const tmp = new Float64Array(Pd * P);
-        for (let a = 0; a < Pd; a++) for (let b = 0; b < Pd; b++) { const h = hd[a * Pd + b]; if (h !== 0) for (let j = 0; j < P; j++) tmp[a * P + j] += h * JT[b * P + j]; }
-        for (let a = 0; a < Pd; a++) for (let i = 0; i < P; i++) { const t = JT[a * P + i]; if (t !== 0) for (let j = 0; j < P; j++) want[i * P + j] += t * tmp[a * P + j]; }
+        // J_T^T H_dense J_T over J_T's nonzeros (column j: the dense entries weight j fills).
+        const nz: [number, number][][] = Array.from({ length: P }, () => []);
+        for (let a = 0; a < Pd; a++) for (let j = 0; j < P; j++) if (JT[a * P + j] !== 0) nz[j]!.push([a, JT[a * P + j]!]);
+        const tmp = new Float64Array(Pd * P); // H_dense J_T
+        for (let j = 0; j < P; j++) for (const [b, v] of nz[j]!) for (let a = 0; a < Pd; a++) tmp[a * P + j] += hd[a * Pd + b]! * v;
+        for (let i = 0; i < P; i++) for (const [a, v] of nz[i]!) for (let j = 0; j < P; j++) want[i * P + j] += v * tmp[a * P + j]!;
         assert.ok(maxAbs(want) > 1e-3, `${kind}: a Hessian far from zero`);
         assert.ok(relErr(HC[kind]!, want) <= 1e-12, `${kind}: ${relErr(HC[kind]!, want)}`);
       }
@@ -311,5 +315,20 @@ test('the memory guard and the cost model follow the route ranks.ts takes for co
     assert.equal(spectrumStepBytes(shape).route.startsWith('last-layer'), lastLayer, `${channels} channels, N ${samples}: ${method}`);
     assert.equal(spectrumWork({ ...shape, loss: 'mse' }).route.startsWith('last-layer'), lastLayer);
     if (lastLayer) assert.ok(Number(method.split(' ').at(-1)) <= convRoute(shape).k, 'k within its bound');
+  }
+});
+
+test('the last-layer route\'s check sees a subspace that misses part of the range (H_F\'s W_L columns left out)', () => {
+  const net = convNet(EVEN, 'tanh', true, 19);
+  const data = imageData(EVEN, 3, 23);
+  const which = { loss: true, outer: true, functional: true };
+  const smax = (t: Float64Array, n: number): number => { let m = 0; for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(t[(i * (i + 3)) / 2]!)); return m; };
+  const whole = lastLayerRows(net, data, getLoss('mse'), which);
+  const missing = lastLayerRows(net, data, getLoss('mse'), which, { omitColumns: true });
+  assert.ok(missing.size < whole.size);
+  for (const kind of ['loss', 'functional'] as const) {
+    const s = smax(whole[kind]!, whole.size);
+    assert.ok(whole.outside[kind]! <= SUBSPACE_CHECK * s, `${kind}: the whole subspace passes (${whole.outside[kind]! / s})`);
+    assert.ok(missing.outside[kind]! > 1e-3 * s, `${kind}: the check sees what is missing (${missing.outside[kind]! / s})`);
   }
 });
