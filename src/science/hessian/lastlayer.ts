@@ -40,6 +40,13 @@ const EPS = 2.220446049250313e-16;
  * tanh network). Keeping a spurious direction only costs time, and k stays within its bound.
  */
 const DEPENDENT = 1;
+/**
+ * The activations' span keeps subspace.ts's 64 eps: a linear network's activations lie in an
+ * r-dimensional span up to rounding, and at one eps their rounding would add ~N - r spurious
+ * directions (times K), growing T by half at the channel study's widest point. Should what it
+ * leaves out ever matter, the check refuses the route and the dense route answers.
+ */
+const ACTIVATION_DEPENDENT = 64;
 const PROBES = 2;
 
 /** T = Q^T H Q per requested kind, as packed lower triangles (row i at i(i+1)/2), and the check's reach. */
@@ -104,7 +111,7 @@ export function lastLayerRows(net: Network, data: Dataset, loss: Loss, which: Su
   const fp = forward(net, data.x, 0, N);
   const L = fp.a.length - 1;
   const act = fp.a[L - 1]!;
-  const span = new Span(M, DEPENDENT);
+  const span = new Span(M, ACTIVATION_DEPENDENT);
   for (let i = 0; i < N; i++) span.add(act.subarray(i * M, (i + 1) * M));
   const V = span.vectors();
   const extra: Float64Array[] = [];
