@@ -25,13 +25,13 @@ execFileSync('npx', ['tsc', '-p', path.join(repo, 'bench', 'tsconfig.json')], { 
 const measure = path.join(repo, 'dist', 'bench', 'measure.js');
 
 // Sections in scripts of their own, run after the paper's studies, or alone by name:
-// `npm run bench -- load` (sweeps at the documented limit, bench/load.ts), `npm run bench -- scale`
-// (exact ranks at large P, bench/scale.ts).
+// `npm run bench -- conv` (convolutional networks, bench/conv.ts), `npm run bench -- load` (sweeps
+// at the documented limit, bench/load.ts), `npm run bench -- scale` (exact ranks at large P, bench/scale.ts).
 const runSection = (script: string): void => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'bench', script)], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   process.stdout.write(r.stdout ?? '');
 };
-const SECTIONS: Readonly<Record<string, string>> = { load: 'load.ts', scale: 'scale.ts' };
+const SECTIONS: Readonly<Record<string, string>> = { conv: 'conv.ts', load: 'load.ts', scale: 'scale.ts' };
 const alone = process.argv.slice(2).filter((a) => a in SECTIONS);
 if (alone.length > 0) {
   for (const name of alone) runSection(SECTIONS[name]!);

@@ -25,7 +25,7 @@ import { DENSE_MAX_PARAMS } from './ranks.js';
 import { CLOSED_CHECK_SAMPLES } from './hessian/closed.js';
 import { outerSubspaceBound } from './hessian/subspace.js';
 import type { HessianKind, LossName } from './types.js';
-import type { StepShape } from './memory.js';
+import { convRoute, productParams, type StepShape } from './memory.js';
 
 /**
  * Measured on this 2-core machine, one thread: the R-operator's cost per sample and direction, in
@@ -128,6 +128,7 @@ export function spectrumWork(s: WorkShape): SpectrumWork {
   const P = s.params, N = s.samples, NK = N * s.outputs;
   const kinds = wantedKinds(s);
   if (s.chainAdded !== undefined) return chainMemberWork(s, kinds);
+  if (s.conv && s.conv.layers.length > 0) return convWork(s, kinds);
   if (s.dense || P <= DENSE_MAX_PARAMS) {
     const work = STEP_OVERHEAD + kinds.reduce((a, k) => a + denseHessianWork(P, N, k), 0);
     // The engine runs a dense point whole in one worker.
@@ -148,6 +149,28 @@ export function spectrumWork(s: WorkShape): SpectrumWork {
   const products = CLOSED_ENTRY * entries + SUBSPACE_PRODUCT * N * P * Math.min(k.loss, CLOSED_CHECKED);
   const work = STEP_OVERHEAD + products + gram + eigens.reduce((a, b) => a + b, 0);
   return { work, serial: Math.max(gram, ...eigens), route: `subspace k ~ ${k.loss} of P ${P}${onGram ? `, gram ${NK}` : ''}` };
+}
+
+/**
+ * A network with convolutions: its products run on the Toeplitz expansion (P_d parameters); the
+ * dense route forms P products per Hessian, the last-layer route |R| products for all of them,
+ * then U, Y Y^T (u^2 N K) and one eigensolve per Hessian of its size bound k.
+ */
+function convWork(s: WorkShape, kinds: readonly HessianKind[]): SpectrumWork {
+  const P = s.params, N = s.samples, Pd = productParams(s);
+  const c = convRoute(s);
+  if (!c.lastLayer) {
+    const each = kinds.map((k) => DENSE_PRODUCT[k] * N * Pd * P + MATRIX_ENTRY * P * P + eigenWork(P));
+    const work = STEP_OVERHEAD + each.reduce((a, b) => a + b, 0);
+    return { work, serial: work, route: `dense P ${P}` };
+  }
+  const { k, R, lastWidth } = c, u = k - R, NK = N * s.outputs;
+  const products = DENSE_PRODUCT.loss * N * Pd * R;
+  const basis = 6 * R * s.outputs * Math.min(N, lastWidth) * lastWidth + 2 * u * s.outputs * N * lastWidth + 2 * u * u * NK;
+  const blocks = kinds.length * (2 * u * R * s.outputs * lastWidth + MATRIX_ENTRY * k * k);
+  const eigens = kinds.map(() => eigenWork(k));
+  const work = STEP_OVERHEAD + products + basis + blocks + eigens.reduce((a, b) => a + b, 0);
+  return { work, serial: products + basis + Math.max(...eigens), route: `last-layer subspace k <= ${k} of P ${P}` };
 }
 
 /**

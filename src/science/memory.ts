@@ -20,6 +20,9 @@
 import { DENSE_CHUNK } from './hessian/dense.js';
 import { outerSubspaceBound, subspaceSizeBound } from './hessian/subspace.js';
 import { DENSE_MAX_PARAMS } from './ranks.js';
+import { shapeSize } from './conv.js';
+import { lastLayerApplies, lastLayerSizeBound } from './hessian/lastlayer.js';
+import { layerHasBias } from './network.js';
 import type { Bias, ConvStack } from './types.js';
 
 const F64 = 8;
@@ -47,17 +50,42 @@ export interface StepShape {
   readonly chain?: boolean;
   /** Worker threads the step's pieces may use at once (subspace route). */
   readonly jobs: number;
-  /** The network's conv layers (absent: a fully connected network). */
+  /** The network's leading conv layers (then `hidden` are the dense widths after them). */
   readonly conv?: ConvStack;
+}
+
+/** What the conv rules below read of a shape. */
+type NetShape = Pick<StepShape, 'inputDim' | 'hidden' | 'outputs' | 'conv' | 'params' | 'bias' | 'dense' | 'samples'>;
+
+/** Layer sizes [d, conv outputs..., hidden..., K] of a step's network. */
+export function shapeSizes(s: NetShape): number[] {
+  return [s.inputDim, ...(s.conv?.layers ?? []).map((l) => shapeSize(l.output)), ...s.hidden, s.outputs];
+}
+
+/** Parameters of the dense network a shape runs its products on (a conv layer's Toeplitz matrix counts whole). */
+export function productParams(s: NetShape): number {
+  if (!s.conv || s.conv.layers.length === 0) return s.params;
+  const sizes = shapeSizes(s);
+  let p = 0;
+  for (let l = 1; l < sizes.length; l++) p += sizes[l]! * sizes[l - 1]! + (layerHasBias(s.bias, l) ? sizes[l]! : 0);
+  return p;
+}
+
+/** Whether a conv shape takes the last-layer subspace route (ranks.ts), and its size bound. */
+export function convRoute(s: NetShape): { lastLayer: boolean; k: number; R: number; lastWidth: number } {
+  const sizes = shapeSizes(s);
+  const lastWidth = sizes[sizes.length - 2]!;
+  const lastLayer = !s.dense && s.params > DENSE_MAX_PARAMS && lastLayerApplies(s.params, s.outputs, lastWidth, s.samples);
+  return { lastLayer, k: lastLayerSizeBound(s.params, s.outputs, lastWidth, s.samples), R: s.params - s.outputs * lastWidth, lastWidth };
 }
 
 /** The R-operator workspace of one operator (one worker), plus the data it holds. */
 function operatorBytes(s: StepShape): number {
-  const widths = [...s.hidden, s.outputs];
-  const sumW = widths.reduce((a, b) => a + b, 0) + s.inputDim;
+  const sumW = shapeSizes(s).reduce((a, b) => a + b, 0);
+  const Pd = productParams(s);
   const n = Math.min(s.batchSize ?? s.samples, s.samples);
   const NK = s.samples * s.outputs;
-  return F64 * (3 * CHUNK * s.params + CHUNK * NK + 4 * CHUNK * n * sumW + 6 * s.samples * sumW + s.samples * (s.inputDim + s.outputs) + s.params);
+  return F64 * (3 * CHUNK * Pd + CHUNK * NK + 4 * CHUNK * n * sumW + 6 * s.samples * sumW + s.samples * (s.inputDim + s.outputs) + s.params + (Pd === s.params ? 0 : 3 * CHUNK * s.params + 2 * Pd));
 }
 
 /** Bytes one spectrum step may hold at once, and how that was reached. */
@@ -75,6 +103,15 @@ export function spectrumStepBytes(s: StepShape): { bytes: number; route: string 
     return { bytes: (2 * h + 1) * P2 + ws, route: `prefix sums, P ${P}` };
   }
   if (s.dense || P <= DENSE_MAX_PARAMS) return { bytes: Math.min(3, h + 1) * P2 + ws, route: `dense P ${P}` };
+  if (s.conv && s.conv.layers.length > 0) {
+    const c = convRoute(s);
+    if (!c.lastLayer) return { bytes: Math.min(3, h + 1) * P2 + ws, route: `dense P ${P}` };
+    // lastlayer.ts: the products H e_c (2 R P), U (u K M), Z and Y (2 u N K), T_UU (u^2), per
+    // Hessian its W_L block of the products, T's triangle and the eigensolver's copy.
+    const { k, R, lastWidth } = c, u = k - R, KM = s.outputs * lastWidth, NK = s.samples * s.outputs;
+    const bytes = F64 * (2 * R * P + u * KM + 2 * u * NK + u * u + R * KM + u * R + 1.5 * h * k * k) + ws;
+    return { bytes, route: `last-layer subspace k <= ${k} of P ${P}` };
+  }
   const N = s.samples;
   const NK = N * s.outputs;
   const maxW = Math.max(s.inputDim, ...s.hidden, s.outputs);

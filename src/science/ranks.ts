@@ -16,7 +16,7 @@
 import { symmetricEigenvalues } from './linalg/eigen.js';
 import { gemmTN } from './linalg/gemm.js';
 import { hasConv, paramCount } from './network.js';
-import { lastLayerSizeBound } from './hessian/lastlayer.js';
+import { lastLayerApplies } from './hessian/lastlayer.js';
 import { numericalRank, type RankControls, type RankResult } from './rank.js';
 import { SUBSPACE_CHECK, subspaceSpectrum, type PointSpectra, type Spectrum } from './spectrum.js';
 import { symmetrize } from './hessian/dense.js';
@@ -146,7 +146,7 @@ export async function hessianSpectra(
     // Convolutions: the last-layer subspace when it is smaller than P, else dense. (No Gram
     // route: the expansion's Gram matrix is not the network's.)
     const M = net.sizes[net.sizes.length - 2]!;
-    if (lastLayerSizeBound(P, data.k, M, data.n) >= P) {
+    if (!lastLayerApplies(P, data.k, M, data.n)) {
       await dense(wanted);
       return { params: P, ...result, seconds };
     }

@@ -8,6 +8,10 @@ import { denseHessians } from '../../src/science/hessian/dense.js';
 import { HessianOperator } from '../../src/science/hessian/operator.js';
 import { productOperator } from '../../src/science/hessian/tied.js';
 import { hessianSpectra, rankSpectrum } from '../../src/science/ranks.js';
+import { convRoute, spectrumStepBytes } from '../../src/science/memory.js';
+import { spectrumWork } from '../../src/science/cost.js';
+import { lastLayerRows } from '../../src/science/hessian/lastlayer.js';
+import { SUBSPACE_CHECK } from '../../src/science/spectrum.js';
 import { Rng } from '../../src/science/random.js';
 import type { Activation, ConvLayerSpec, Dataset, ImageShape, LossName, Network } from '../../src/science/types.js';
 import { gaussianData, maxAbs, maxAbsDiff } from './helpers.js';
@@ -49,7 +53,7 @@ const STRIDED: Case = {
 const SAME: Case = { input: { channels: 1, height: 4, width: 4 }, convs: [{ channels: 2, kernel: 3, stride: 1, padding: 'same' }], hidden: [], K: 3 };
 /** Two conv layers on a two-channel image, an even kernel with same padding (uneven pads), straight into the outputs. */
 const EVEN: Case = {
-  input: { channels: 2, height: 6, width: 6 },
+  input: { channels: 2, height: 5, width: 5 },
   convs: [{ channels: 2, kernel: 3, stride: 1, padding: 'valid' }, { channels: 3, kernel: 2, stride: 1, padding: 'same' }],
   hidden: [], K: 3,
 };
@@ -197,10 +201,12 @@ for (const [c, name] of [[STRIDED, 'stride 2 + same, two layers'], [SAME, 'same 
       const HC = denseHessians(productOperator(net, data, loss, { batchSize: 2 }), ['loss', 'outer', 'functional']);
       for (const kind of ['loss', 'outer', 'functional'] as const) {
         const hd = HD[kind]!, want = new Float64Array(P * P);
-        // J_T^T H_dense J_T
-        const tmp = new Float64Array(Pd * P);
-        for (let a = 0; a < Pd; a++) for (let b = 0; b < Pd; b++) { const h = hd[a * Pd + b]; if (h !== 0) for (let j = 0; j < P; j++) tmp[a * P + j] += h * JT[b * P + j]; }
-        for (let a = 0; a < Pd; a++) for (let i = 0; i < P; i++) { const t = JT[a * P + i]; if (t !== 0) for (let j = 0; j < P; j++) want[i * P + j] += t * tmp[a * P + j]; }
+        // J_T^T H_dense J_T over J_T's nonzeros (column j: the dense entries weight j fills).
+        const nz: [number, number][][] = Array.from({ length: P }, () => []);
+        for (let a = 0; a < Pd; a++) for (let j = 0; j < P; j++) if (JT[a * P + j] !== 0) nz[j]!.push([a, JT[a * P + j]!]);
+        const tmp = new Float64Array(Pd * P); // H_dense J_T
+        for (let j = 0; j < P; j++) for (const [b, v] of nz[j]!) for (let a = 0; a < Pd; a++) tmp[a * P + j] += hd[a * Pd + b]! * v;
+        for (let i = 0; i < P; i++) for (const [a, v] of nz[i]!) for (let j = 0; j < P; j++) want[i * P + j] += v * tmp[a * P + j]!;
         assert.ok(maxAbs(want) > 1e-3, `${kind}: a Hessian far from zero`);
         assert.ok(relErr(HC[kind]!, want) <= 1e-12, `${kind}: ${relErr(HC[kind]!, want)}`);
       }
@@ -290,5 +296,39 @@ test('the last-layer subspace route gives the dense route\'s nonzero eigenvalues
       assert.deepEqual([rf.rank, rf.positive, rf.negative], [rd.rank, rd.positive, rd.negative], `${kind}: rank and inertia`);
       assert.ok(rd.rank > 0 && rd.rank < P, `${kind}: a rank below P (${rd.rank})`);
     }
+  }
+});
+
+test('the memory guard and the cost model follow the route ranks.ts takes for conv networks', async () => {
+  const input = { channels: 1, height: 8, width: 8 };
+  for (const [channels, samples] of [[4, 20], [1, 20], [4, 200]] as const) {
+    const convs: ConvLayerSpec[] = [{ channels, kernel: 3, stride: 1, padding: 'valid' }];
+    const spec = convNetworkSpec(input, convs, [], 10, 'linear', false);
+    const data = gaussianData(samples, 64, 10, 29);
+    const net = initNetwork(spec, 'glorot', 1);
+    const shape = {
+      params: paramCount(spec), samples, inputDim: 64, outputs: 10, hidden: [], hessians: ['loss', 'outer', 'functional'], linear: true, bias: false as const,
+      dense: false, jobs: 1, conv: convStack(input, convs),
+    };
+    const method = (await hessianSpectra(net, data, 'mse', ['loss'])).loss!.method;
+    const lastLayer = method.startsWith('last-layer');
+    assert.equal(spectrumStepBytes(shape).route.startsWith('last-layer'), lastLayer, `${channels} channels, N ${samples}: ${method}`);
+    assert.equal(spectrumWork({ ...shape, loss: 'mse' }).route.startsWith('last-layer'), lastLayer);
+    if (lastLayer) assert.ok(Number(method.split(' ').at(-1)) <= convRoute(shape).k, 'k within its bound');
+  }
+});
+
+test('the last-layer route\'s check sees a subspace that misses part of the range (H_F\'s W_L columns left out)', () => {
+  const net = convNet(EVEN, 'tanh', true, 19);
+  const data = imageData(EVEN, 3, 23);
+  const which = { loss: true, outer: true, functional: true };
+  const smax = (t: Float64Array, n: number): number => { let m = 0; for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(t[(i * (i + 3)) / 2]!)); return m; };
+  const whole = lastLayerRows(net, data, getLoss('mse'), which);
+  const missing = lastLayerRows(net, data, getLoss('mse'), which, { omitColumns: true });
+  assert.ok(missing.size < whole.size);
+  for (const kind of ['loss', 'functional'] as const) {
+    const s = smax(whole[kind]!, whole.size);
+    assert.ok(whole.outside[kind]! <= SUBSPACE_CHECK * s, `${kind}: the whole subspace passes (${whole.outside[kind]! / s})`);
+    assert.ok(missing.outside[kind]! > 1e-3 * s, `${kind}: the check sees what is missing (${missing.outside[kind]! / s})`);
   }
 });

@@ -23,7 +23,7 @@ import { CacheStore } from '../store/cache.js';
 import type { StepKind } from './kinds.js';
 import { trainingFlops } from '../../science/train.js';
 import { chainLargest, firstPointOf, type Plan, type PlanStep } from './plan.js';
-import { layerSizes, networkSpecOf, outputCount } from './settings.js';
+import { networkSpecOf, outputCount } from './settings.js';
 
 /** The calibration file in a cache folder (`hrank clean` leaves it: it describes the machine, not a study). */
 export const CALIBRATION_FILE = 'calibration.json';
@@ -80,7 +80,7 @@ function workShape(plan: Plan, step: PlanStep, inputRank?: number): WorkShape {
   const largest = step.chain ? chainLargest(plan, step.chain.group) : undefined;
   return {
     params: point.params, samples: cfg.dataset.samples, inputDim: point.inputDim, outputs: outputCount(cfg),
-    hidden: cfg.model.conv !== undefined ? layerSizes(cfg).slice(1, -1) : cfg.model.hidden, hessians: cfg.hessians, loss: cfg.loss, linear: cfg.model.activation === 'linear',
+    hidden: cfg.model.hidden, hessians: cfg.hessians, loss: cfg.loss, linear: cfg.model.activation === 'linear',
     bias: cfg.model.bias, dense: cfg.rank.route === 'dense',
     ...(cfg.model.conv !== undefined ? { conv: networkSpecOf(cfg).conv! } : {}),
     ...(inputRank !== undefined ? { inputRank } : {}),

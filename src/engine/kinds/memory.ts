@@ -9,7 +9,7 @@
  */
 import os from 'node:os';
 import { firstPointOf, type Plan, type PlanStep } from './plan.js';
-import { layerSizes, networkSpecOf, outputCount } from './settings.js';
+import { networkSpecOf, outputCount } from './settings.js';
 import { spectrumStepBytes, type StepShape } from '../../science/memory.js';
 import { DEFAULT_MEMORY_FRACTION, formatBytes } from './size.js';
 
@@ -69,8 +69,8 @@ export function shapeOf(plan: Plan, step: PlanStep, jobs: number): StepShape {
     samples: cfg.dataset.samples,
     inputDim: point.inputDim,
     outputs: outputCount(cfg),
-    // With conv layers: every hidden layer of the dense expansion (conv outputs, then dense widths).
-    hidden: cfg.model.conv !== undefined ? layerSizes(cfg).slice(1, -1) : cfg.model.hidden,
+    // With conv layers: the dense widths after them (science's StepShape adds the conv outputs).
+    hidden: cfg.model.hidden,
     hessians: cfg.hessians,
     linear: cfg.model.activation === 'linear',
     bias: cfg.model.bias,

@@ -32,8 +32,21 @@ import { Span } from './subspace.js';
 import { productOperator } from './tied.js';
 
 const EPS = 2.220446049250313e-16;
-/** A generator whose part outside the span so far is below this many eps of its norm lies in it (as subspace.ts). */
-const DEPENDENT = 64;
+/**
+ * A generator whose part outside the span so far is below this many eps of its norm lies in it.
+ * One eps, not subspace.ts's 64: what a dropped generator leaves out (up to DEPENDENT eps of a
+ * column of H, so of s_max) must stay below the check's SUBSPACE_CHECK = 1.25e-15 s_max, or
+ * the check would refuse the route at points where nothing is wrong (it did, at 64 eps, on a
+ * tanh network). Keeping a spurious direction only costs time, and k stays within its bound.
+ */
+const DEPENDENT = 1;
+/**
+ * The activations' span keeps subspace.ts's 64 eps: a linear network's activations lie in an
+ * r-dimensional span up to rounding, and at one eps their rounding would add ~N - r spurious
+ * directions (times K), growing T by half at the channel study's widest point. Should what it
+ * leaves out ever matter, the check refuses the route and the dense route answers.
+ */
+const ACTIVATION_DEPENDENT = 64;
 const PROBES = 2;
 
 /** T = Q^T H Q per requested kind, as packed lower triangles (row i at i(i+1)/2), and the check's reach. */
@@ -59,13 +72,22 @@ function split(net: Network): { w: number; K: number; M: number; rest: Int32Arra
   return { w: last.w, K, M, rest };
 }
 
+/** Whether a network with convolutions takes this route (off the dense route): when its size bound is below P. */
+export function lastLayerApplies(params: number, outputs: number, lastWidth: number, samples: number): boolean {
+  return lastLayerSizeBound(params, outputs, lastWidth, samples) < params;
+}
+
 /** Upper bound of the route's size k from the shapes alone: 2 |R| + K min(N, M), capped at P. */
 export function lastLayerSizeBound(params: number, outputs: number, lastWidth: number, samples: number): number {
   const R = params - outputs * lastWidth;
   return Math.min(params, 2 * R + outputs * Math.min(samples, lastWidth));
 }
 
-export function lastLayerRows(net: Network, data: Dataset, loss: Loss, which: SubspaceWhich, opts: OperatorOptions = {}): LastLayerRows {
+/**
+ * T and the check's reach. `omitColumns` leaves H_F's W_L columns out of U: a subspace that
+ * misses part of the range, for the test that the check sees it.
+ */
+export function lastLayerRows(net: Network, data: Dataset, loss: Loss, which: SubspaceWhich, opts: OperatorOptions & { readonly omitColumns?: boolean } = {}): LastLayerRows {
   const op = productOperator(net, data, loss, opts);
   const P = op.params, N = data.n;
   const { w, K, M, rest } = split(net);
@@ -89,11 +111,11 @@ export function lastLayerRows(net: Network, data: Dataset, loss: Loss, which: Su
   const fp = forward(net, data.x, 0, N);
   const L = fp.a.length - 1;
   const act = fp.a[L - 1]!;
-  const span = new Span(M);
+  const span = new Span(M, ACTIVATION_DEPENDENT);
   for (let i = 0; i < N; i++) span.add(act.subarray(i * M, (i + 1) * M));
   const V = span.vectors();
   const extra: Float64Array[] = [];
-  if (F) {
+  if (F && !opts.omitColumns) {
     for (let c = 0; c < R; c++) {
       const g = Float64Array.from(F.subarray(c * P + w, c * P + w + KM));
       const norm0 = norm(g);

@@ -253,7 +253,8 @@ export function linearHessianSubspace(net: Network, data: Dataset, loss: Loss, o
  */
 export class Span {
   private readonly vecs: Float64Array[] = [];
-  constructor(readonly dim: number) {}
+  /** `dependent`: a generator whose residual is below this many eps of its norm lies in the span. */
+  constructor(readonly dim: number, private readonly dependent = DEPENDENT) {}
 
   get size(): number { return this.vecs.length; }
 
@@ -269,7 +270,7 @@ export class Span {
       const coef = this.vecs.map((q) => dot(q, v));
       this.vecs.forEach((q, i) => { const c = coef[i]; for (let t = 0; t < v.length; t++) v[t] -= c * q[t]; });
       const after = norm(v);
-      if (after <= DEPENDENT * EPS * norm0) return;
+      if (after <= this.dependent * EPS * norm0) return;
       const settled = after > 0.5 * before;
       before = after;
       if (settled && pass >= 1) break;
