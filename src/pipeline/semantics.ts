@@ -7,6 +7,7 @@ import { ConvShapeError, convStack, describeShape } from '../science/conv.js';
 import { imageShape } from './image.js';
 import { formatPath, getPath, isRecord } from './paths.js';
 import type { Issue } from './schema.js';
+import type { ImageShape } from '../science/types.js';
 import type { Axis, PathSegment, Point, SweepValue } from './types.js';
 
 /**
@@ -178,21 +179,30 @@ function convIssues(points: readonly Point[], axes: readonly Axis[], document: u
     });
   }
 
+  // One image shape per distinct dataset (IDX at native size reads its headers once).
+  const shapes = new Map<string, ImageShape | undefined | null>();
+  const shapeOf = (p: Point): ImageShape | undefined | null => {
+    const key = JSON.stringify(p.config.dataset);
+    if (!shapes.has(key)) {
+      try {
+        shapes.set(key, imageShape(p.config.dataset));
+      } catch {
+        shapes.set(key, null); // unreadable IDX headers: the dataset file checks say why
+      }
+    }
+    return shapes.get(key);
+  };
   for (const p of points) {
     const conv = p.config.model.conv;
     if (conv === undefined) continue;
     const which = axes.length === 0 ? '' : `at point ${p.id}: `;
-    let shape;
-    try {
-      shape = imageShape(p.config.dataset);
-    } catch {
-      continue; // unreadable IDX headers: the dataset file checks say why
-    }
+    const shape = shapeOf(p);
+    if (shape === null) continue;
     if (shape === undefined) {
       const at = blameSegments(p, axes, [['dataset', 'source'], ['model', 'layers', 0, 'conv']], document);
       push({
         code: 'conflict', path: at.path, target: at.swept ? 'value' : 'key',
-        message: `${which}conv layers need images, but source ${p.config.dataset.source} gives plain vectors`,
+        message: `${at.swept ? which : ''}conv layers need images, but source ${p.config.dataset.source} gives plain vectors`,
         hint: 'use an image source (mnist, idx, cifar10), or replace the conv layers by dense ones',
       });
       continue;
@@ -220,7 +230,7 @@ function convIssues(points: readonly Point[], axes: readonly Axis[], document: u
         target: at.swept || own ? 'value' : 'key',
         // Not swept: the same problem at every point, so said once, without a point.
         message: `${at.swept ? which : ''}${err.message}`,
-        hint: `the image is ${describeShape(shape)}${p.config.dataset.source !== 'gaussian-mixture' && 'resize' in p.config.dataset && p.config.dataset.resize ? ` (resize ${p.config.dataset.resize})` : ''}; each valid conv layer shrinks it by kernel - 1 per side`,
+        hint: `the image is ${describeShape(shape)}${p.config.dataset.source !== 'gaussian-mixture' && 'resize' in p.config.dataset && p.config.dataset.resize ? ` (resize ${p.config.dataset.resize})` : ''}; a valid-padding conv layer's output side is (side - kernel) / stride + 1; padding: same keeps ceil(side / stride)`,
       });
     }
   }

@@ -276,3 +276,11 @@ describe('sweep paths into lists: misspellings', () => {
     assert.match(p.hint ?? '', /channels/);
   });
 });
+
+describe('conv problems are said once when nothing swept causes them', () => {
+  it('gaussian-mixture with a seed sweep: one problem, no point named', () => {
+    const p = onlyProblem(yaml('version: 1', 'name: c', 'dataset:', '  source: gaussian-mixture', '  samples: 5', '  dim: 16', 'model:', '  layers: [{conv: {channels: 1, kernel: 3}}]', 'sweep:', '  seed: [1, 2, 3]'));
+    assert.doesNotMatch(p.message, /at point/);
+    assert.equal(p.line, 4);
+  });
+});
