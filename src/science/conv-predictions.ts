@@ -13,6 +13,13 @@
  *   filters drawn here (a fixed seed, standard normal), not the network's. It has no closed form
  *   in r and the shapes (multi-channel Toeplitz matrices lose rank in ways that depend on the
  *   geometry, and data supported on part of the image lose more).
+ * - gradient patch rank beta: rank of the D x K Q matrix B_0 = [Z_p^T g_k] (Z_p the N x D patches
+ *   at position p, g_k in R^N the loss gradient of output k over the samples) for generic
+ *   gradients g: drawn here (fixed seed), centred over the outputs for cross-entropy (softmax
+ *   gradients sum to zero), so it is the rank of the im2col matrix of K' generic images from the
+ *   inputs' row space. H_F = [[0, I_C (x) B_0], [(I_C (x) B_0)^T, 0]] in (kernel, readout)
+ *   coordinates, so rank(H_F) = 2 C rank(B_0); that the network's own gradients reach the
+ *   generic rank is verified, not proved (test/science/conv-predictions.test.ts).
  *
  * Every rank uses NumPy's rule on a symmetric Gram matrix of the smaller side, as the input rank
  * r = rank(X^T X) does (ranks.ts), so the tolerance is the same kind of decision.
@@ -21,7 +28,7 @@ import { forEachToeplitzEntry } from './conv.js';
 import { symmetricEigenvalues } from './linalg/eigen.js';
 import { numericalRank, type RankControls } from './rank.js';
 import { Rng } from './random.js';
-import type { ConvLayer, ConvStack, Dataset } from './types.js';
+import type { ConvLayer, ConvStack, Dataset, LossName } from './types.js';
 
 /** rank(A) for A rows x cols (row-major), from the eigenvalues of the smaller Gram matrix (n = its size). */
 export function gramRank(A: Float64Array, rows: number, cols: number, controls: RankControls = {}): number {
@@ -76,17 +83,19 @@ export interface ConvDataRanks {
   readonly patchRank: number;
   /** rho_H: rank of the conv features for generic filters (drawn here, not the network's). */
   readonly featureRank: number;
+  /** beta: rank of B_0 for generic loss gradients (drawn here, not the network's). */
+  readonly gradientPatchRank: number;
 }
 
-/** Seed of the generic filters behind featureRank (fixed: the rank is the same for almost every draw). */
-export const FEATURE_RANK_SEED = 19;
+/** Seed of the generic filters and gradients behind featureRank and gradientPatchRank (fixed: the ranks are the same for almost every draw). */
+export const GENERIC_SEED = 19;
 
 /**
  * The data ranks the conv formulas need, for a network whose only conv layer is `stack.layers[0]`.
  * The engine calls this once per dataset and conv geometry (it depends on the output channels C
  * through rho_H only).
  */
-export function convDataRanks(data: Dataset, stack: ConvStack, controls: RankControls = {}): ConvDataRanks {
+export function convDataRanks(data: Dataset, stack: ConvStack, loss: LossName, controls: RankControls = {}): ConvDataRanks {
   if (stack.layers.length !== 1) throw new RangeError(`conv predictions: one conv layer is supported, got ${stack.layers.length}`);
   const l = stack.layers[0]!;
   const { n, d, x } = data;
@@ -101,7 +110,7 @@ export function convDataRanks(data: Dataset, stack: ConvStack, controls: RankCon
   const coveredRank = gramRank(Xc, n, cols.length, controls);
   // Features for generic filters: F[i, (c, p)] = z_ip . w_c.
   const C = l.channels;
-  const rng = new Rng(FEATURE_RANK_SEED, 'conv-feature-rank');
+  const rng = new Rng(GENERIC_SEED, 'conv-feature-rank');
   const W = Float64Array.from({ length: C * D }, () => rng.normal());
   const F = new Float64Array(n * C * Q);
   for (let i = 0; i < n; i++) {
@@ -115,5 +124,27 @@ export function convDataRanks(data: Dataset, stack: ConvStack, controls: RankCon
     }
   }
   const featureRank = gramRank(F, n, C * Q, controls);
-  return { coveredRank, patchRank, featureRank };
+  // B_0[j, (k, p)] = sum_i g_ik Z_ip[j] for generic gradients g (K columns; centred for cross-entropy).
+  const K = data.k;
+  const grng = new Rng(GENERIC_SEED, 'conv-gradient-patch-rank');
+  const G = Float64Array.from({ length: n * K }, () => grng.normal());
+  if (loss === 'cross-entropy') {
+    for (let i = 0; i < n; i++) {
+      let m = 0;
+      for (let k = 0; k < K; k++) m += G[i * K + k]! / K;
+      for (let k = 0; k < K; k++) G[i * K + k]! -= m;
+    }
+  }
+  const B0 = new Float64Array(D * K * Q);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < K; k++) {
+      const g = G[i * K + k]!;
+      for (let p = 0; p < Q; p++) {
+        const z = (i * Q + p) * D;
+        for (let j = 0; j < D; j++) B0[j * K * Q + k * Q + p]! += g * Z[z + j]!;
+      }
+    }
+  }
+  const gradientPatchRank = gramRank(B0, D, K * Q, controls);
+  return { coveredRank, patchRank, featureRank, gradientPatchRank };
 }
