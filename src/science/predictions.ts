@@ -17,6 +17,9 @@
  * - a bias in every layer: only rank(H_O), derived below (outerWithBias) and verified against
  *   computed ranks on random architectures (test/science/bias.test.ts). For H_F and H_L the
  *   candidates tried failed at unambiguous points (docs/theory.md), so those stay empty.
+ * - convolutions: a linear network without bias whose one conv layer feeds the outputs gets
+ *   rank(H_F) and, where the conv features reach the covered input rank, rank(H_O) from the data
+ *   ranks of conv-predictions.ts (convPrediction below); other conv networks none.
  */
 import type { ConvDataRanks } from './conv-predictions.js';
 import type { Activation, Bias, ConvStack, LossName } from './types.js';
@@ -135,7 +138,7 @@ export const CONV_SETTING_REASON = 'no formula is verified for this convolutiona
 export const CONV_LOSS_REASON = 'no formula for H_L is verified for a convolutional network (the candidates tried fail at unambiguous points: docs/theory.md#convolutions)';
 
 /** Why H_O has no formula when the generic conv features do not reach the covered input rank. */
-export const CONV_OUTER_REASON = "no formula for H_O is verified when the conv features' rank rho_H is below the covered input rank r_c (the candidate K' rho_H + min(K' (r_c - rho_H), C (rho - C)) fails at unambiguous points: docs/theory.md#convolutions)";
+export const CONV_OUTER_REASON = "no formula for H_O is verified when the conv features' rank rho_H is below the covered input rank r_c (the candidate K' rho_H + min(K' (r_c - rho_H), C rho - min(C, rho)^2) fails at unambiguous points: docs/theory.md#convolutions)";
 
 /**
  * Ranks of a linear network without bias whose one conv layer (C output channels) feeds the
