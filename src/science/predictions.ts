@@ -141,6 +141,15 @@ export const CONV_LOSS_REASON = 'no formula for H_L is verified for a convolutio
 export const CONV_OUTER_REASON = "no formula for H_O is verified when the conv features' rank rho_H is below the covered input rank r_c (the candidate K' rho_H + min(K' (r_c - rho_H), C rho - min(C, rho)^2) fails at unambiguous points: docs/theory.md#convolutions)";
 
 /**
+ * Whether a network with convolutions is in the setting the conv formulas cover (one conv layer
+ * straight into the outputs, linear, no bias): only then does the prediction need
+ * `convRanks = convDataRanks(data, conv, loss)` (conv-predictions.ts).
+ */
+export function needsConvRanks(inp: Pick<PredictionInput, 'conv' | 'hidden' | 'bias' | 'activation'>): boolean {
+  return inp.conv?.layers.length === 1 && inp.hidden.length === 0 && inp.bias === false && inp.activation === 'linear';
+}
+
+/**
  * Ranks of a linear network without bias whose one conv layer (C output channels) feeds the
  * K outputs directly, from the data ranks of conv-predictions.ts:
  * - rank(H_F) = 2 C beta: H_F = [[0, I_C (x) B_0], [., 0]] (proved), beta = rank(B_0) for generic
@@ -151,9 +160,9 @@ export const CONV_OUTER_REASON = "no formula for H_O is verified when the conv f
  */
 export function convPrediction(inp: PredictionInput): Prediction {
   const conv = inp.conv!;
+  if (!needsConvRanks(inp)) return { applicable: false, reason: CONV_SETTING_REASON };
   const ranks = inp.convRanks;
   if (!ranks) return { applicable: false, reason: CONV_REASON };
-  if (conv.layers.length !== 1 || inp.hidden.length > 0 || inp.bias !== false || inp.activation !== 'linear') return { applicable: false, reason: CONV_SETTING_REASON };
   const kp = effectiveOutputs(inp.outputs, inp.loss);
   const C = conv.layers[0]!.channels;
   const functional = 2 * C * ranks.gradientPatchRank;

@@ -4,7 +4,7 @@ import { convStack } from '../../src/science/conv.js';
 import { convDataRanks, gramRank, patchMatrix } from '../../src/science/conv-predictions.js';
 import { loadMnist } from '../../src/science/datasets/mnist.js';
 import { convNetworkSpec, initNetwork, paramCount } from '../../src/science/network.js';
-import { CONV_REASON, CONV_SETTING_REASON, effectiveOutputs, formulaTerms, predictRanks } from '../../src/science/predictions.js';
+import { CONV_REASON, CONV_SETTING_REASON, effectiveOutputs, formulaTerms, needsConvRanks, predictRanks } from '../../src/science/predictions.js';
 import { hessianRanks, inputCovarianceRank } from '../../src/science/ranks.js';
 import { Rng } from '../../src/science/random.js';
 import type { ConvLayerSpec, Dataset, HessianKind, ImageShape, LossName } from '../../src/science/types.js';
@@ -60,8 +60,11 @@ test('predictRanks: networks without convolutions are unchanged; conv networks o
   const convRanks = { coveredRank: 41, patchRank: 9, featureRank: 41, gradientPatchRank: 9 };
   const base = { inputRank: 41, outputs: 10, hidden: [] as number[], loss: 'mse' as LossName, activation: 'linear' as const, bias: false as const, conv: stack };
   assert.deepEqual(predictRanks(base), { applicable: false, reason: CONV_REASON });
+  assert.ok(needsConvRanks(base));
   for (const changed of [{ hidden: [5] }, { conv: two }, { bias: 'first' as const, augmentedInputRank: 42 }, { activation: 'relu' as const }]) {
+    assert.ok(!needsConvRanks({ ...base, ...changed }));
     assert.deepEqual(predictRanks({ ...base, convRanks, ...changed }), { applicable: false, reason: CONV_SETTING_REASON });
+    assert.deepEqual(predictRanks({ ...base, ...changed }), { applicable: false, reason: CONV_SETTING_REASON });
   }
   const p = predictRanks({ ...base, convRanks });
   assert.ok(p.applicable && p.kind === 'exact');
