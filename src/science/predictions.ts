@@ -17,7 +17,11 @@
  * - a bias in every layer: only rank(H_O), derived below (outerWithBias) and verified against
  *   computed ranks on random architectures (test/science/bias.test.ts). For H_F and H_L the
  *   candidates tried failed at unambiguous points (docs/theory.md), so those stay empty.
+ * - convolutions: a linear network without bias whose one conv layer feeds the outputs gets
+ *   rank(H_F) and, where the conv features reach the covered input rank, rank(H_O) from the data
+ *   ranks of conv-predictions.ts (convPrediction below); other conv networks none.
  */
+import type { ConvDataRanks } from './conv-predictions.js';
 import type { Activation, Bias, ConvStack, LossName } from './types.js';
 
 export interface PredictionInput {
@@ -32,6 +36,11 @@ export interface PredictionInput {
   readonly bias: Bias;
   /** The network's leading conv layers (conv.ts), if any. */
   readonly conv?: ConvStack;
+  /**
+   * The data ranks the conv formulas need (conv-predictions.ts `convDataRanks(data, conv, loss)`),
+   * for a network with convolutions. Without them a conv network gets no prediction (CONV_REASON).
+   */
+  readonly convRanks?: ConvDataRanks;
 }
 
 /** exact: proved (the paper's linear, no-bias setting or its augmented-input form); estimate: the linear formulas for a nonlinear network. */
@@ -63,8 +72,8 @@ export interface FormulaTerms {
 export type Prediction =
   | {
     readonly applicable: true; readonly kind: PredictionKind;
-    /** Null where no formula is verified (H_L and H_F with a bias in every layer: see `missing`). */
-    readonly loss: number | null; readonly outer: number; readonly functional: number | null;
+    /** Null where no formula is verified (H_L and H_F with a bias in every layer; H_L, and H_O off its domain, with a convolution: see `missing`). */
+    readonly loss: number | null; readonly outer: number | null; readonly functional: number | null;
     /** Why a rank above is null. */
     readonly missing?: string;
     /** Why the formulas apply, and how (exact, augmented input, or estimate). */
@@ -122,8 +131,49 @@ export function outerWithBias(r: number, augmentedRank: number, kp: number, q: n
 /** Why a network with convolutions has no prediction (shown in details.json and by `hrank explain`). */
 export const CONV_REASON = 'no formula for convolutional layers is verified against computed ranks yet (docs/theory.md#convolutions): the ranks are computed exactly, without a prediction beside them';
 
+/** Why a conv network outside the verified setting (one conv layer straight into the outputs, linear, no bias) has no prediction. */
+export const CONV_SETTING_REASON = 'no formula is verified for this convolutional network (docs/theory.md#convolutions): ranks are predicted only for a linear network without bias whose single conv layer feeds the output layer directly';
+
+/** Why H_L has no formula with a convolution. */
+export const CONV_LOSS_REASON = 'no formula for H_L is verified for a convolutional network (the candidates tried fail at unambiguous points: docs/theory.md#convolutions)';
+
+/** Why H_O has no formula when the generic conv features do not reach the covered input rank. */
+export const CONV_OUTER_REASON = "no formula for H_O is verified when the conv features' rank rho_H is below the covered input rank r_c (the candidate K' rho_H + min(K' (r_c - rho_H), C rho - min(C, rho)^2) fails at unambiguous points: docs/theory.md#convolutions)";
+
+/**
+ * Whether a network with convolutions is in the setting the conv formulas cover (one conv layer
+ * straight into the outputs, linear, no bias): only then does the prediction need
+ * `convRanks = convDataRanks(data, conv, loss)` (conv-predictions.ts).
+ */
+export function needsConvRanks(inp: Pick<PredictionInput, 'conv' | 'hidden' | 'bias' | 'activation'>): boolean {
+  return inp.conv?.layers.length === 1 && inp.hidden.length === 0 && inp.bias === false && inp.activation === 'linear';
+}
+
+/**
+ * Ranks of a linear network without bias whose one conv layer (C output channels) feeds the
+ * K outputs directly, from the data ranks of conv-predictions.ts:
+ * - rank(H_F) = 2 C beta: H_F = [[0, I_C (x) B_0], [., 0]] (proved), beta = rank(B_0) for generic
+ *   gradients (verified: the network's gradients reach it on every unambiguous random case);
+ * - rank(H_O) = K' r_c when rho_H = r_c (proved: the readout alone moves the outputs through every
+ *   linear map of the covered pixels' span, and no output change can leave it); else none;
+ * - rank(H_L): none.
+ */
+export function convPrediction(inp: PredictionInput): Prediction {
+  const conv = inp.conv!;
+  if (!needsConvRanks(inp)) return { applicable: false, reason: CONV_SETTING_REASON };
+  const ranks = inp.convRanks;
+  if (!ranks) return { applicable: false, reason: CONV_REASON };
+  const kp = effectiveOutputs(inp.outputs, inp.loss);
+  const C = conv.layers[0]!.channels;
+  const functional = 2 * C * ranks.gradientPatchRank;
+  const outer = ranks.featureRank === ranks.coveredRank ? kp * ranks.coveredRank : null;
+  const missing = outer === null ? `${CONV_LOSS_REASON}; ${CONV_OUTER_REASON}` : CONV_LOSS_REASON;
+  const basis = `exact for ${outer === null ? 'H_F' : 'H_O and H_F'}: a linear network without bias, one conv layer (C = ${C}) into the outputs; r_c = ${ranks.coveredRank}, rho_H = ${ranks.featureRank}, beta = ${ranks.gradientPatchRank} (data ranks for generic weights; derived, and verified on random architectures)`;
+  return { applicable: true, kind: 'exact', loss: null, outer, functional, missing, basis, inputRank: inp.inputRank, augmented: false };
+}
+
 export function predictRanks(inp: PredictionInput): Prediction {
-  if ((inp.conv?.layers.length ?? 0) > 0) return { applicable: false, reason: CONV_REASON };
+  if ((inp.conv?.layers.length ?? 0) > 0) return convPrediction(inp);
   const augmented = inp.bias === 'first';
   if (inp.bias !== false && inp.augmentedInputRank === undefined) throw new RangeError('predictions: a network with bias needs the rank of the augmented input covariance');
   if (inp.bias === true) {
