@@ -9,8 +9,10 @@
 import type { Cell, PointDetail, RankDetail, Results } from '../engine/kinds/collect.js';
 import type { Config, HessianKind, Study } from '../pipeline/types.js';
 import { expandSweep } from '../pipeline/expand.js';
-import { outputCount } from '../engine/kinds/settings.js';
-import { ALL_BIAS_REASON, CONV_REASON, effectiveOutputs, formulaTerms, outerWithBias, predictRanks } from '../science/predictions.js';
+import { networkSpecOf, outputCount } from '../engine/kinds/settings.js';
+import { ALL_BIAS_REASON, CONV_SETTING_REASON, effectiveOutputs, formulaTerms, outerWithBias, predictRanks, type Prediction } from '../science/predictions.js';
+import type { ConvDataRanks } from '../science/conv-predictions.js';
+import type { ConvStack } from '../science/types.js';
 import { HESSIAN_SYMBOL, KINDS, checkText } from './model.js';
 
 /** How an input rank was computed. */
@@ -35,7 +37,7 @@ export interface FormulaLine {
 }
 
 export interface Assumption {
-  readonly name: 'linear' | 'bias' | 'generic weights' | 'fully connected';
+  readonly name: 'linear' | 'bias' | 'generic weights' | 'one conv layer into the outputs';
   /** true met, false not met, null assumed (cannot be checked from the outside). */
   readonly met: boolean | null;
   readonly note: string;
@@ -92,6 +94,9 @@ export interface DerivationInput {
   readonly inputRank: InputRankDerivation;
   /** Needed with biases. */
   readonly augmentedInputRank?: InputRankDerivation;
+  /** A conv network's layer stack, and its data ranks when the conv formulas cover it (conv-predictions.ts). */
+  readonly convStack?: ConvStack;
+  readonly convRanks?: ConvDataRanks;
   /** The point's results row and details, when the study has been run. */
   readonly result?: { readonly row: Readonly<Record<string, Cell>>; readonly detail: PointDetail } | null;
 }
@@ -107,6 +112,21 @@ function rtolRule(d: RankDetail, params: number): string {
 
 function fmt(x: number): string {
   return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e6 ? String(Number(x.toPrecision(6))) : x.toExponential(3);
+}
+
+/** The conv formulas with the point's numbers (predictions.ts convPrediction); null where none is verified. */
+function convFormulas(pred: Prediction, ranks: ConvDataRanks | undefined, C: number, kp: number): Derivation['formulas'] {
+  if (!pred.applicable || !ranks) return { outer: null, functional: null, loss: null };
+  return {
+    outer: pred.outer === null ? null : {
+      formula: "K' r_c (rho_H = r_c: the conv features reach the covered input rank)",
+      substituted: `${kp} * ${ranks.coveredRank}`, terms: { "K'": kp, r_c: ranks.coveredRank, rho_H: ranks.featureRank }, value: pred.outer,
+    },
+    functional: pred.functional === null ? null : {
+      formula: '2 C beta', substituted: `2 * ${C} * ${ranks.gradientPatchRank}`, terms: { C, beta: ranks.gradientPatchRank }, value: pred.functional,
+    },
+    loss: null,
+  };
 }
 
 export function derivePoint(inp: DerivationInput): Derivation {
@@ -138,7 +158,12 @@ export function derivePoint(inp: DerivationInput): Derivation {
       value: t.outer,
     };
   const conv = cfg.model.conv;
-  const formulas = conv !== undefined ? { outer: null, functional: null, loss: null } : bias === true ? { outer, functional: null, loss: null } : {
+  const pred = predictRanks({
+    inputRank: inp.inputRank.rank, ...(bias !== false ? { augmentedInputRank: inp.augmentedInputRank!.rank } : {}),
+    outputs: K, hidden, loss: cfg.loss, activation: cfg.model.activation, bias,
+    ...(inp.convStack ? { conv: inp.convStack } : {}), ...(inp.convRanks ? { convRanks: inp.convRanks } : {}),
+  });
+  const formulas = conv !== undefined ? convFormulas(pred, inp.convRanks, conv[0]?.channels ?? 0, kp) : bias === true ? { outer, functional: null, loss: null } : {
     outer,
     functional: {
       formula: '2 q sum(m) + 2 q s - L q^2',
@@ -172,12 +197,13 @@ export function derivePoint(inp: DerivationInput): Derivation {
     },
   ];
 
-  if (conv !== undefined) assumptions.unshift({ name: 'fully connected', met: false, note: `${conv.length} conv layer${conv.length === 1 ? '' : 's'} first: ${CONV_REASON}` });
-  // predictRanks has no formula for conv layers either (CONV_REASON): said here without the shapes it would need.
-  const pred = conv !== undefined ? { applicable: false as const, reason: CONV_REASON } : predictRanks({
-    inputRank: inp.inputRank.rank, ...(bias !== false ? { augmentedInputRank: inp.augmentedInputRank!.rank } : {}),
-    outputs: K, hidden, loss: cfg.loss, activation: cfg.model.activation, bias,
-  });
+  if (conv !== undefined) {
+    const covered = conv.length === 1 && hidden.length === 0 && bias === false && linear;
+    assumptions.unshift({
+      name: 'one conv layer into the outputs', met: covered,
+      note: covered ? 'a single conv layer feeds the output layer directly (linear, no bias): the setting of the conv formulas (docs/theory.md#convolutions)' : CONV_SETTING_REASON,
+    });
+  }
   const kind = pred.applicable ? pred.kind : null;
   const basis = pred.applicable ? `${pred.basis}${pred.missing ? `; ${pred.missing}` : ''}` : pred.reason;
 
@@ -254,7 +280,7 @@ export function derivationText(d: Derivation): string {
   for (const k of ['outer', 'functional', 'loss'] as const) {
     const f = d.formulas[k];
     if (f === null) {
-      lines.push(`  rank(${HESSIAN_SYMBOL[k]}): no verified formula ${s.conv ? 'for conv layers' : 'with a bias in every layer'}`);
+      lines.push(`  rank(${HESSIAN_SYMBOL[k]}): no verified formula ${s.conv ? 'for this conv network' : 'with a bias in every layer'}`);
       continue;
     }
     lines.push(`  rank(${HESSIAN_SYMBOL[k]}) = ${f.formula}`);
@@ -299,6 +325,8 @@ export function resultDerivations(study: Study, results: Results): Derivation[] 
       id: detail.id, config: cfg, inputDim: d, outputs: outputCount(cfg), params: P,
       inputRank: { rank: r, how, tolerance: detail.input_cov.tolerance, s_max: detail.input_cov.s_max, gap: detail.input_cov.gap, ambiguous: detail.input_cov.ambiguous },
       ...(aug !== undefined ? { augmentedInputRank: { rank: aug, how: 'eigenvalues of the covariance of the augmented inputs [x; 1], same rule' } } : {}),
+      ...(cfg.model.conv !== undefined ? { convStack: networkSpecOf(cfg).conv! } : {}),
+      ...(detail.prediction.conv_ranks ? { convRanks: detail.prediction.conv_ranks } : {}),
       result: { row, detail },
     }));
   });

@@ -83,6 +83,8 @@ export type Prediction =
     readonly augmented: boolean;
     /** rank([X 1]^T [X 1]), given with biases. */
     readonly augmentedInputRank?: number;
+    /** A conv network's data ranks the conv formulas used (conv-predictions.ts). */
+    readonly convRanks?: ConvDataRanks;
   }
   | { readonly applicable: false; readonly reason: string };
 
@@ -169,7 +171,7 @@ export function convPrediction(inp: PredictionInput): Prediction {
   const outer = ranks.featureRank === ranks.coveredRank ? kp * ranks.coveredRank : null;
   const missing = outer === null ? `${CONV_LOSS_REASON}; ${CONV_OUTER_REASON}` : CONV_LOSS_REASON;
   const basis = `exact for ${outer === null ? 'H_F' : 'H_O and H_F'}: a linear network without bias, one conv layer (C = ${C}) into the outputs; r_c = ${ranks.coveredRank}, rho_H = ${ranks.featureRank}, beta = ${ranks.gradientPatchRank} (data ranks for generic weights; derived, and verified on random architectures)`;
-  return { applicable: true, kind: 'exact', loss: null, outer, functional, missing, basis, inputRank: inp.inputRank, augmented: false };
+  return { applicable: true, kind: 'exact', loss: null, outer, functional, missing, basis, inputRank: inp.inputRank, augmented: false, convRanks: ranks };
 }
 
 export function predictRanks(inp: PredictionInput): Prediction {

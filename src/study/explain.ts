@@ -9,13 +9,14 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Cell, PointDetail } from '../engine/kinds/collect.js';
-import { datasetParams, layerSizes, outputCount, paramCountOf } from '../engine/kinds/settings.js';
+import { datasetParams, layerSizes, networkSpecOf, outputCount, paramCountOf, predictionReadsData } from '../engine/kinds/settings.js';
 import { computeDataset } from '../engine/kinds/values.js';
 import { canonicalJson } from '../engine/store/canonical.js';
 import { expandSweep, loadStudy } from '../pipeline/index.js';
 import { derivePoint, type Derivation, type InputRankDerivation } from '../report/derivation.js';
 import { resultsDir } from '../report/results.js';
-import { augmentedInputCovarianceRank, inputCovarianceRank, type RankResult } from '../science/index.js';
+import { augmentedInputCovarianceRank, inputCovarianceRank, type Dataset, type RankResult } from '../science/index.js';
+import { convDataRanks } from '../science/conv-predictions.js';
 import { StudyRefused } from './errors.js';
 
 export interface StudyExplanation {
@@ -67,6 +68,12 @@ export async function explainStudy(file: string, opts: { readonly results?: stri
 
   // One dataset load per distinct dataset (a width sweep has one).
   const ranks = new Map<string, { plain: RankResult; augmented: RankResult | null }>();
+  const datasets = new Map<string, Dataset>();
+  const dataOf = (key: string, cfg: Parameters<typeof computeDataset>[0]): Dataset => {
+    let d = datasets.get(key);
+    if (!d) { d = computeDataset(cfg); datasets.set(key, d); }
+    return d;
+  };
   const out: Derivation[] = [];
   for (const p of points) {
     const cfg = p.config;
@@ -74,15 +81,20 @@ export async function explainStudy(file: string, opts: { readonly results?: stri
     let r = ranks.get(key);
     const augmentedWanted = cfg.model.bias !== false;
     if (!r || (augmentedWanted && r.augmented === null)) {
-      const data = computeDataset(cfg);
+      const data = dataOf(key, cfg);
       r = { plain: r?.plain ?? inputCovarianceRank(data), augmented: augmentedWanted ? augmentedInputCovarianceRank(data) : r?.augmented ?? null };
       ranks.set(key, r);
     }
     const sizes = layerSizes(cfg);
+    // A conv network the conv formulas cover: its layer's data ranks (cheap; per point, since they
+    // depend on the channels and the loss).
+    const convStack = cfg.model.conv !== undefined ? networkSpecOf(cfg).conv : undefined;
+    const convRanks = convStack && predictionReadsData(cfg) ? convDataRanks(dataOf(key, cfg), convStack, cfg.loss) : undefined;
     out.push(derivePoint({
       id: p.id, config: cfg, inputDim: sizes[0]!, outputs: outputCount(cfg), params: paramCountOf(cfg),
       inputRank: rankDerivation(r.plain, `eigenvalues of the ${sizes[0]} x ${sizes[0]} uncentred covariance X^T X of the ${cfg.dataset.samples} samples, counted above s_max * d * eps (numpy.linalg.matrix_rank's rule)`),
       ...(augmentedWanted ? { augmentedInputRank: rankDerivation(r.augmented!, `eigenvalues of the ${sizes[0]! + 1} x ${sizes[0]! + 1} covariance of the augmented inputs [x; 1], same rule`) } : {}),
+      ...(convStack ? { convStack } : {}), ...(convRanks ? { convRanks } : {}),
       result: byId.get(p.id) ?? null,
     }));
   }

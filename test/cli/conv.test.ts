@@ -37,7 +37,7 @@ describe('a conv study from the command line', () => {
   });
   after(() => cleanup());
 
-  test('run: rows with params = kernel + dense weights, every rank, no prediction', async () => {
+  test('run: rows with params = kernel + dense weights, every rank, the conv formulas where verified', async () => {
     const r = await hrank(['run', file, '--cache', cache, '--results', results, '--jobs', '2'], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
     const rows = JSON.parse(await readFile(path.join(results, 'conv-tiny', 'results.json'), 'utf8')) as Record<string, unknown>[];
@@ -52,13 +52,17 @@ describe('a conv study from the command line', () => {
         const rank = row[`rank_${k}`];
         assert.equal(typeof rank, 'number', `rank_${k} of point ${c}`);
         assert.ok((rank as number) >= 1 && (rank as number) <= (row['params'] as number));
-        assert.equal(row[`pred_${k}`] ?? null, null, 'no prediction for conv layers');
       }
+      // One linear conv layer into the outputs: rank(H_F) = 2 C beta predicted (and met here),
+      // H_O where rho_H = r_c, never H_L.
+      assert.equal(row['pred_functional'], row['rank_functional']);
+      assert.ok(row['pred_outer'] === null || row['pred_outer'] === row['rank_outer'], `H_O ${String(row['pred_outer'])} against ${String(row['rank_outer'])}`);
+      assert.equal(row['pred_loss'] ?? null, null, 'no formula for H_L');
       // H_O = sum_i J_i^T J_i (mse): rank at most N K = 200.
       assert.ok((row['rank_outer'] as number) <= 200);
     }
-    const details = JSON.parse(await readFile(path.join(results, 'conv-tiny', 'details.json'), 'utf8')) as { prediction: { reason?: string } }[];
-    for (const d of details) assert.match(d.prediction.reason ?? '', /no formula for convolutional layers/);
+    const details = JSON.parse(await readFile(path.join(results, 'conv-tiny', 'details.json'), 'utf8')) as { prediction: { missing?: string } }[];
+    for (const d of details) assert.match(d.prediction.missing ?? '', /no formula for H_L is verified for a convolutional network/);
     // The rank / #params figure against channels.
     const plots = await readdir(path.join(results, 'conv-tiny', 'plots'));
     const svg = plots.find((p) => p.endsWith('.svg') && p.includes('conv.channels') && p.includes('per-params'));
@@ -66,14 +70,15 @@ describe('a conv study from the command line', () => {
     const text = await readFile(path.join(results, 'conv-tiny', 'plots', svg), 'utf8');
     assert.match(text, /model\.layers\[0\]\.conv\.channels/);
     const html = await readFile(path.join(results, 'conv-tiny', 'report.html'), 'utf8');
-    assert.match(html, /no formula for convolutional layers/);
+    assert.match(html, /no formula for H_L is verified for a convolutional network/);
   });
 
-  test('explain: the conv layers and why there is no prediction', async () => {
+  test('explain: the conv layers, the conv formulas with their data ranks, and why H_L has none', async () => {
     const r = await hrank(['explain', file, '--results', results]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /network: d 36 -> conv 2ch k3 -> \[\] -> K 10/);
-    assert.match(r.stdout, /prediction: none: no formula for convolutional layers/);
+    assert.match(r.stdout, /rank\(H_F\) = 2 C beta\n\s+= 2 \* 2 \* \d+ = \d+/);
+    assert.match(r.stdout, /rank\(H_L\): no verified formula for this conv network/);
     assert.doesNotMatch(r.stdout, /rank\(H_O\) = q \(r \+ K' - q\)/);
   });
 

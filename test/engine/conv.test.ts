@@ -3,10 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandSweep, loadStudy } from '../../src/pipeline/index.js';
 import { planStudy, type Plan } from '../../src/engine/kinds/plan.js';
-import { chainable, layerSizes, paramCountOf } from '../../src/engine/kinds/settings.js';
+import { chainable, layerSizes, networkSpecOf, paramCountOf } from '../../src/engine/kinds/settings.js';
 import { computeInputRank, computeNetwork, computePrediction, computeDataset } from '../../src/engine/kinds/values.js';
 import { decode, encode } from '../../src/engine/store/codec.js';
-import { CONV_REASON } from '../../src/science/predictions.js';
+import { CONV_SETTING_REASON } from '../../src/science/predictions.js';
+import { convDataRanks } from '../../src/science/conv-predictions.js';
 import { forward, hasConv, paramCount } from '../../src/science/network.js';
 import type { Network } from '../../src/science/types.js';
 import { writeFileSync } from 'node:fs';
@@ -103,14 +104,25 @@ test('the network value keeps its conv layers through the cache codec, and compu
   assert.equal(f0.a.at(-1)!.length, data.n * 10);
 });
 
-test('a conv point has no prediction, with the reason', async () => {
+test('a conv point the conv formulas cover gets them from its data ranks; others have no prediction, with the reason', async () => {
   const plan = await planOf(`${MNIST8}model:
   layers: [{conv: {channels: 2, kernel: 3}}]
 `);
   const cfg = plan.points[0]!.point.config;
   const data = computeDataset(cfg);
+  // The prediction step reads the dataset (the conv layer's data ranks).
+  assert.ok(plan.steps.find((s) => s.kind === 'prediction')!.inputs.dataset);
   const pred = computePrediction(cfg, computeInputRank(data), 10, data);
-  assert.deepEqual(pred, { applicable: false, reason: CONV_REASON });
+  const ranks = convDataRanks(data, networkSpecOf(cfg).conv!, 'mse');
+  assert.ok(pred.applicable);
+  assert.equal(pred.functional, 2 * 2 * ranks.gradientPatchRank);
+  assert.equal(pred.outer, ranks.featureRank === ranks.coveredRank ? 10 * ranks.coveredRank : null);
+  assert.equal(pred.loss, null);
+  for (const model of ['layers: [{conv: {channels: 2, kernel: 3}}, {dense: 4}]', 'layers: [{conv: {channels: 2, kernel: 3}}]\n  bias: true']) {
+    const other = await planOf(`${MNIST8}model:\n  ${model}\n`);
+    const c2 = other.points[0]!.point.config;
+    assert.deepEqual(computePrediction(c2, computeInputRank(data), 10, data), { applicable: false, reason: CONV_SETTING_REASON }, model);
+  }
 });
 
 test('conv points chain sample sizes only on the dense route sizes', async () => {

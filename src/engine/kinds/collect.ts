@@ -5,6 +5,7 @@
 import { functionalBelowLossTolerance, type HessianKind, type PointRanks, type Prediction, type RankResult } from '../../science/index.js';
 import type { SweepValue } from '../../pipeline/types.js';
 import type { Checkpoint } from './values.js';
+import type { ConvDataRanks } from '../../science/conv-predictions.js';
 
 export const FIXED_COLUMNS = [
   'samples', 'input_dim', 'classes', 'params', 'rank_input_cov',
@@ -61,6 +62,8 @@ export interface PredictionDetail {
   readonly augmented?: boolean;
   /** rank([X 1]^T [X 1]), with biases. */
   readonly augmented_input_rank?: number;
+  /** A conv network's data ranks behind the conv formulas (r_c, rho, rho_H, beta: conv-predictions.ts). */
+  readonly conv_ranks?: ConvDataRanks;
   /**
    * Per Hessian, why the point lies outside its formula's assumptions although they apply to its
    * network (training left the residual rank-deficient, or shrank H_F below H_L's tolerance);
@@ -157,6 +160,7 @@ export function collectResults(params: CollectParams, values: readonly PointValu
       prediction: pred.applicable
         ? { applicable: true, kind: pred.kind, basis: pred.basis, input_rank: pred.inputRank, augmented: pred.augmented,
           ...(pred.augmentedInputRank !== undefined ? { augmented_input_rank: pred.augmentedInputRank } : {}), ...(pred.missing ? { missing: pred.missing } : {}),
+          ...(pred.convRanks ? { conv_ranks: pred.convRanks } : {}),
           ...(Object.keys(outside).length > 0 ? { outside } : {}) }
         : { applicable: false, reason: pred.reason },
       ...(m && p.checkpoint !== undefined ? {

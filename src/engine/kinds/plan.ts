@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../store/canonical.js';
 import { ENGINE_VERSION, KEY_SALT, StepKeyMemo, hashFile, stepKey, type KeyParts } from '../store/keys.js';
 import { HEAVY_KINDS, KIND_VERSIONS, type StepKind } from './kinds.js';
-import { chainable, checkpointChain, datasetFiles, datasetParams, inputImage, layerSizes, outputCount, paramCountOf, trainParams } from './settings.js';
+import { chainable, checkpointChain, datasetFiles, datasetParams, inputImage, layerSizes, outputCount, paramCountOf, predictionReadsData, trainParams } from './settings.js';
 import { formatValue } from '../../pipeline/expand.js';
 import type { Config, Point, Study } from '../../pipeline/types.js';
 import { DENSE_MAX_PARAMS } from '../../science/ranks.js';
@@ -134,8 +134,9 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
         hidden: cfg.model.hidden, outputs: outputCount(cfg), loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias,
         ...(cfg.model.conv !== undefined ? { conv: cfg.model.conv, image: inputImage(cfg) } : {}),
       },
-      // With biases the prediction reads the augmented input rank from the dataset.
-      inputKeys: { inputRank: keys['input-rank'], ...(cfg.model.bias !== false ? { dataset: keys.dataset } : {}) }, inputIds: {}, files: {}, config: cfg,
+      // With biases the prediction reads the augmented input rank from the dataset; conv networks
+      // the formulas cover, the conv layer's data ranks.
+      inputKeys: { inputRank: keys['input-rank'], ...(predictionReadsData(cfg) ? { dataset: keys.dataset } : {}) }, inputIds: {}, files: {}, config: cfg,
     }, point.id);
     const chain = chains.get(point.index);
     keys.spectrum = add({

@@ -7,6 +7,7 @@ import type { DatasetSpec } from '../../science/datasets/index.js';
 import { inspectIdx } from '../../science/datasets/index.js';
 import { sharesPrefixSums } from '../../science/ranks.js';
 import { convNetworkSpec, layerHasBias, paramCount } from '../../science/network.js';
+import { needsConvRanks } from '../../science/predictions.js';
 import type { ImageShape, NetworkSpec } from '../../science/types.js';
 import { imageShape } from '../../pipeline/image.js';
 import { ADAM, type TrainSettings } from '../../science/train.js';
@@ -135,4 +136,9 @@ export function chainable(cfg: Config): boolean {
   // Trained weights depend on the samples trained on: no two sample sizes share a network.
   if (cfg.train !== null) return false;
   return sharesPrefixSums(paramCountOf(cfg), cfg.model.activation, cfg.rank.route, cfg.model.conv !== undefined);
+}
+
+/** Whether a point's prediction reads the dataset (the augmented input rank, a conv layer's data ranks). */
+export function predictionReadsData(cfg: Config): boolean {
+  return cfg.model.bias !== false || (cfg.model.conv !== undefined && needsConvRanks({ conv: networkSpecOf(cfg).conv, hidden: cfg.model.hidden, bias: cfg.model.bias, activation: cfg.model.activation }));
 }

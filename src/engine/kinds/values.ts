@@ -8,6 +8,8 @@ import {
 } from '../../science/index.js';
 import type { Config } from '../../pipeline/types.js';
 import { datasetSpec, networkSpecOf, trainSettings } from './settings.js';
+import { convDataRanks } from '../../science/conv-predictions.js';
+import { needsConvRanks } from '../../science/predictions.js';
 import { trainingFlops } from '../../science/train.js';
 
 /** Work per training chunk between yields to the event loop (~10 ms here). */
@@ -25,15 +27,22 @@ export function computeInputRank(data: Dataset): RankResult {
   return inputCovarianceRank(data);
 }
 
-/** The prediction; `data` (needed with biases) gives the augmented input rank. */
+/**
+ * The prediction; `data` (needed with biases, and by conv networks the formulas cover) gives the
+ * augmented input rank and the conv layer's data ranks.
+ */
 export function computePrediction(cfg: Config, inputRank: RankResult, outputs: number, data?: Dataset): Prediction {
   const augmentedInputRank = cfg.model.bias !== false && data ? augmentedInputCovarianceRank(data).rank : undefined;
-  return predictRanks({
+  const conv = cfg.model.conv !== undefined ? networkSpecOf(cfg).conv : undefined;
+  const base = {
     inputRank: inputRank.rank, ...(augmentedInputRank !== undefined ? { augmentedInputRank } : {}),
     outputs, hidden: cfg.model.hidden, loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias,
-    ...(cfg.model.conv !== undefined ? { conv: networkSpecOf(cfg).conv } : {}),
-  });
+    ...(conv ? { conv } : {}),
+  };
+  const convRanks = conv && data && needsConvRanks(base) ? convDataRanks(data, conv, cfg.loss) : undefined;
+  return predictRanks({ ...base, ...(convRanks ? { convRanks } : {}) });
 }
+
 
 /**
  * A checkpoint: the state after `to` updates (a Network with the optimiser's state, so the
