@@ -150,3 +150,12 @@ export function checkCounts(results: Results, kind: HessianKind): Record<Check, 
 export function axisPaths(study: Study): string[] {
   return study.sweep.axes.map((a) => a.path);
 }
+
+/** Where a study's predictions come from: the paper's formulas, or (conv layers) hrank's own, derived and verified in docs/theory.md. */
+export function predictionSource(results: Results): string {
+  const conv = results.details.some((d) => d?.prediction.conv_ranks !== undefined);
+  const dense = results.details.some((d) => d?.prediction.applicable && d.prediction.conv_ranks === undefined);
+  const paper = 'Singh, Bachmann and Hofmann 2021';
+  const ours = 'conv layers: docs/theory.md#convolutions';
+  return conv && dense ? `${paper}; ${ours}` : conv ? ours : paper;
+}

@@ -21,7 +21,7 @@ import type { Results } from '../engine/kinds/collect.js';
 import type { HessianKind, PlotSpec, Study } from '../pipeline/types.js';
 import { FONT_FAMILY } from './fonts.js';
 import {
-  HESSIAN_COLOR, HESSIAN_LABEL, HESSIAN_SYMBOL, KINDS, cellOf, cellText, checkOf, numberOf, presentKinds, type PointSpectra,
+  HESSIAN_COLOR, HESSIAN_LABEL, HESSIAN_SYMBOL, KINDS, cellOf, cellText, checkOf, numberOf, predictionSource, presentKinds, type PointSpectra,
 } from './model.js';
 
 export interface Figure {
@@ -414,7 +414,7 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
       `${study.name}: empirical minus predicted rank${perParams ? ', divided by #params' : ''}; on the rule at 0 the prediction holds`,
       ...(data.length === 0 ? ['no rank has a prediction (a bias in every layer): nothing to draw'] : missing ? [missing] : []),
     ]
-    : `${study.name}: lines are empirical ranks${hasExact ? ', dots the predictions (Singh, Bachmann and Hofmann 2021)' : ''}${hasEstimates ? ', hollow diamonds the linear formulas as estimates' : ''}${hasPredictions ? '' : '; no prediction applies'}`;
+    : `${study.name}: lines are empirical ranks${hasExact ? `, dots the predictions (${predictionSource(results)})` : ''}${hasEstimates ? ', hollow diamonds the linear formulas as estimates' : ''}${hasPredictions ? '' : '; no prediction applies'}`;
   // Ranks along training: the training loss on a second panel below, on the same steps.
   const lossData = plot.x === 'train.checkpoint' && numericX && !faceted
     ? results.rows.flatMap((_, i) => { const v = numberOf(results, i, 'train_loss'); const xv = cellOf(results, i, plot.x); return v !== null && v > 0 && typeof xv === 'number' ? [{ x: xv, loss: v }] : []; })

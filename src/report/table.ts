@@ -8,7 +8,7 @@
 import type { Results } from '../engine/kinds/collect.js';
 import type { HessianKind, Study } from '../pipeline/types.js';
 import {
-  CHECK_MEANING, HESSIAN_SYMBOL, axisPaths, cellOf, cellText, checkCounts, checkSummary, checkText, presentKinds, type Check,
+  CHECK_MEANING, HESSIAN_SYMBOL, axisPaths, cellOf, cellText, checkCounts, checkSummary, checkText, predictionSource, presentKinds, type Check,
 } from './model.js';
 
 export interface TableColumn {
@@ -152,7 +152,7 @@ export function tableMarkdown(study: Study, results: Results): string {
   const facts = [`${results.rows.length} ${results.rows.length === 1 ? 'point' : 'points'}`, ...table.constants.map((c) => `${c.name} ${c.value}`)];
   lines.push(`${facts.join(', ')}. Pipeline file: \`${study.file}\`.`, '');
   if (kinds.length > 0) {
-    lines.push('Empirical rank against the prediction (Singh, Bachmann and Hofmann, 2021):', '');
+    lines.push(`Empirical rank against the prediction (${predictionSource(results)}):`, '');
     for (const k of kinds) {
       lines.push(`- ${HESSIAN_SYMBOL[k]} (\`check_${k}\`): ${checkSummary(checkCounts(results, k))}`);
     }
