@@ -6,8 +6,8 @@
  * pipelines/conv-channels.yaml cold. Target: the 5-point study cold <= 60 s. Prints a table;
  * writes bench/conv.json.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { coldWarm, median } from './cold-warm.js';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,17 +16,6 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const measure = path.join(repo, 'dist', 'bench', 'measure.js');
 const work = mkdtempSync(path.join(os.tmpdir(), 'hrank-bench-conv-'));
 const jobs = os.availableParallelism();
-
-interface Measured { readonly code: number; readonly seconds: number; readonly maxRssMB: number }
-
-function runOnce(file: string, cache: string): Measured {
-  const r = spawnSync(process.execPath, [measure, 'run', file, '--cache', cache, '--results', path.join(work, 'results'), '--jobs', String(jobs)], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
-  const stats = JSON.parse((r.stderr ?? '').trim().split('\n').at(-1)!) as Measured;
-  if (stats.code !== 0) throw new Error(`hrank ${file} failed: ${r.stderr}`);
-  return stats;
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
 
 const study = path.join(work, 'bench-conv.yaml');
 writeFileSync(study, `version: 1
@@ -50,16 +39,7 @@ for (const [name, file, points, repeats, target] of [
   ['channels 1..16, one 3x3 conv layer, mse, P 369..5,904 (5 points)', study, 5, 3, '<= 60 s cold'],
   ['pipelines/conv-channels.yaml', shipped, 0, 1, ''],
 ] as const) {
-  const cache = path.join(work, 'cache');
-  const cold: number[] = [], warm: number[] = [];
-  let rss = 0;
-  for (let i = 0; i < repeats; i++) {
-    rmSync(cache, { recursive: true, force: true });
-    const r = runOnce(file, cache);
-    cold.push(r.seconds);
-    rss = Math.max(rss, r.maxRssMB);
-  }
-  warm.push(runOnce(file, cache).seconds);
+  const { cold, warm, rss } = coldWarm(measure, work, file, jobs, repeats, 1);
   const count = points || JSON.parse(readFileSync(path.join(work, 'results', path.basename(file, '.yaml') === 'conv-channels' ? 'conv-channels' : 'bench-conv', 'results.json'), 'utf8')).length;
   rows.push({ study: name, points: count, cold_s: cold, warm_s: warm, peak_rss_mb: rss, target, date: new Date().toISOString() });
   console.error(`conv ${name}: cold ${cold.map((s) => s.toFixed(1)).join(', ')} s, warm ${warm[0]!.toFixed(2)} s, peak ${rss.toFixed(0)} MB`);

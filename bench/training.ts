@@ -5,8 +5,9 @@
  * and warm (median of 3), and the shipped pipelines/training.yaml cold and warm. Targets: cold
  * <= 30 s, warm <= 1.5 s. With `--json` the last stdout line is the rows for bench/results.json.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { coldWarm, median } from './cold-warm.js';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,28 +20,9 @@ const asJson = process.argv.includes('--json');
 execFileSync('npx', ['tsc', '-p', path.join(repo, 'bench', 'tsconfig.json')], { cwd: repo, stdio: asJson ? 'ignore' : 'inherit' });
 const measure = path.join(repo, 'dist', 'bench', 'measure.js');
 
-function runOnce(file: string, cache: string): { seconds: number; maxRssMB: number } {
-  const r = spawnSync(process.execPath, [measure, 'run', file, '--cache', cache, '--results', path.join(work, 'results'), '--jobs', String(jobs), '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const stats = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as { code: number; seconds: number; maxRssMB: number };
-  if (stats.code !== 0) throw new Error(`hrank ${file} failed: ${r.stderr}`);
-  return stats;
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
-
 /** Cold runs (each from an empty cache), then warm runs on the last cache. */
 function measureStudy(file: string, repeats: number): { cold: number[]; warm: number[]; rss: number } {
-  const cache = path.join(work, 'cache');
-  const cold: number[] = [], warm: number[] = [];
-  let rss = 0;
-  for (let i = 0; i < repeats; i++) {
-    rmSync(cache, { recursive: true, force: true });
-    const r = runOnce(file, cache);
-    cold.push(r.seconds);
-    rss = Math.max(rss, r.maxRssMB);
-  }
-  for (let i = 0; i < repeats; i++) warm.push(runOnce(file, cache).seconds);
-  return { cold, warm, rss };
+  return coldWarm(measure, work, file, jobs, repeats, repeats);
 }
 
 const study = path.join(work, 'bench-training.yaml');

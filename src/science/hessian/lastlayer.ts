@@ -28,7 +28,7 @@ import type { Dataset, HessianKind, Network } from '../types.js';
 import { DENSE_CHUNK } from './dense.js';
 import type { OperatorOptions } from './operator.js';
 import type { SubspaceWhich } from './structured.js';
-import { Span } from './subspace.js';
+import { Span, dot, norm } from './subspace.js';
 import { productOperator } from './tied.js';
 
 const EPS = 2.220446049250313e-16;
@@ -222,14 +222,4 @@ export function lastLayerRows(net: Network, data: Dataset, loss: Loss, which: Su
     for (const kind of ['loss', 'outer', 'functional'] as const) if (which[kind]) outside[kind] = 0;
   }
   return { size: k, ...result, outside };
-}
-
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-function norm(a: ArrayLike<number>): number {
-  return Math.sqrt(dot(a, a));
 }

@@ -297,13 +297,13 @@ export class Span {
   }
 }
 
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
 
-function norm(a: ArrayLike<number>): number {
+export function norm(a: ArrayLike<number>): number {
   return Math.sqrt(dot(a, a));
 }
 
