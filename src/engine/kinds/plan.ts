@@ -83,6 +83,8 @@ type PointDrafts = Record<'dataset' | 'network' | 'input-rank' | 'prediction' | 
 
 const NO_FILES: Readonly<Record<string, string>> = Object.freeze({});
 const NO_INPUTS: Readonly<Record<string, Draft>> = Object.freeze({});
+/** The kinds whose values the collect step reads, per point (in sorted order). */
+const COLLECTED = ['input-rank', 'prediction', 'ranks', 'train'] as const;
 const KIND_ORDER: readonly StepKind[] = ['dataset', 'network', 'train', 'input-rank', 'prediction', 'spectrum', 'ranks'];
 
 export async function planStudy(study: Study, points: readonly Point[]): Promise<Plan> {
@@ -170,17 +172,22 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
 
   // Collect: every point's rows, keyed by what the rows are made of.
   const axes = study.sweep.axes.map((a) => a.path);
-  const collectInputs: Record<string, string> = {};
   const collectInputIds: Record<string, string> = {};
   points.forEach((p, i) => {
-    for (const kind of ['input-rank', 'prediction', 'ranks', 'train'] as const) {
+    for (const kind of COLLECTED) {
       const d = pointDrafts[i]![kind];
-      if (d === undefined) continue;
-      const role = `${i}/${kind}`;
-      collectInputs[role] = d.key;
-      collectInputIds[role] = d.id;
+      if (d !== undefined) collectInputIds[`${i}/${kind}`] = d.id;
     }
   });
+  // The same roles with keys, made in the order the key's canonical text sorts them (the point
+  // indices as text, then the kinds: '/' sorts before every digit), so that sort is one pass.
+  const collectInputs: Record<string, string> = {};
+  for (const i of points.map((_, i) => String(i)).sort()) {
+    for (const kind of COLLECTED) {
+      const d = pointDrafts[Number(i)]![kind];
+      if (d !== undefined) collectInputs[`${i}/${kind}`] = d.key;
+    }
+  }
   const collectParams = {
     axes,
     points: points.map((p, i) => ({

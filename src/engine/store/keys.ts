@@ -67,7 +67,8 @@ function hashMap(name: 'inputs' | 'files', value: unknown): Record<string, strin
     throw new TypeError(`stepKey: parts.${name} must be an object of role name -> sha256 hex, got ${describe(value)}`);
   }
   const out: Record<string, string> = {};
-  for (const [role, hash] of Object.entries(value)) {
+  for (const role of Object.keys(value)) {
+    const hash = (value as Record<string, unknown>)[role];
     if (role === '') throw new TypeError(`stepKey: parts.${name} has an empty role name`);
     if (!isSha256Hex(hash)) {
       throw new TypeError(
@@ -113,7 +114,8 @@ function deepFreeze<T>(value: T): T {
 
 export function stepKey(parts: KeyParts, memo?: StepKeyMemo): StepKey {
   if (parts === null || typeof parts !== 'object') throw new TypeError(`stepKey: parts must be an object, got ${describe(parts)}`);
-  for (const name of Object.keys(parts)) {
+  for (const name in parts) {
+    if (!Object.hasOwn(parts, name)) continue;
     if (!(PART_NAMES as readonly string[]).includes(name)) {
       throw new TypeError(`stepKey: unknown part ${JSON.stringify(name)} (parts are ${PART_NAMES.join(', ')}); every part that matters must have a name here`);
     }
