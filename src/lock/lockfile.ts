@@ -21,7 +21,8 @@
  *              for points computed from shared prefix sums), results (the results row)
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Cell, Results } from '../engine/kinds/collect.js';
 import { canonicalJson, isPlainObject } from '../engine/store/canonical.js';
@@ -161,22 +162,14 @@ export function pointKeys(plan: Plan, pp: Plan['points'][number]): { key: string
 
 /** The lock of a finished run: `results` holds one row per plan point, in plan order. */
 export function buildLock(plan: Plan, results: Results): LockFile {
+  return { ...lockHead(plan, results), points: plan.points.map((_, i) => lockPoint(plan, results, i)) };
+}
+
+/** A lock without its points (what comes before them in the file). */
+function lockHead(plan: Plan, results: Results): Omit<LockFile, 'points'> {
   if (results.rows.length !== plan.points.length) {
     throw new Error(`buildLock: ${results.rows.length} results rows for ${plan.points.length} points`);
   }
-  const points = plan.points.map((pp, i): LockPoint => {
-    const { key, inputs, files, prefix } = pointKeys(plan, pp);
-    const row = results.rows[i]!;
-    return {
-      id: pp.point.id,
-      key,
-      inputs: sortKeys(inputs),
-      files: sortKeys(files),
-      settings: settingsOf(pp.point.config),
-      ...(Array.isArray(prefix) ? { chain: prefix as number[] } : {}),
-      results: Object.fromEntries(results.columns.map((c, j) => [c, row[j] ?? null])),
-    };
-  });
   return {
     lockfile: LOCK_VERSION,
     study: plan.study.name,
@@ -186,8 +179,39 @@ export function buildLock(plan: Plan, results: Results): LockFile {
     key_salt: KEY_SALT,
     kinds: sortKeys(KIND_VERSIONS),
     columns: [...results.columns],
-    points,
   };
+}
+
+/** The lock's record of the plan's i-th point. */
+function lockPoint(plan: Plan, results: Results, i: number): LockPoint {
+  const pp = plan.points[i]!;
+  const { key, inputs, files, prefix } = pointKeys(plan, pp);
+  const row = results.rows[i]!;
+  return {
+    id: pp.point.id,
+    key,
+    inputs: sortKeys(inputs),
+    files: sortKeys(files),
+    settings: settingsOf(pp.point.config),
+    ...(Array.isArray(prefix) ? { chain: prefix as number[] } : {}),
+    results: Object.fromEntries(results.columns.map((c, j) => [c, row[j] ?? null])),
+  };
+}
+
+/**
+ * serializeLock(buildLock(plan, results)) in pieces, a point at a time: a lock of 100,000 points
+ * is never one object or one string.
+ */
+export function* lockChunks(plan: Plan, results: Results): Generator<string> {
+  const head = lockHead(plan, results);
+  if (plan.points.length === 0) {
+    yield serializeLock({ ...head, points: [] });
+    return;
+  }
+  // The head's text ends with "\n}": the points go in before it, as `pretty` writes a list of objects.
+  yield `${pretty(head, '').slice(0, -2)},\n  "points": [\n`;
+  for (let i = 0; i < plan.points.length; i++) yield `${i > 0 ? ',\n' : ''}    ${pretty(lockPoint(plan, results, i), '    ')}`;
+  yield '\n  ]\n}\n';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,9 +313,23 @@ export async function readLock(file: string): Promise<LockFile | null> {
 /** Writes the lock of a finished run beside the pipeline file; returns its path. */
 export async function writeLock(pipelineFile: string, plan: Plan, results: Results): Promise<string> {
   const file = lockPathFor(pipelineFile);
-  const text = serializeLock(buildLock(plan, results));
-  // Unchanged: leave the file (and its mtime) alone.
-  const before = await readFile(file, 'utf8').catch(() => undefined);
-  if (before !== text) await writeFileAtomic(file, text);
+  const pieces = [...lockChunks(plan, results)];
+  // Unchanged: leave the file (and its mtime) alone. Compared by length and sha256, the file read
+  // as a stream (a lock of 100,000 points is ~170 MB).
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for (const p of pieces) {
+    hash.update(p, 'utf8');
+    bytes += Buffer.byteLength(p, 'utf8');
+  }
+  const size = await stat(file).then((s) => (s.isFile() ? s.size : -1), () => -1);
+  const same = size === bytes && (await fileSha256(file).catch(() => undefined)) === hash.digest('hex');
+  if (!same) await writeFileAtomic(file, pieces);
   return file;
+}
+
+async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

@@ -11,6 +11,7 @@ import { formatValue } from '../pipeline/expand.js';
 import type { Study, SweepValue } from '../pipeline/types.js';
 import { HRANK_VERSION } from '../version.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { jsonChunks } from '../util/json-chunks.js';
 import { gitInfo } from '../lock/git.js';
 
 function csvCell(c: Cell): string {
@@ -20,7 +21,13 @@ function csvCell(c: Cell): string {
 }
 
 export function resultsCsv(r: Results): string {
-  return [r.columns.map((c) => csvCell(c)), ...r.rows.map((row) => row.map(csvCell))].map((cells) => cells.join(',')).join('\n') + '\n';
+  return [...resultsCsvChunks(r)].join('');
+}
+
+/** results.csv in pieces (a line each), for writing it as it is made. */
+export function* resultsCsvChunks(r: Results): Generator<string> {
+  yield `${r.columns.map((c) => csvCell(c)).join(',')}\n`;
+  for (const row of r.rows) yield `${row.map(csvCell).join(',')}\n`;
 }
 
 /** The results rows as objects, column -> value (results.json's content). */
@@ -29,7 +36,21 @@ export function resultRows(r: Results): Record<string, Cell>[] {
 }
 
 export function resultsJson(r: Results): string {
-  return JSON.stringify(resultRows(r), null, 2) + '\n';
+  return [...resultsJsonChunks(r)].join('');
+}
+
+/** results.json in pieces (a row each): the rows' objects made one at a time, never all at once. */
+export function* resultsJsonChunks(r: Results): Generator<string> {
+  if (r.rows.length === 0) {
+    yield '[]\n';
+    return;
+  }
+  for (let i = 0; i < r.rows.length; i++) {
+    const row = r.rows[i]!;
+    const obj = Object.fromEntries(r.columns.map((c, j) => [c, row[j] as Cell]));
+    yield `${i > 0 ? ',\n  ' : '[\n  '}${JSON.stringify(obj, null, 2).replace(/\n/g, '\n  ')}`;
+  }
+  yield '\n]\n';
 }
 
 export interface Provenance {
@@ -76,15 +97,21 @@ export async function writeResults(
     steps: Object.fromEntries(Object.entries(run.timings.steps).map(([k, v]) => [k, round3(v)])),
     points: perPoint,
   };
-  const files: [string, string][] = [
-    ['results.csv', resultsCsv(results)],
-    ['results.json', resultsJson(results)],
-    ['details.json', JSON.stringify(results.details, null, 2) + '\n'],
-    ['provenance.json', JSON.stringify(provenance, null, 2) + '\n'],
-    ['timings.json', JSON.stringify(timings, null, 2) + '\n'],
+  // Each file written as it is made, one after the other: at 100,000 points none is held whole.
+  const files: [string, () => Iterable<string>][] = [
+    ['results.csv', () => resultsCsvChunks(results)],
+    ['results.json', () => resultsJsonChunks(results)],
+    ['details.json', () => withNewline(jsonChunks(results.details))],
+    ['provenance.json', () => [JSON.stringify(provenance, null, 2) + '\n']],
+    ['timings.json', () => withNewline(jsonChunks(timings))],
   ];
-  for (const [name, text] of files) await writeFileAtomic(path.join(dir, name), text);
+  for (const [name, chunks] of files) await writeFileAtomic(path.join(dir, name), chunks());
   return files.map(([name]) => path.join(dir, name));
+}
+
+function* withNewline(chunks: Iterable<string>): Generator<string> {
+  yield* chunks;
+  yield '\n';
 }
 
 function round3(x: number): number {

@@ -20,7 +20,7 @@ import type { Study } from '../pipeline/types.js';
 import { HRANK_VERSION } from '../version.js';
 import type { Results } from '../engine/kinds/collect.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { resultsJson, type Provenance } from '../report/results.js';
+import { resultsJsonChunks, type Provenance } from '../report/results.js';
 
 export const STAMP_FILE = '.hrank-stamp.json';
 
@@ -35,16 +35,30 @@ export interface StampFile {
 
 /** `withSpectra`: whether the report could draw the spectra it was asked for (they come from the cache). */
 export function resultsStamp(study: Study, results: Results, git: Provenance['git'], withSpectra: boolean): string {
-  return createHash('sha256').update(JSON.stringify({
+  // The sha256 of JSON.stringify({ format, hrank, spectra, pipeline, file, git, results:
+  // resultsJson(results), details }), fed to the hash in pieces (a row, a point's details at a
+  // time): at 100,000 points that text is hundreds of MB, never made whole.
+  const hash = createHash('sha256');
+  const head = JSON.stringify({
     format: 1,
     hrank: HRANK_VERSION,
     spectra: study.report.spectra && withSpectra,
     pipeline: study.text,
     file: path.resolve(study.file),
     git,
-    results: resultsJson(results),
-    details: results.details,
-  })).digest('hex');
+  });
+  hash.update(`${head.slice(0, -1)},"results":"`);
+  // Each piece escaped as the whole string would be (pieces end between rows, never inside a character).
+  for (const piece of resultsJsonChunks(results)) hash.update(JSON.stringify(piece).slice(1, -1));
+  hash.update('"');
+  const details = results.details as unknown;
+  if (Array.isArray(details)) {
+    hash.update(',"details":[');
+    details.forEach((d, i) => hash.update(`${i > 0 ? ',' : ''}${JSON.stringify(d) ?? 'null'}`));
+    hash.update(']');
+  } else if (details !== undefined) hash.update(`,"details":${JSON.stringify(details)}`);
+  hash.update('}');
+  return hash.digest('hex');
 }
 
 /** The folder's record, or undefined when it has none (or one hrank cannot read). */

@@ -18,19 +18,55 @@ export interface AtomicWriteOptions {
   readonly temp?: string;
 }
 
-/** Writes `data` (or its chunks, in order) to `file` atomically; throws the file system's error. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array | readonly Uint8Array[], opts: AtomicWriteOptions = {}): Promise<void> {
+/**
+ * What a write takes: a text, bytes, or their chunks in order (an array, or any iterable such as a
+ * generator, so a big file is written as it is made, never held whole).
+ */
+export type AtomicData = string | Uint8Array | Iterable<string | Uint8Array>;
+
+/** Texts are gathered into writes of about this many characters. */
+const WRITE_CHARS = 1 << 20;
+
+/** The chunks of `data` as bytes, small texts gathered into one write. */
+function* byteChunks(data: AtomicData): Generator<Uint8Array> {
+  if (typeof data === 'string') {
+    yield Buffer.from(data, 'utf8');
+    return;
+  }
+  if (data instanceof Uint8Array) {
+    yield data;
+    return;
+  }
+  let pending: string[] = [];
+  let chars = 0;
+  for (const chunk of data) {
+    if (typeof chunk !== 'string') {
+      if (chars > 0) { yield Buffer.from(pending.join(''), 'utf8'); pending = []; chars = 0; }
+      yield chunk;
+      continue;
+    }
+    pending.push(chunk);
+    chars += chunk.length;
+    if (chars >= WRITE_CHARS) { yield Buffer.from(pending.join(''), 'utf8'); pending = []; chars = 0; }
+  }
+  if (chars > 0) yield Buffer.from(pending.join(''), 'utf8');
+}
+
+/**
+ * Writes `data` (or its chunks, in order) to `file` atomically; throws the file system's error
+ * (also one thrown while the chunks are made: the temp file is removed, the target left as it was).
+ */
+export async function writeFileAtomic(file: string, data: AtomicData, opts: AtomicWriteOptions = {}): Promise<void> {
   const fs = opts.fs ?? fsp;
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   // pid + random: two writes of one file in the same process and millisecond must not collide.
   const temp = opts.temp ?? `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   let fh: fsp.FileHandle | undefined;
   try {
     fh = await fs.open(temp, 'wx');
     let position = 0;
-    for (const chunk of chunks) {
+    for (const chunk of byteChunks(data)) {
       await writeFully(fh, chunk, position);
       position += chunk.byteLength;
     }

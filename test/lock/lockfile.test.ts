@@ -149,3 +149,40 @@ test('diff arguments: revisions, a file, or two results folders', () => {
     assert.throws(() => interpretDiffArgs(args, isDir, (p) => dirs.has(p)), (e: unknown) => e instanceof InputError && message.test(e.message), args.join(' '));
   }
 });
+
+test('the lock written a point at a time (lockChunks) is serializeLock(buildLock(...)) byte for byte; writeLock leaves an unchanged file alone', async () => {
+  const { writeFileSync, mkdtempSync, statSync, readFileSync, utimesSync } = await import('node:fs');
+  const os = await import('node:os');
+  const { buildLock, lockChunks, writeLock } = await import('../../src/lock/lockfile.js');
+  const { planStudy } = await import('../../src/engine/kinds/plan.js');
+  const { expandSweep } = await import('../../src/pipeline/index.js');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hrank-lock-'));
+  const file = path.join(dir, 'big.yaml');
+  // 120 points and a sample-size chain (the lock's `chain`).
+  const text = `version: 1
+name: big
+dataset: {source: gaussian-mixture, dim: 3, samples: 8, classes: 2, two_class_targets: onehot}
+model: {hidden: [2]}
+sweep:
+  seed: {from: 1, to: 20}
+  dataset.samples: [4, 8]
+  loss: [mse, cross-entropy, cosh]
+`;
+  writeFileSync(file, text);
+  const study = studyOf(text, file);
+  const plan = await planStudy(study.study, expandSweep(study.study));
+  assert.equal(plan.points.length, 120);
+  const columns = ['seed', 'rank_loss', 'note'];
+  const results = { columns, rows: plan.points.map((p, i): Cell[] => [i, i % 5 === 0 ? null : i * 2, i % 7 ? `n"${i}"\n` : [1, 2]]), details: [] };
+  const whole = serializeLock(buildLock(plan, results));
+  assert.match(whole, /"chain": \[4, 8\]/);
+  assert.equal([...lockChunks(plan, results)].join(''), whole);
+  const written = await writeLock(file, plan, results);
+  assert.equal(readFileSync(written, 'utf8'), whole);
+  utimesSync(written, new Date(1e12), new Date(1e12));
+  await writeLock(file, plan, results);
+  assert.equal(statSync(written).mtimeMs, 1e12, 'an unchanged lock is not rewritten');
+  writeFileSync(written, whole.replace('"seed"', '"SEED"'));
+  await writeLock(file, plan, results);
+  assert.equal(readFileSync(written, 'utf8'), whole, 'a lock of the same length but other bytes is rewritten');
+});

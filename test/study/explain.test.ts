@@ -2,7 +2,9 @@
  * The shipped studies run, and `hrank explain` agrees with their results rows: every file under
  * pipelines/examples/ (each demonstrates a formula of docs/theory.md and runs in seconds), the
  * quick start and the nonlinear width study. Each is copied to a temp folder first, so no lock
- * file lands in the repository.
+ * file lands in the repository. The studies share one cache (steps they have in common are computed
+ * once), and each is run once: the last test reads, then edits, the copy of bias-first.yaml the
+ * loop ran.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,17 +31,30 @@ const shipped = [
   path.join(ROOT, 'pipelines/nonlinear.yaml'),
 ];
 
+// One cache for the whole file; each shipped study run once, by whichever test first needs it.
+const WORK = tempDir();
+const CACHE = path.join(WORK, 'cache');
+const RESULTS = path.join(WORK, 'results');
+type Ran = { file: string; run: Awaited<ReturnType<typeof runStudy>> };
+const runs = new Map<string, Promise<Ran>>();
+function ranStudy(original: string): Promise<Ran> {
+  let r = runs.get(original);
+  if (!r) {
+    const file = path.join(WORK, path.basename(original));
+    copyFileSync(original, file);
+    r = runStudy(file, { cache: CACHE, results: RESULTS, jobs: 2 }).then((run) => ({ file, run }));
+    runs.set(original, r);
+  }
+  return r;
+}
 test('there are examples to run', () => {
   assert.ok(shipped.length >= 8, shipped.join(', '));
 });
 
 for (const original of shipped) {
   test(`${path.relative(ROOT, original)} runs, and hrank explain agrees with its results rows`, async () => {
-    const dir = tempDir();
-    const file = path.join(dir, path.basename(original));
-    copyFileSync(original, file);
-    const results = path.join(dir, 'results');
-    const run = await runStudy(file, { cache: path.join(dir, 'cache'), results, jobs: 2 });
+    const { file, run } = await ranStudy(original);
+    const results = RESULTS;
     assert.ok(run.run.ok, `${original} failed`);
     const rows = JSON.parse(readFileSync(path.join(run.dir, 'results.json'), 'utf8')) as Record<string, Cell>[];
     const details = JSON.parse(readFileSync(path.join(run.dir, 'details.json'), 'utf8')) as PointDetail[];
@@ -105,6 +120,7 @@ test('hrank explain prints the derivation with the numbers, --json gives the sam
   copyFileSync(path.join(EXAMPLES, 'bias-first.yaml'), file);
   const io = captureIO();
   const point = 'dataset.samples=30,model.bias=first';
+  // Before any run (a results folder with nothing in it).
   assert.equal(await main(['explain', file, '--point', point, '--results', path.join(dir, 'results')], io), 0, io.stderr());
   const text = io.stdout();
   assert.match(text, /measurements none yet/);
@@ -121,19 +137,21 @@ test('hrank explain prints the derivation with the numbers, --json gives the sam
   const bad = captureIO();
   assert.equal(await main(['explain', file, '--point', 'model.width=3'], bad), 2);
   assert.match(bad.stderr(), /has no point 'model.width=3'; its points: dataset.samples=6,model.bias=false/);
-  // Run, then edit the file: the measurements of the old version are not shown beside the new derivation.
-  assert.ok((await runStudy(file, { cache: path.join(dir, 'cache'), results: path.join(dir, 'results'), jobs: 2 })).run.ok);
-  const fresh = await explainStudy(file, { results: path.join(dir, 'results'), points: [point] });
+  // Run (the shared run of this file), then edit the file: the measurements of the old version are
+  // not shown beside the new derivation.
+  const ran = await ranStudy(path.join(EXAMPLES, 'bias-first.yaml'));
+  assert.ok(ran.run.run.ok);
+  const fresh = await explainStudy(ran.file, { results: RESULTS, points: [point] });
   assert.equal(fresh.points[0]!.measured?.outer?.rank, 44);
-  appendFileSync(file, '# edited\n');
+  appendFileSync(ran.file, '# edited\n');
   const stale = captureIO();
-  assert.equal(await main(['explain', file, '--point', point, '--results', path.join(dir, 'results')], stale), 0);
+  assert.equal(await main(['explain', ran.file, '--point', point, '--results', RESULTS], stale), 0);
   assert.match(stale.stderr(), /holds the results of another version/);
   assert.match(stale.stdout(), /measurements none \(the results folder is stale\)/);
   assert.doesNotMatch(stale.stdout(), /route /);
   // A bias in every layer: H_O only, and explain says which assumption fails for H_F and H_L.
   const all = captureIO();
-  assert.equal(await main(['explain', file, '--point', 'dataset.samples=30,model.bias=true', '--results', path.join(dir, 'results')], all), 0);
+  assert.equal(await main(['explain', ran.file, '--point', 'dataset.samples=30,model.bias=true', '--results', RESULTS], all), 0);
   assert.match(all.stdout(), /rank\(H_O\) = q \(r \+ K' - q\) \+ e.*\n {13}= 4 \(10 \+ 4 - 4\) \+ 4 \(r1 = r \+ 1/);
   assert.match(all.stdout(), /rank\(H_F\): no verified formula with a bias in every layer/);
   assert.match(all.stdout(), /NOT met {2}bias: bias in every layer: H_O has a derived and verified formula; no formula for H_F and H_L/);

@@ -63,15 +63,29 @@ export interface Plan {
   readonly collect: string;
 }
 
+/** A step being planned: made once per key, then served to every point with that key. */
 interface Draft {
-  kind: StepKind;
-  params: unknown;
-  inputKeys: Record<string, string>;
-  inputIds: Record<string, string>;
-  files: Record<string, string>;
-  config: Config;
-  chain?: ChainInfo;
+  readonly kind: StepKind;
+  readonly key: string;
+  readonly parts: KeyParts;
+  /** Upstream steps by role. */
+  readonly inputs: Readonly<Record<string, Draft>>;
+  readonly config: Config;
+  readonly chain: ChainInfo | undefined;
+  readonly points: string[];
+  /** The index of the first point served. */
+  readonly first: number;
+  /** The readable id (assignIds). */
+  id: string;
 }
+
+type PointDrafts = Record<'dataset' | 'network' | 'input-rank' | 'prediction' | 'spectrum' | 'ranks', Draft> & { train?: Draft };
+
+const NO_FILES: Readonly<Record<string, string>> = Object.freeze({});
+const NO_INPUTS: Readonly<Record<string, Draft>> = Object.freeze({});
+/** The kinds whose values the collect step reads, per point (in sorted order). */
+const COLLECTED = ['input-rank', 'prediction', 'ranks', 'train'] as const;
+const KIND_ORDER: readonly StepKind[] = ['dataset', 'network', 'train', 'input-rank', 'prediction', 'spectrum', 'ranks'];
 
 export async function planStudy(study: Study, points: readonly Point[]): Promise<Plan> {
   const fileHashes = new Map<string, Promise<string>>();
@@ -82,105 +96,105 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   };
   const chains = findChains(points);
 
-  // Steps by key, in first-seen order; their points; per point the keys of its steps.
-  const drafts = new Map<string, Draft & { points: string[]; parts: KeyParts }>();
-  const pointKeys: Record<string, string>[] = [];
+  // Steps by key; per kind in first-seen order (the plan's order); per point its steps. One small
+  // object per distinct step (100,000 points make about 400,000), linked to its inputs directly:
+  // no map from keys to ids, nothing per point and kind that outlives the point.
+  const drafts = new Map<string, Draft>();
+  const byKind = new Map<StepKind, Draft[]>(KIND_ORDER.map((k) => [k, []]));
+  const pointDrafts: PointDrafts[] = [];
   const keyMemo = new StepKeyMemo();
-  const add = (d: Draft, pointId: string): string => {
+  const add = (kind: StepKind, params: unknown, inputs: Readonly<Record<string, Draft>>, files: Readonly<Record<string, string>>, config: Config, point: Point, index: number, chain?: ChainInfo): Draft => {
+    const inputKeys: Record<string, string> = {};
+    for (const role in inputs) inputKeys[role] = inputs[role]!.key;
     const { key, parts } = stepKey({
-      salt: KEY_SALT, kind: d.kind, kindVersion: KIND_VERSIONS[d.kind], params: d.params,
-      inputs: d.inputKeys, files: d.files, engine: ENGINE_VERSION,
+      salt: KEY_SALT, kind, kindVersion: KIND_VERSIONS[kind], params, inputs: inputKeys, files, engine: ENGINE_VERSION,
     }, keyMemo);
     const existing = drafts.get(key);
-    if (existing) existing.points.push(pointId);
-    else drafts.set(key, { ...d, points: [pointId], parts });
-    return key;
+    if (existing) {
+      existing.points.push(point.id);
+      return existing;
+    }
+    const d: Draft = { kind, key, parts, inputs, config, chain, points: [point.id], first: index, id: '' };
+    drafts.set(key, d);
+    byKind.get(kind)!.push(d);
+    return d;
   };
 
   const meta: { params: number; inputDim: number; outputs: number }[] = [];
-  for (const point of points) {
+  for (let index = 0; index < points.length; index++) {
+    const point = points[index]!;
     const cfg = point.config;
-    const files: Record<string, string> = {};
-    for (const [role, path] of Object.entries(datasetFiles(cfg.dataset))) files[role] = await hashOf(path);
+    let files: Record<string, string> = NO_FILES;
+    for (const [role, path] of Object.entries(datasetFiles(cfg.dataset))) {
+      if (files === NO_FILES) files = {};
+      files[role] = await hashOf(path);
+    }
     const sizes = layerSizes(cfg);
-    const keys: Record<string, string> = {};
-    keys.dataset = add({ kind: 'dataset', params: datasetParams(cfg), inputKeys: {}, inputIds: {}, files, config: cfg }, point.id);
-    keys.network = add({
-      kind: 'network',
-      params: {
-        sizes, activation: cfg.model.activation, bias: cfg.model.bias, init: cfg.model.init, seed: cfg.seed,
-        // Only with conv layers (a fully connected network's key is what it was): the layers and the image they see.
-        ...(cfg.model.conv !== undefined ? { conv: cfg.model.conv, image: inputImage(cfg) } : {}),
-      },
-      inputKeys: {}, inputIds: {}, files: {}, config: cfg,
-    }, point.id);
+    const dataset = add('dataset', datasetParams(cfg), NO_INPUTS, files, cfg, point, index);
+    const network = add('network', {
+      sizes, activation: cfg.model.activation, bias: cfg.model.bias, init: cfg.model.init, seed: cfg.seed,
+      // Only with conv layers (a fully connected network's key is what it was): the layers and the image they see.
+      ...(cfg.model.conv !== undefined ? { conv: cfg.model.conv, image: inputImage(cfg) } : {}),
+    }, NO_INPUTS, NO_FILES, cfg, point, index);
     // Training: one step per checkpoint up to the point's, each resuming from the one before
     // (points share the prefix of checkpoints they have in common: the same keys).
-    let weights = keys.network;
+    let weights = network;
     let from = 0;
     for (const c of checkpointChain(cfg)) {
-      weights = add({
-        kind: 'train', params: trainParams(cfg, from, c),
-        inputKeys: from === 0 && weights === keys.network ? { dataset: keys.dataset, network: weights } : { dataset: keys.dataset, previous: weights },
-        inputIds: {}, files: {}, config: cfg,
-      }, point.id);
+      weights = add('train', trainParams(cfg, from, c),
+        from === 0 && weights === network ? { dataset, network: weights } : { dataset, previous: weights }, NO_FILES, cfg, point, index);
       from = c;
     }
-    if (cfg.train !== null) keys.train = weights;
-    keys['input-rank'] = add({ kind: 'input-rank', params: {}, inputKeys: { dataset: keys.dataset }, inputIds: {}, files: {}, config: cfg }, point.id);
-    keys.prediction = add({
-      kind: 'prediction',
-      params: {
-        hidden: cfg.model.hidden, outputs: outputCount(cfg), loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias,
-        ...(cfg.model.conv !== undefined ? { conv: cfg.model.conv, image: inputImage(cfg) } : {}),
-      },
+    const train = cfg.train !== null ? weights : undefined;
+    const inputRank = add('input-rank', {}, { dataset }, NO_FILES, cfg, point, index);
+    const prediction = add('prediction', {
+      hidden: cfg.model.hidden, outputs: outputCount(cfg), loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias,
+      ...(cfg.model.conv !== undefined ? { conv: cfg.model.conv, image: inputImage(cfg) } : {}),
+    },
       // With biases the prediction reads the augmented input rank from the dataset; conv networks
       // the formulas cover, the conv layer's data ranks.
-      inputKeys: { inputRank: keys['input-rank'], ...(predictionReadsData(cfg) ? { dataset: keys.dataset } : {}) }, inputIds: {}, files: {}, config: cfg,
-    }, point.id);
+      predictionReadsData(cfg) ? { inputRank, dataset } : { inputRank }, NO_FILES, cfg, point, index);
     const chain = chains.get(point.index);
-    keys.spectrum = add({
-      kind: 'spectrum',
+    const spectrum = add('spectrum',
       // batch_size is left out on purpose: it bounds memory and never changes a result.
-      params: { loss: cfg.loss, hessians: cfg.hessians, route: cfg.rank.route, denseMaxParams: DENSE_MAX_PARAMS, prefix: chain ? chain.boundaries : null },
+      { loss: cfg.loss, hessians: cfg.hessians, route: cfg.rank.route, denseMaxParams: DENSE_MAX_PARAMS, prefix: chain ? chain.boundaries : null },
       // A trained point's network is its checkpoint (a Network with the optimiser's state).
-      inputKeys: { dataset: keys.dataset, network: keys.train ?? keys.network },
-      inputIds: {}, files: {}, config: cfg, chain,
-    }, point.id);
-    keys.ranks = add({
-      kind: 'ranks',
-      params: { rtol: cfg.rank.rtol, atol: cfg.rank.atol },
-      inputKeys: { spectrum: keys.spectrum },
-      inputIds: {}, files: {}, config: cfg,
-    }, point.id);
-    pointKeys.push(keys);
+      { dataset, network: train ?? network }, NO_FILES, cfg, point, index, chain);
+    const ranks = add('ranks', { rtol: cfg.rank.rtol, atol: cfg.rank.atol }, { spectrum }, NO_FILES, cfg, point, index);
+    pointDrafts.push({ dataset, network, 'input-rank': inputRank, prediction, spectrum, ranks, ...(train ? { train } : {}) });
     meta.push({ params: paramCountOf(cfg), inputDim: sizes[0], outputs: sizes[sizes.length - 1] });
   }
+  drafts.clear();
 
   // Readable ids, then inputs by id.
-  const idOf = assignIds(points, study.sweep.axes.map((a) => a.path), drafts);
+  assignIds(points, study.sweep.axes.map((a) => a.path), byKind);
   const steps: PlanStep[] = [];
-  const order: StepKind[] = ['dataset', 'network', 'train', 'input-rank', 'prediction', 'spectrum', 'ranks'];
-  for (const kind of order) {
-    for (const [key, d] of drafts) {
-      if (d.kind !== kind) continue;
+  for (const kind of KIND_ORDER) {
+    for (const d of byKind.get(kind)!) {
       const inputs: Record<string, string> = {};
-      for (const [role, k] of Object.entries(d.inputKeys)) inputs[role] = idOf.get(k)!;
-      steps.push({ id: idOf.get(key)!, kind, key, parts: d.parts, inputs, heavy: HEAVY_KINDS.has(kind), points: d.points, config: d.config, chain: d.chain });
+      for (const role in d.inputs) inputs[role] = d.inputs[role]!.id;
+      steps.push({ id: d.id, kind, key: d.key, parts: d.parts, inputs, heavy: HEAVY_KINDS.has(kind), points: d.points, config: d.config, chain: d.chain });
     }
   }
 
   // Collect: every point's rows, keyed by what the rows are made of.
   const axes = study.sweep.axes.map((a) => a.path);
-  const collectInputs: Record<string, string> = {};
   const collectInputIds: Record<string, string> = {};
   points.forEach((p, i) => {
-    for (const kind of ['input-rank', 'prediction', 'ranks', 'train'] as const) {
-      if (pointKeys[i][kind] === undefined) continue;
-      collectInputs[`${i}/${kind}`] = pointKeys[i][kind];
-      collectInputIds[`${i}/${kind}`] = idOf.get(pointKeys[i][kind])!;
+    for (const kind of COLLECTED) {
+      const d = pointDrafts[i]![kind];
+      if (d !== undefined) collectInputIds[`${i}/${kind}`] = d.id;
     }
   });
+  // The same roles with keys, made in the order the key's canonical text sorts them (the point
+  // indices as text, then the kinds: '/' sorts before every digit), so that sort is one pass.
+  const collectInputs: Record<string, string> = {};
+  for (const i of points.map((_, i) => String(i)).sort()) {
+    for (const kind of COLLECTED) {
+      const d = pointDrafts[Number(i)]![kind];
+      if (d !== undefined) collectInputs[`${i}/${kind}`] = d.key;
+    }
+  }
   const collectParams = {
     axes,
     points: points.map((p, i) => ({
@@ -198,15 +212,16 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
     points: points.map((p) => p.id), config: points[0].config,
   });
 
-  const planPoints: PlanPoint[] = points.map((point, i) => ({
-    point, ...meta[i],
-    steps: {
-      dataset: idOf.get(pointKeys[i].dataset)!, network: idOf.get(pointKeys[i].network)!,
-      'input-rank': idOf.get(pointKeys[i]['input-rank'])!, prediction: idOf.get(pointKeys[i].prediction)!,
-      spectrum: idOf.get(pointKeys[i].spectrum)!, ranks: idOf.get(pointKeys[i].ranks)!,
-      ...(pointKeys[i].train !== undefined ? { train: idOf.get(pointKeys[i].train)! } : {}),
-    },
-  }));
+  const planPoints: PlanPoint[] = points.map((point, i) => {
+    const d = pointDrafts[i]!;
+    return {
+      point, ...meta[i],
+      steps: {
+        dataset: d.dataset.id, network: d.network.id, 'input-rank': d['input-rank'].id, prediction: d.prediction.id,
+        spectrum: d.spectrum.id, ranks: d.ranks.id, ...(d.train !== undefined ? { train: d.train.id } : {}),
+      },
+    };
+  });
   return { study, points: planPoints, steps, byId: new Map(steps.map((s) => [s.id, s])), collect: 'collect' };
 }
 
@@ -269,43 +284,38 @@ function findChains(points: readonly Point[]): Map<number, ChainInfo> {
  * `kind[axis=value,...]` naming the axes that tell this kind's steps apart: an axis is named when
  * it has several values and each step serves points of one value of it. No such axis: `kind`.
  */
-function assignIds(points: readonly Point[], axisPaths: readonly string[], drafts: Map<string, Draft & { points: string[] }>): Map<string, string> {
+function assignIds(points: readonly Point[], axisPaths: readonly string[], byKind: ReadonlyMap<StepKind, readonly Draft[]>): void {
   const byPointId = new Map(points.map((p, i) => [p.id, i]));
-  const ids = new Map<string, string>();
   const axisCount = axisPaths.length;
   // Each point's values as written, once (linear in the points, whatever the kinds and axes).
   const shown = Array.from({ length: axisCount }, (_, a) => points.map((p) => formatValue(p.values[a])));
-  const keysOf = new Map<StepKind, string[]>();
-  for (const [k, d] of drafts) {
-    const list = keysOf.get(d.kind);
-    if (list) list.push(k);
-    else keysOf.set(d.kind, [k]);
-  }
-  for (const [kind, keys] of keysOf) {
+  for (const [kind, drafts] of byKind) {
+    if (drafts.length === 0) continue;
     const named: number[] = [];
     for (let a = 0; a < axisCount; a++) {
       // A train step is named by the step it trains to (below), not by the checkpoint axis.
       if (kind === 'train' && axisPaths[a] === 'train.checkpoint') continue;
       const values = shown[a]!;
       if (new Set(values).size < 2) continue;
-      const constantInEach = keys.every((k) => {
-        const served = drafts.get(k)!.points;
-        const v = values[byPointId.get(served[0]!)!];
-        return served.every((pid) => values[byPointId.get(pid)!] === v);
+      const constantInEach = drafts.every((d) => {
+        const served = d.points;
+        const v = values[d.first];
+        for (let j = 1; j < served.length; j++) if (values[byPointId.get(served[j]!)!] !== v) return false;
+        return true;
       });
       if (constantInEach) named.push(a);
     }
     const used = new Map<string, number>();
-    for (const k of keys) {
-      const first = byPointId.get(drafts.get(k)!.points[0]!)!;
-      const axes = named.map((a) => `${axisPaths[a]}=${shown[a]![first]}`);
-      if (kind === 'train') axes.push(`step=${(drafts.get(k)!.params as { to: number }).to}`);
-      let id = axes.length > 0 ? `${kind}[${axes.join(',')}]` : kind;
+    for (const d of drafts) {
+      let id: string = kind;
+      if (named.length > 0 || kind === 'train') {
+        const axes = named.map((a) => `${axisPaths[a]}=${shown[a]![d.first]}`);
+        if (kind === 'train') axes.push(`step=${(d.parts.params as { to: number }).to}`);
+        id = `${kind}[${axes.join(',')}]`;
+      }
       const n = (used.get(id) ?? 0) + 1;
       used.set(id, n);
-      if (n > 1) id = `${id}#${n}`;
-      ids.set(k, id);
+      d.id = n > 1 ? `${id}#${n}` : id;
     }
   }
-  return ids;
 }

@@ -67,7 +67,8 @@ function hashMap(name: 'inputs' | 'files', value: unknown): Record<string, strin
     throw new TypeError(`stepKey: parts.${name} must be an object of role name -> sha256 hex, got ${describe(value)}`);
   }
   const out: Record<string, string> = {};
-  for (const [role, hash] of Object.entries(value)) {
+  for (const role of Object.keys(value)) {
+    const hash = (value as Record<string, unknown>)[role];
     if (role === '') throw new TypeError(`stepKey: parts.${name} has an empty role name`);
     if (!isSha256Hex(hash)) {
       throw new TypeError(
@@ -92,12 +93,12 @@ function nonEmptyString(name: string, value: unknown): string {
  * (`params.lr`) when the parameters are not plain JSON with finite numbers.
  */
 /**
- * What a plan's keys share (`stepKey`'s memo): the key of each distinct key text, and one frozen
- * copy of each distinct parameter text and empty role map, so 100,000 points' steps do not each
- * hold their own `{ rtol: null, atol: 0 }`.
+ * What a plan's keys share (`stepKey`'s memo): one frozen copy of each distinct parameter text
+ * and empty role map, so 100,000 points' steps do not each hold their own `{ rtol: null, atol: 0 }`.
+ * (Key texts are not kept: most of a big sweep's steps are distinct, and holding 400,000 texts of
+ * ~400 bytes costs the collector more than hashing a repeated one again.)
  */
 export class StepKeyMemo {
-  readonly keys = new Map<string, StepKey>();
   readonly params = new Map<string, unknown>();
 }
 
@@ -113,7 +114,8 @@ function deepFreeze<T>(value: T): T {
 
 export function stepKey(parts: KeyParts, memo?: StepKeyMemo): StepKey {
   if (parts === null || typeof parts !== 'object') throw new TypeError(`stepKey: parts must be an object, got ${describe(parts)}`);
-  for (const name of Object.keys(parts)) {
+  for (const name in parts) {
+    if (!Object.hasOwn(parts, name)) continue;
     if (!(PART_NAMES as readonly string[]).includes(name)) {
       throw new TypeError(`stepKey: unknown part ${JSON.stringify(name)} (parts are ${PART_NAMES.join(', ')}); every part that matters must have a name here`);
     }
@@ -132,9 +134,6 @@ export function stepKey(parts: KeyParts, memo?: StepKeyMemo): StepKey {
   // as already written (canonical text is a fixed point: writing its parse again gives the same text).
   const text = `{"engine":${JSON.stringify(engine)},"files":${canonicalJson(files)},"inputs":${canonicalJson(inputs)},`
     + `"kind":${JSON.stringify(kind)},"kindVersion":${kindVersion},"params":${paramsText},"salt":${JSON.stringify(salt)}}`;
-  // A plan asks for the key of one step once per point it serves: the text decides the key.
-  const known = memo?.keys.get(text);
-  if (known) return known;
   let params = memo?.params.get(paramsText);
   if (params === undefined) {
     params = JSON.parse(paramsText) as unknown;
@@ -150,9 +149,7 @@ export function stepKey(parts: KeyParts, memo?: StepKeyMemo): StepKey {
     files: memo && Object.keys(files).length === 0 ? EMPTY : Object.freeze(files),
     engine,
   });
-  const made: StepKey = Object.freeze({ key: sha256Hex(text), parts: normal });
-  memo?.keys.set(text, made);
-  return made;
+  return Object.freeze({ key: sha256Hex(text), parts: normal });
 }
 
 /** sha256 hex of a text (one call where Node has crypto.hash: a plan makes one per step). */
