@@ -258,16 +258,25 @@ test('conv Hessians match finite differences (H_L of the gradient, H_F with froz
     }
     assert.ok(relErr(H.outer!, HO) <= 1e-6, `${lossName}: H_O vs J^T A J ${relErr(H.outer!, HO)}`);
     const phi = (t: Float64Array): number => { const o = forward(at(t), data.x, 0, N).a.at(-1)!; let s = 0; for (let r = 0; r < N * K; r++) s += g0[r] * o[r]; return s; };
-    const h2 = 1e-4, fdF = new Float64Array(P * P);
-    for (let a = 0; a < P; a++) for (let b = 0; b <= a; b++) {
-      const va = th[a];
-      const vb = th[b];
-      const ev = (da: number, db: number): number => { th[a] = va + da; th[b] = (a === b ? va + da : vb) + (a === b ? 0 : db) + (a === b ? db : 0); const r = phi(th); th[a] = va; th[b] = vb; return r; };
-      const v = (ev(h2, h2) - ev(h2, -h2) - ev(-h2, h2) + ev(-h2, -h2)) / (4 * h2 * h2);
-      fdF[a * P + b] = v; fdF[b * P + a] = v;
+    // Mixed second differences d^2 phi / (d theta_a d theta_b) at 800 seeded entries (and every
+    // diagonal one): each costs four forward passes.
+    const h2 = 1e-4, rng = new Rng(lossName === 'mse' ? 1 : 2, 'fd-entries');
+    const pairs: [number, number][] = [...Array.from({ length: P }, (_, a): [number, number] => [a, a]), ...Array.from({ length: 800 }, (): [number, number] => [rng.int(P), rng.int(P)])];
+    const at2 = (a: number, da: number, b: number, db: number): number => {
+      const va = th[a]!, vb = th[b]!;
+      th[a] = va + da; th[b] = th[b]! + db;
+      const r = phi(th);
+      th[a] = va; th[b] = vb;
+      return r;
+    };
+    let worst = 0, scale = 0;
+    for (const [a, b] of pairs) {
+      const fd = (at2(a, h2, b, h2) - at2(a, h2, b, -h2) - at2(a, -h2, b, h2) + at2(a, -h2, b, -h2)) / (4 * h2 * h2);
+      worst = Math.max(worst, Math.abs(H.functional![a * P + b]! - fd));
+      scale = Math.max(scale, Math.abs(fd));
     }
-    assert.ok(maxAbs(fdF) > 1e-2, 'H_F far from zero');
-    assert.ok(maxAbsDiff(H.functional!, fdF) <= 1e-5 * maxAbs(fdF), `${lossName}: H_F vs FD ${relErr(H.functional!, fdF)}`);
+    assert.ok(scale > 1e-2, 'H_F far from zero');
+    assert.ok(worst <= 1e-5 * scale, `${lossName}: H_F vs FD ${worst / scale}`);
   }
 });
 
@@ -301,7 +310,9 @@ test('the last-layer subspace route gives the dense route\'s nonzero eigenvalues
 
 test('the memory guard and the cost model follow the route ranks.ts takes for conv networks', async () => {
   const input = { channels: 1, height: 8, width: 8 };
-  for (const [channels, samples] of [[4, 20], [1, 20], [4, 200]] as const) {
+  // Last-layer (P 1,476, k 564) and dense (P 369) routes; a shape past 1,200 parameters whose
+  // bound reaches P takes the dense route by the same lastLayerApplies in all three.
+  for (const [channels, samples] of [[4, 20], [1, 20]] as const) {
     const convs: ConvLayerSpec[] = [{ channels, kernel: 3, stride: 1, padding: 'valid' }];
     const spec = convNetworkSpec(input, convs, [], 10, 'linear', false);
     const data = gaussianData(samples, 64, 10, 29);
