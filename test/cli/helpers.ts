@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CliIO } from '../../src/cli/io.js';
+import { builtCli } from './built.js';
 
 /** The repository root (child processes run there, so `--import tsx` resolves). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -84,15 +85,16 @@ export interface ChildResult {
 }
 
 /**
- * Runs `hrank args...` as `node --import tsx src/cli/main.ts`, in the repository root or `cwd`.
- * `onStderr` sees stderr as it grows and may signal the child.
+ * Runs `hrank args...` as a child in the repository root or `cwd`: the sources transpiled once per
+ * test process (built.ts), else `node --import tsx src/cli/main.ts`. `onStderr` sees stderr as it
+ * grows and may signal the child.
  */
 export function hrank(
   args: readonly string[],
   opts: { env?: Record<string, string>; cwd?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {},
 ): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+  return builtCli().then((main) => new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...(main ? [main] : ['--import', TSX, MAIN]), ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, HRANK_DEBUG: '', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -113,7 +115,7 @@ export function hrank(
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
-  });
+  }));
 }
 
 /** Asserts there is no stack trace in a text ("    at fn (file:line:col)"). */

@@ -1,7 +1,6 @@
 /** Shared helpers of the reliability tests: a seeded PRNG, cache scans, results snapshots, a killable CLI child. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CacheStore } from '../../src/engine/store/cache.js';
 import { MAIN, ROOT } from '../cli/helpers.js';
@@ -93,45 +92,7 @@ export interface Spawned {
   readonly when: (test: (stderr: string) => boolean) => Promise<void>;
 }
 
-let built: Promise<string | undefined> | undefined;
-
-/**
- * The CLI transpiled to JavaScript once per test process (esbuild, transpile-only: what tsx does
- * on every start, done ahead), in a temp folder beside a link to node_modules: `dist/` as `npm
- * run build` makes it, without tsc's type check. A child then starts in about half the time,
- * which matters for tests that start twenty of them. Undefined when esbuild (a dependency of
- * tsx) cannot be loaded: callers then run the sources through tsx.
- */
-export function builtCli(): Promise<string | undefined> {
-  built ??= (async () => {
-    let esbuild: typeof import('esbuild');
-    try {
-      esbuild = await import('esbuild');
-    } catch {
-      return undefined;
-    }
-    const out = mkdtempSync(path.join(tmpdir(), 'hrank-built-'));
-    process.on('exit', () => rmSync(out, { recursive: true, force: true }));
-    const files: string[] = [];
-    const walk = (d: string): void => {
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        const p = path.join(d, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (p.endsWith('.ts')) files.push(p);
-      }
-    };
-    walk(path.join(ROOT, 'src'));
-    await esbuild.build({
-      entryPoints: files, outdir: path.join(out, 'src'), outbase: path.join(ROOT, 'src'), format: 'esm', platform: 'node', target: 'node20',
-      supported: { 'import-attributes': true }, logLevel: 'silent',
-    });
-    cpSync(path.join(ROOT, 'schemas'), path.join(out, 'schemas'), { recursive: true });
-    cpSync(path.join(ROOT, 'package.json'), path.join(out, 'package.json'));
-    symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'), 'dir');
-    return path.join(out, 'src', 'cli', 'main.js');
-  })();
-  return built;
-}
+export { builtCli } from '../cli/built.js';
 
 /**
  * `hrank args...` as a child process, with plain progress on stderr: the sources through tsx, or
