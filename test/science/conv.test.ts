@@ -14,7 +14,7 @@ import { lastLayerRows } from '../../src/science/hessian/lastlayer.js';
 import { SUBSPACE_CHECK } from '../../src/science/spectrum.js';
 import { Rng } from '../../src/science/random.js';
 import type { Activation, ConvLayerSpec, Dataset, ImageShape, LossName, Network } from '../../src/science/types.js';
-import { gaussianData, maxAbs, maxAbsDiff } from './helpers.js';
+import { gaussianData, maxAbs, maxAbsDiff, outerFromJacobian } from './helpers.js';
 
 /**
  * The test's own convolution, written from the definition (independent of conv.ts's Toeplitz
@@ -247,15 +247,7 @@ test('conv Hessians match finite differences (H_L of the gradient, H_F with froz
       th[j] = v;
       for (let r = 0; r < N * K; r++) J[r * P + j] = (fp[r] - fm[r]) / (2 * hj);
     }
-    const HO = new Float64Array(P * P), A = new Float64Array(K * K);
-    for (let i = 0; i < N; i++) {
-      loss.outputHessian(out0, data.y, i * K, K, A);
-      for (let a = 0; a < P; a++) for (let b = 0; b < P; b++) {
-        let s = 0;
-        for (let k1 = 0; k1 < K; k1++) for (let k2 = 0; k2 < K; k2++) s += J[(i * K + k1) * P + a] * A[k1 * K + k2] * J[(i * K + k2) * P + b];
-        HO[a * P + b] += s;
-      }
-    }
+    const HO = outerFromJacobian(J, out0, data, loss, P);
     assert.ok(relErr(H.outer!, HO) <= 1e-6, `${lossName}: H_O vs J^T A J ${relErr(H.outer!, HO)}`);
     const phi = (t: Float64Array): number => { const o = forward(at(t), data.x, 0, N).a.at(-1)!; let s = 0; for (let r = 0; r < N * K; r++) s += g0[r] * o[r]; return s; };
     // Mixed second differences d^2 phi / (d theta_a d theta_b) at 800 seeded entries (and every

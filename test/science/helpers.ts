@@ -1,6 +1,7 @@
 /** Small generated fixtures for science tests: Gaussian data and one-hot targets. */
 import { Rng } from '../../src/science/random.js';
 import type { Dataset } from '../../src/science/types.js';
+import type { Loss } from '../../src/science/losses.js';
 
 export function gaussianData(n: number, d: number, k: number, seed: number, opts: { inputRank?: number; pm1?: boolean } = {}): Dataset {
   const rng = new Rng(seed, 'test-data');
@@ -37,4 +38,23 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/**
+ * The outer-product Hessian sum_i J_i^T A_i J_i (P x P) from a Jacobian J (N K x P, row (i, k))
+ * and the loss's output Hessians at the outputs `out` (N x K): the reference the R-operator's H_O
+ * is checked against.
+ */
+export function outerFromJacobian(J: Float64Array, out: Float64Array, data: Dataset, loss: Loss, P: number): Float64Array {
+  const N = data.n, K = data.k;
+  const HO = new Float64Array(P * P), A = new Float64Array(K * K);
+  for (let i = 0; i < N; i++) {
+    loss.outputHessian(out, data.y, i * K, K, A);
+    for (let a = 0; a < P; a++) for (let b = 0; b < P; b++) {
+      let s = 0;
+      for (let k1 = 0; k1 < K; k1++) for (let k2 = 0; k2 < K; k2++) s += J[(i * K + k1) * P + a]! * A[k1 * K + k2]! * J[(i * K + k2) * P + b]!;
+      HO[a * P + b] += s;
+    }
+  }
+  return HO;
 }

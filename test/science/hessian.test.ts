@@ -9,7 +9,7 @@ import { HessianOperator } from '../../src/science/hessian/operator.js';
 import { symmetricEigenvalues } from '../../src/science/linalg/eigen.js';
 import { Rng } from '../../src/science/random.js';
 import type { Activation, Dataset, LossName, Network } from '../../src/science/types.js';
-import { gaussianData, maxAbs, maxAbsDiff } from './helpers.js';
+import { gaussianData, maxAbs, maxAbsDiff, outerFromJacobian } from './helpers.js';
 
 function tinyCase(loss: LossName, act: Activation, bias: boolean, seed = 1): { net: Network; data: Dataset } {
   const data = gaussianData(5, 3, 3, seed);
@@ -87,16 +87,7 @@ for (const lossName of LOSSES) {
           th[j] = v;
           for (let r = 0; r < N * K; r++) J[r * P + j] = (fpP[r] - fpM[r]) / (2 * hj);
         }
-        const HO = new Float64Array(P * P);
-        const A = new Float64Array(K * K);
-        for (let i = 0; i < N; i++) {
-          loss.outputHessian(out0, data.y, i * K, K, A);
-          for (let a = 0; a < P; a++) for (let b = 0; b < P; b++) {
-            let s = 0;
-            for (let k1 = 0; k1 < K; k1++) for (let k2 = 0; k2 < K; k2++) s += J[(i * K + k1) * P + a] * A[k1 * K + k2] * J[(i * K + k2) * P + b];
-            HO[a * P + b] += s;
-          }
-        }
+        const HO = outerFromJacobian(J, out0, data, loss, P);
         assert.ok(relErr(H.outer!, HO) <= 1e-6, `H_O vs J^T A J: ${relErr(H.outer!, HO)}`);
 
         // H_L = H_O + H_F; all symmetric.
