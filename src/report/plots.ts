@@ -281,6 +281,19 @@ function yTitleOf(plot: PlotSpec): string {
   return perParams ? 'rank / #params' : 'rank';
 }
 
+
+/** A figure's layers in one panel per group (facets, at most MAX_COLUMNS a row), or in one panel when `groups` is null. */
+function panels(common: Record<string, unknown>, layer: readonly unknown[], groups: readonly string[] | null): TopLevelSpec {
+  if (groups) {
+    return {
+      ...common,
+      facet: { field: 'group', type: 'nominal', sort: groups, title: null, header: { labelLimit: 400 } },
+      columns: Math.min(MAX_COLUMNS, groups.length),
+      spec: { ...PANEL, layer },
+    } as TopLevelSpec;
+  }
+  return { ...common, ...SINGLE, layer } as TopLevelSpec;
+}
 /**
  * The rank figure of one plot entry: the paper's figure (`y: rank`: ranks as lines, the
  * predictions as dots), or the empirical minus the predicted rank around a rule at 0
@@ -436,15 +449,7 @@ export function rankFigure(study: Study, results: Results, plot: PlotSpec): Figu
     if (lossData.length > 0) {
       return { ...common, vconcat: [{ ...SINGLE, layer: layers(interactive) }, lossPanel(interactive)], resolve: { scale: { color: 'independent' } } } as TopLevelSpec;
     }
-    if (faceted && groups.length > 0) {
-      return {
-        ...common,
-        facet: { field: 'group', type: 'nominal', sort: groups, title: null, header: { labelLimit: 400 } },
-        columns: Math.min(MAX_COLUMNS, groups.length),
-        spec: { ...PANEL, layer: layers(interactive) },
-      } as TopLevelSpec;
-    }
-    return { ...common, ...SINGLE, layer: layers(interactive) } as TopLevelSpec;
+    return panels(common, layers(interactive), faceted && groups.length > 0 ? groups : null);
   };
   const id = `ranks-${stem(plot.x)}${difference ? '-difference' : ''}${perParams ? '-per-params' : ''}`;
   const marks = flags.map((f) => `; ${FLAG_CAPTION[f]}`).join('');
@@ -668,15 +673,7 @@ function aggregateFigure(study: Study, results: Results, plot: PlotSpec, r: Redu
   ];
   const spec = (interactive: boolean): TopLevelSpec => {
     const common = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, title: { text: title, subtitle }, data: { values: [...stats, ...dots] } };
-    if (faceted) {
-      return {
-        ...common,
-        facet: { field: 'group', type: 'nominal', sort: groups, title: null, header: { labelLimit: 400 } },
-        columns: Math.min(MAX_COLUMNS, groups.length),
-        spec: { ...PANEL, layer: layers(interactive) },
-      } as TopLevelSpec;
-    }
-    return { ...common, ...SINGLE, layer: layers(interactive) } as TopLevelSpec;
+    return panels(common, layers(interactive), faceted ? groups : null);
   };
   const asked = plot.aggregate && r.over.includes(plot.aggregate) ? `-mean-over-${stem(plot.aggregate)}` : '';
   const id = `ranks-${stem(plot.x)}${asked}${difference ? '-difference' : ''}${perParams ? '-per-params' : ''}`;
