@@ -21,12 +21,11 @@
  *              for points computed from shared prefix sums), results (the results row)
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Cell, Results } from '../engine/kinds/collect.js';
 import { canonicalJson, isPlainObject } from '../engine/store/canonical.js';
-import { ENGINE_VERSION, KEY_SALT } from '../engine/store/keys.js';
+import { ENGINE_VERSION, KEY_SALT, hashFile } from '../engine/store/keys.js';
 import type { Plan } from '../engine/kinds/plan.js';
 import { KIND_VERSIONS } from '../engine/kinds/kinds.js';
 import type { Config, Study } from '../pipeline/types.js';
@@ -323,13 +322,8 @@ export async function writeLock(pipelineFile: string, plan: Plan, results: Resul
     bytes += Buffer.byteLength(p, 'utf8');
   }
   const size = await stat(file).then((s) => (s.isFile() ? s.size : -1), () => -1);
-  const same = size === bytes && (await fileSha256(file).catch(() => undefined)) === hash.digest('hex');
+  const same = size === bytes && (await hashFile(file).catch(() => undefined)) === hash.digest('hex');
   if (!same) await writeFileAtomic(file, pieces);
   return file;
 }
 
-async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
