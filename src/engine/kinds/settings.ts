@@ -4,7 +4,6 @@
  */
 import type { Config, DatasetConfig } from '../../pipeline/types.js';
 import type { DatasetSpec } from '../../science/datasets/index.js';
-import { inspectIdx } from '../../science/datasets/index.js';
 import { sharesPrefixSums } from '../../science/ranks.js';
 import { convNetworkSpec, layerHasBias, paramCount } from '../../science/network.js';
 import { needsConvRanks } from '../../science/predictions.js';
@@ -54,17 +53,10 @@ export function datasetSpec(cfg: Config): DatasetSpec {
 
 /** Input dimension d without loading the data (IDX: from the file headers). */
 export function inputDim(cfg: Config): number {
-  const d = cfg.dataset;
-  switch (d.source) {
-    case 'mnist': return (d.resize ?? 28) ** 2;
-    case 'cifar10': return (d.channels ?? 1) * (d.resize ?? 32) ** 2;
-    case 'gaussian-mixture': return d.dim;
-    case 'idx': {
-      if (d.resize) return d.resize ** 2;
-      const h = inspectIdx(d.images.path, d.labels.path);
-      return h.rows * h.cols;
-    }
-  }
+  if (cfg.dataset.source === 'gaussian-mixture') return cfg.dataset.dim;
+  // An image source: channels x height x width of its image (pipeline/image.ts).
+  const image = imageShape(cfg.dataset)!;
+  return image.channels * image.height * image.width;
 }
 
 /** Number of network outputs K: one in the 2-class +-1 mode, else the number of classes. */
