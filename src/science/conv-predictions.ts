@@ -65,15 +65,15 @@ function patchIndex(l: ConvLayer): { Q: number; D: number; pixel: Int32Array } {
   return { Q, D, pixel };
 }
 
-/** Stacked im2col patches of every sample: (N Q) x D, row i Q + p is sample i's patch p. */
-export function patchMatrix(data: Dataset, l: ConvLayer): { Z: Float64Array; Q: number; D: number } {
+/** Stacked im2col patches of every sample: (N Q) x D, row i Q + p is sample i's patch p; and the pixel each slot reads (patchIndex). */
+export function patchMatrix(data: Dataset, l: ConvLayer): { Z: Float64Array; Q: number; D: number; pixel: Int32Array } {
   const { Q, D, pixel } = patchIndex(l);
   const { n, d, x } = data;
   const Z = new Float64Array(n * Q * D);
   for (let i = 0; i < n; i++) {
     for (let t = 0; t < Q * D; t++) if (pixel[t]! >= 0) Z[i * Q * D + t] = x[i * d + pixel[t]!]!;
   }
-  return { Z, Q, D };
+  return { Z, Q, D, pixel };
 }
 
 export interface ConvDataRanks {
@@ -99,10 +99,9 @@ export function convDataRanks(data: Dataset, stack: ConvStack, loss: LossName, c
   if (stack.layers.length !== 1) throw new RangeError(`conv predictions: one conv layer is supported, got ${stack.layers.length}`);
   const l = stack.layers[0]!;
   const { n, d, x } = data;
-  const { Z, Q, D } = patchMatrix(data, l);
+  const { Z, Q, D, pixel } = patchMatrix(data, l);
   const patchRank = gramRank(Z, n * Q, D, controls);
   const covered = new Uint8Array(d);
-  const { pixel } = patchIndex(l);
   for (const j of pixel) if (j >= 0) covered[j] = 1;
   const cols = Array.from(covered.keys()).filter((j) => covered[j] === 1);
   const Xc = new Float64Array(n * cols.length);
