@@ -135,10 +135,16 @@ export function toeplitzExpansion(spec: NetworkSpec): ToeplitzExpansion {
 /** The dense network with the same function (theta_dense = J_T theta); the network itself without convolutions. */
 export function denseNetwork(net: Network): Network {
   if (!hasConv(net)) return net;
-  const { spec, index } = toeplitzExpansion(net);
-  const theta = new Float64Array(index.length);
-  for (let i = 0; i < index.length; i++) if (index[i] >= 0) theta[i] = net.theta[index[i]];
-  return { ...spec, sizes: [...spec.sizes], theta };
+  const e = toeplitzExpansion(net);
+  const theta = new Float64Array(e.index.length);
+  scatterTied(e, net.theta, 0, theta, 0);
+  return { ...e.spec, sizes: [...e.spec.sizes], theta };
+}
+
+/** dense[denseOff + i] = v[vOff + index[i]] for every dense parameter i that holds one (J_T v; structural zeros untouched). */
+export function scatterTied(e: ToeplitzExpansion, v: Float64Array, vOff: number, dense: Float64Array, denseOff: number): void {
+  const { index } = e;
+  for (let i = 0; i < index.length; i++) if (index[i] >= 0) dense[denseOff + i] = v[vOff + index[i]];
 }
 
 /** out[p] (+)= sum of dense[i] over the dense parameters i holding parameter p: J_T^T applied to rows of a count x P_dense matrix. */

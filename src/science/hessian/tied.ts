@@ -8,7 +8,7 @@
  * row is summed back over the entries sharing a weight.
  */
 import type { Loss } from '../losses.js';
-import { denseNetwork, gatherTied, hasConv, paramCount, toeplitzExpansion, type ToeplitzExpansion } from '../network.js';
+import { denseNetwork, gatherTied, hasConv, paramCount, scatterTied, toeplitzExpansion, type ToeplitzExpansion } from '../network.js';
 import type { Dataset, Network } from '../types.js';
 import { HessianOperator, type Directions, type OperatorOptions, type ProductRequest, type Products } from './operator.js';
 
@@ -44,10 +44,7 @@ export class TiedOperator implements ProductOperator {
     if (dirs.kind === 'dense') {
       if (dirs.data.length !== dirs.count * P) throw new RangeError(`hessian: expected ${dirs.count} x ${P} directions, got ${dirs.data.length} values`);
       const data = new Float64Array(kc * Pd);
-      for (let c = 0; c < kc; c++) {
-        const src = (c0 + c) * P, dst = c * Pd;
-        for (let i = 0; i < Pd; i++) if (index[i] >= 0) data[dst + i] = dirs.data[src + index[i]];
-      }
+      for (let c = 0; c < kc; c++) scatterTied(this.expansion, dirs.data, (c0 + c) * P, data, c * Pd);
       return { kind: 'dense', count: kc, data };
     }
     // A sparse row of nnz weights becomes nnz * maxOccurrences dense entries, padded with zeros
