@@ -28,6 +28,7 @@ import type { Dataset, HessianKind, Network } from '../types.js';
 import { DENSE_CHUNK } from './dense.js';
 import type { OperatorOptions } from './operator.js';
 import type { SubspaceWhich } from './structured.js';
+import { PROBES, probeNorms } from './probe.js';
 import { Span, dot, norm } from './subspace.js';
 import { productOperator } from './tied.js';
 
@@ -47,7 +48,6 @@ const DEPENDENT = 1;
  * leaves out ever matter, the check refuses the route and the dense route answers.
  */
 const ACTIVATION_DEPENDENT = 64;
-const PROBES = 2;
 
 /** T = Q^T H Q per requested kind, as packed lower triangles (row i at i(i+1)/2), and the check's reach. */
 export interface LastLayerRows {
@@ -198,7 +198,7 @@ export function lastLayerRows(net: Network, data: Dataset, loss: Loss, which: Su
   }
 
   // The check: Gaussian probes in W_L orthogonal to U (so to S), |H v| per kind.
-  const outside: Partial<Record<HessianKind, number>> = {};
+  let outside: Partial<Record<HessianKind, number>> = {};
   if (u < KM) {
     const rng = new Rng(0, 'last-layer-probe');
     const probes = new Float64Array(PROBES * P);
@@ -212,12 +212,7 @@ export function lastLayerRows(net: Network, data: Dataset, loss: Loss, which: Su
       for (let t = 0; t < KM; t++) probes[c * P + w + t] = g[t] * s;
     }
     const prod = op.apply({ kind: 'dense', count: PROBES, data: probes }, 0, PROBES, { functional: needF, outer: needO });
-    for (let c = 0; c < PROBES; c++) {
-      const nrm = (get: (t: number) => number): number => { let s = 0; for (let t = 0; t < P; t++) { const v = get(c * P + t); s += v * v; } return Math.sqrt(s); };
-      if (which.functional) outside.functional = Math.max(outside.functional ?? 0, nrm((t) => prod.functional![t]));
-      if (which.outer) outside.outer = Math.max(outside.outer ?? 0, nrm((t) => prod.outer![t]));
-      if (which.loss) outside.loss = Math.max(outside.loss ?? 0, nrm((t) => prod.functional![t] + prod.outer![t]));
-    }
+    outside = probeNorms(prod.functional, prod.outer, PROBES, P, which);
   } else {
     for (const kind of ['loss', 'outer', 'functional'] as const) if (which[kind]) outside[kind] = 0;
   }
