@@ -22,7 +22,7 @@ import { outerSubspaceBound, subspaceSizeBound } from './hessian/subspace.js';
 import { DENSE_MAX_PARAMS } from './ranks.js';
 import { shapeSize } from './conv.js';
 import { lastLayerApplies, lastLayerSizeBound } from './hessian/lastlayer.js';
-import { layerHasBias } from './network.js';
+import { paramCount } from './network.js';
 import type { Bias, ConvStack } from './types.js';
 
 const F64 = 8;
@@ -65,10 +65,7 @@ export function shapeSizes(s: NetShape): number[] {
 /** Parameters of the dense network a shape runs its products on (a conv layer's Toeplitz matrix counts whole). */
 export function productParams(s: NetShape): number {
   if (!s.conv || s.conv.layers.length === 0) return s.params;
-  const sizes = shapeSizes(s);
-  let p = 0;
-  for (let l = 1; l < sizes.length; l++) p += sizes[l]! * sizes[l - 1]! + (layerHasBias(s.bias, l) ? sizes[l]! : 0);
-  return p;
+  return paramCount({ sizes: shapeSizes(s), activation: 'linear', bias: s.bias });
 }
 
 /** Whether a conv shape takes the last-layer subspace route (ranks.ts), and its size bound. */
