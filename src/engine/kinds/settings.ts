@@ -5,7 +5,7 @@
 import type { Config, DatasetConfig } from '../../pipeline/types.js';
 import type { DatasetSpec } from '../../science/datasets/index.js';
 import { sharesPrefixSums } from '../../science/ranks.js';
-import { convNetworkSpec, layerHasBias, paramCount } from '../../science/network.js';
+import { convNetworkSpec, paramCount } from '../../science/network.js';
 import { needsConvRanks } from '../../science/predictions.js';
 import type { ImageShape, NetworkSpec } from '../../science/types.js';
 import { imageShape } from '../../pipeline/image.js';
@@ -82,17 +82,12 @@ export function networkSpecOf(cfg: Config): NetworkSpec {
 }
 
 export function layerSizes(cfg: Config): number[] {
-  if (cfg.model.conv !== undefined) return [...networkSpecOf(cfg).sizes];
-  return [inputDim(cfg), ...cfg.model.hidden, outputCount(cfg)];
+  return [...networkSpecOf(cfg).sizes];
 }
 
+/** Parameters P (a conv kernel's weights are shared: counted once, by science's paramCount). */
 export function paramCountOf(cfg: Config): number {
-  // A conv kernel's weights are shared: counted once (science's paramCount).
-  if (cfg.model.conv !== undefined) return paramCount(networkSpecOf(cfg));
-  const sizes = layerSizes(cfg);
-  let p = 0;
-  for (let l = 1; l < sizes.length; l++) p += sizes[l] * sizes[l - 1] + (layerHasBias(cfg.model.bias, l) ? sizes[l] : 0);
-  return p;
+  return paramCount(networkSpecOf(cfg));
 }
 
 /** The science library's training settings of a point (its config must have a train section). */
