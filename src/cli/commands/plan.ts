@@ -32,18 +32,21 @@ export const SHORT_KEY = 12;
  * uncached steps to their inputs and stops at cached ones.
  */
 export function stepStatuses(plan: Plan, cached: ReadonlySet<string>): Map<string, StepStatus> {
+  // Steps are in topological order, the collect step last: one pass backwards carries the demand
+  // (linear in the steps, no recursion 400,000 steps deep).
+  const demanded = new Set<string>([plan.collect]);
   const status = new Map<string, StepStatus>();
-  const visit = (id: string): void => {
-    if (status.has(id)) return;
-    if (cached.has(id)) {
-      status.set(id, 'cached');
-      return;
+  for (let i = plan.steps.length - 1; i >= 0; i--) {
+    const s = plan.steps[i]!;
+    if (cached.has(s.id)) {
+      status.set(s.id, 'cached');
+    } else if (demanded.has(s.id)) {
+      status.set(s.id, 'to run');
+      for (const role in s.inputs) demanded.add(s.inputs[role]!);
+    } else {
+      status.set(s.id, 'not needed');
     }
-    status.set(id, 'to run');
-    for (const input of Object.values(plan.byId.get(id)?.inputs ?? {})) visit(input);
-  };
-  visit(plan.collect);
-  for (const s of plan.steps) if (!status.has(s.id)) status.set(s.id, cached.has(s.id) ? 'cached' : 'not needed');
+  }
   return status;
 }
 
@@ -112,20 +115,28 @@ export async function planReport(
   const estimate = estimatePlan(plan, jobs, toRun);
   const limit = memoryLimit(resources.maxMemory);
   const time = estimateTime(plan, toRun, jobs, await readRate(cacheDir), toRun.size > 0 ? await cachedInputRanks(plan, cacheDir) : new Map());
-  const stepSeconds = new Map(time.steps.map((s) => [s.id, s]));
+  // time.steps are the steps to run, in plan order.
+  let next = 0;
+  const routes = new Map<string, string>();
+  const totals = { cached: 0, 'to run': 0, 'not needed': 0 };
+  const steps = plan.steps.map((s) => {
+    const st = status.get(s.id)!;
+    totals[st]++;
+    const time1 = st === 'to run' ? time.steps[next++] : undefined;
+    if (time1?.route !== undefined && s.kind === 'spectrum') routes.set(s.id, time1.route);
+    return {
+      id: s.id,
+      kind: s.kind,
+      key: s.key,
+      status: st,
+      cached: cached.has(s.id),
+      inputs: s.inputs,
+      points: s.points,
+      seconds: round(time1?.seconds ?? 0, 6),
+      ...(explain ? { parts: s.parts } : {}),
+    };
+  });
   const pointsById = new Map(plan.points.map((p) => [p.point.id, p]));
-  const steps = plan.steps.map((s) => ({
-    id: s.id,
-    kind: s.kind,
-    key: s.key,
-    status: status.get(s.id)!,
-    cached: cached.has(s.id),
-    inputs: s.inputs,
-    points: s.points,
-    seconds: round(stepSeconds.get(s.id)?.seconds ?? 0, 6),
-    ...(explain ? { parts: s.parts } : {}),
-  }));
-  const count = (st: StepStatus): number => steps.filter((s) => s.status === st).length;
   return {
     study: plan.study.name,
     file,
@@ -133,7 +144,7 @@ export async function planReport(
     cache: path.resolve(cacheDir),
     points: plan.points.length,
     steps,
-    totals: { steps: steps.length, cached: count('cached'), toRun: count('to run'), notNeeded: count('not needed') },
+    totals: { steps: steps.length, cached: totals.cached, toRun: totals['to run'], notNeeded: totals['not needed'] },
     memory: {
       bytes: estimate.bytes, jobs: estimate.jobs, atOnce: estimate.atOnce, limit: limit.bytes, limitSource: limit.source,
       fits: estimate.bytes <= limit.bytes, steps: estimate.steps, summary: describeEstimate(estimate, limit),
@@ -141,7 +152,7 @@ export async function planReport(
     estimate: {
       seconds: round(time.seconds), jobs, calibrated: time.rate.calibrated, runs: time.rate.runs, secondsPerUnit: time.rate.secondsPerUnit,
       points: time.points.map((p) => {
-        const route = stepSeconds.get(pointsById.get(p.id)?.steps.spectrum ?? '')?.route;
+        const route = routes.get(pointsById.get(p.id)?.steps.spectrum ?? '');
         return { id: p.id, seconds: round(p.seconds, 6), ...(route ? { route } : {}) };
       }),
       summary: describeTime(time, toRun.size),

@@ -101,7 +101,7 @@ export function stepWork(plan: Plan, step: PlanStep, inputRank?: number): StepWo
     work += step.kind === 'dataset' ? DATASET_PER_VALUE * n * d : 2 * n * d * d + (4 / 3) * d ** 3;
   }
   if (step.kind === 'train') {
-    const point = plan.points.find((p) => p.point.id === step.points[0]) ?? plan.points[0]!;
+    const point = firstPointOf(plan, step);
     const { from, to } = step.parts.params as { from: number; to: number };
     const t = step.config.train!;
     work += trainingFlops(to - from, t.optimizer === 'gd' ? step.config.dataset.samples : t.batch_size ?? 1, step.config.dataset.samples, point.params);
@@ -181,11 +181,14 @@ export interface TimeEstimate {
 
 /** The time of computing `pending` (step ids) with `jobs` workers at `rate`. */
 export function estimateTime(plan: Plan, pending: ReadonlySet<string>, jobs: number, rate: Rate = DEFAULT_RATE, inputRanks: ReadonlyMap<string, number> = new Map()): TimeEstimate {
-  const works = plan.steps.filter((s) => pending.has(s.id)).map((s) => stepWork(plan, s, inputRankOf(plan, s, inputRanks)));
+  const works: StepWork[] = [];
   const perPoint = new Map<string, number>();
-  for (const w of works) {
-    const served = plan.byId.get(w.id)!.points;
+  for (const s of plan.steps) {
+    if (!pending.has(s.id)) continue;
+    const w = stepWork(plan, s, inputRankOf(plan, s, inputRanks));
+    works.push(w);
     if (w.kind === 'collect') continue;
+    const served = s.points;
     for (const p of served) perPoint.set(p, (perPoint.get(p) ?? 0) + (w.work * rate.secondsPerUnit) / served.length);
   }
   return {

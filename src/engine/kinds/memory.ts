@@ -84,10 +84,11 @@ export function shapeOf(plan: Plan, step: PlanStep, jobs: number): StepShape {
 
 /** Bytes of any step: spectra by the model above; the light steps by their data. */
 export function stepBytes(plan: Plan, step: PlanStep, jobs: number): StepEstimate {
-  const s = shapeOf(plan, step, jobs);
-  if (step.kind === 'spectrum') return { id: step.id, ...spectrumStepBytes(s) };
-  const data = F64 * s.samples * (s.inputDim + s.outputs) * 3;
-  const bytes = step.kind === 'input-rank' ? data + F64 * 2 * s.inputDim * s.inputDim : step.kind === 'network' ? F64 * 2 * s.params : data;
+  if (step.kind === 'spectrum') return { id: step.id, ...spectrumStepBytes(shapeOf(plan, step, jobs)) };
+  // The light steps need four numbers, not the whole shape (a plan of 100,000 points asks 300,000 times).
+  const point = firstPointOf(plan, step);
+  const data = F64 * step.config.dataset.samples * (point.inputDim + outputCount(step.config)) * 3;
+  const bytes = step.kind === 'input-rank' ? data + F64 * 2 * point.inputDim * point.inputDim : step.kind === 'network' ? F64 * 2 * point.params : data;
   return { id: step.id, bytes, route: step.kind };
 }
 

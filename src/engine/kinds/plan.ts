@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../store/canonical.js';
-import { ENGINE_VERSION, KEY_SALT, StepKeyMemo, hashFile, stepKey, type KeyParts } from '../store/keys.js';
+import { EMPTY_ROLES, ENGINE_VERSION, KEY_SALT, KindKeys, StepKeyMemo, hashFile, stepKey, type KeyParts } from '../store/keys.js';
 import { HEAVY_KINDS, KIND_VERSIONS, type StepKind } from './kinds.js';
 import { chainable, checkpointChain, datasetFiles, datasetParams, inputImage, layerSizes, outputCount, paramCountOf, predictionReadsData, trainParams } from './settings.js';
 import { formatValue } from '../../pipeline/expand.js';
@@ -35,6 +35,8 @@ export interface PlanStep {
   readonly heavy: boolean;
   /** Ids of the points this step serves. */
   readonly points: readonly string[];
+  /** The index in `Plan.points` of the first point served (the collect step: 0). */
+  readonly first: number;
   /** Settings of the first point served (what the step computes from). */
   readonly config: Config;
   /** Spectrum steps that belong to a prefix-sum chain. */
@@ -63,26 +65,52 @@ export interface Plan {
   readonly collect: string;
 }
 
-/** A step being planned: made once per key, then served to every point with that key. */
-interface Draft {
-  readonly kind: StepKind;
-  readonly key: string;
-  readonly parts: KeyParts;
-  /** Upstream steps by role. */
-  readonly inputs: Readonly<Record<string, Draft>>;
-  readonly config: Config;
-  readonly chain: ChainInfo | undefined;
-  readonly points: string[];
-  /** The index of the first point served. */
-  readonly first: number;
+/**
+ * A planned step: one object per distinct key, served to every point with that key. It holds its
+ * normal parameters and its input steps, and makes its key parts only when asked (--explain, the
+ * cluster, a training step's range): a plan of 100,000 points has about 400,000 steps, and two
+ * more objects each would be traced by the collector on every pass while planning.
+ */
+class PlannedStep implements PlanStep {
   /** The readable id (assignIds). */
-  id: string;
+  id = '';
+  /** Upstream step ids by role (once ids are assigned). */
+  inputs: Readonly<Record<string, string>> = NO_IDS;
+  readonly heavy: boolean;
+  readonly points: string[];
+  constructor(
+    readonly kind: StepKind,
+    readonly key: string,
+    /** The parameters as hashed (canonical, shared between steps: frozen). */
+    readonly params: unknown,
+    readonly files: Readonly<Record<string, string>>,
+    /** Upstream steps by role. */
+    readonly from: Readonly<Record<string, PlannedStep>>,
+    readonly config: Config,
+    readonly chain: ChainInfo | undefined,
+    /** The index of the first point served. */
+    readonly first: number,
+    point: string,
+  ) {
+    this.heavy = HEAVY_KINDS.has(kind);
+    this.points = [point];
+  }
+
+  get parts(): KeyParts {
+    const inputs: Record<string, string> = {};
+    for (const role in this.from) inputs[role] = this.from[role]!.key;
+    return Object.freeze({
+      salt: KEY_SALT, kind: this.kind, kindVersion: KIND_VERSIONS[this.kind], params: this.params,
+      inputs: Object.freeze(inputs), files: this.files, engine: ENGINE_VERSION,
+    });
+  }
 }
 
-type PointDrafts = Record<'dataset' | 'network' | 'input-rank' | 'prediction' | 'spectrum' | 'ranks', Draft> & { train?: Draft };
+type PointDrafts = Record<'dataset' | 'network' | 'input-rank' | 'prediction' | 'spectrum' | 'ranks', PlannedStep> & { train?: PlannedStep };
 
-const NO_FILES: Readonly<Record<string, string>> = Object.freeze({});
-const NO_INPUTS: Readonly<Record<string, Draft>> = Object.freeze({});
+const NO_IDS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_FILES: Readonly<Record<string, string>> = EMPTY_ROLES;
+const NO_INPUTS: Readonly<Record<string, PlannedStep>> = Object.freeze({});
 /** The kinds whose values the collect step reads, per point (in sorted order). */
 const COLLECTED = ['input-rank', 'prediction', 'ranks', 'train'] as const;
 const KIND_ORDER: readonly StepKind[] = ['dataset', 'network', 'train', 'input-rank', 'prediction', 'spectrum', 'ranks'];
@@ -99,23 +127,25 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   // Steps by key; per kind in first-seen order (the plan's order); per point its steps. One small
   // object per distinct step (100,000 points make about 400,000), linked to its inputs directly:
   // no map from keys to ids, nothing per point and kind that outlives the point.
-  const drafts = new Map<string, Draft>();
-  const byKind = new Map<StepKind, Draft[]>(KIND_ORDER.map((k) => [k, []]));
+  const drafts = new Map<string, PlannedStep>();
+  const byKind = new Map<StepKind, PlannedStep[]>(KIND_ORDER.map((k) => [k, []]));
   const pointDrafts: PointDrafts[] = [];
   const keyMemo = new StepKeyMemo();
-  const add = (kind: StepKind, params: unknown, inputs: Readonly<Record<string, Draft>>, files: Readonly<Record<string, string>>, config: Config, point: Point, index: number, chain?: ChainInfo): Draft => {
-    const inputKeys: Record<string, string> = {};
-    for (const role in inputs) inputKeys[role] = inputs[role]!.key;
-    const { key, parts } = stepKey({
-      salt: KEY_SALT, kind, kindVersion: KIND_VERSIONS[kind], params, inputs: inputKeys, files, engine: ENGINE_VERSION,
-    }, keyMemo);
-    const existing = drafts.get(key);
+  const kindKeys = new Map(KIND_ORDER.map((kind) => [kind, new KindKeys({ salt: KEY_SALT, kind, kindVersion: KIND_VERSIONS[kind], engine: ENGINE_VERSION }, keyMemo)]));
+  const add = (kind: StepKind, params: unknown, inputs: Readonly<Record<string, PlannedStep>>, files: Readonly<Record<string, string>>, config: Config, point: Point, index: number, chain?: ChainInfo): PlannedStep => {
+    let inputKeys: Record<string, string> = EMPTY_ROLES;
+    for (const role in inputs) {
+      if (inputKeys === EMPTY_ROLES) inputKeys = {};
+      inputKeys[role] = inputs[role]!.key;
+    }
+    const k = kindKeys.get(kind)!.key(params, inputKeys, files);
+    const existing = drafts.get(k.key);
     if (existing) {
       existing.points.push(point.id);
       return existing;
     }
-    const d: Draft = { kind, key, parts, inputs, config, chain, points: [point.id], first: index, id: '' };
-    drafts.set(key, d);
+    const d = new PlannedStep(kind, k.key, k.params, files === NO_FILES ? NO_FILES : Object.freeze(files), inputs, config, chain, index, point.id);
+    drafts.set(k.key, d);
     byKind.get(kind)!.push(d);
     return d;
   };
@@ -171,14 +201,18 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   const steps: PlanStep[] = [];
   for (const kind of KIND_ORDER) {
     for (const d of byKind.get(kind)!) {
-      const inputs: Record<string, string> = {};
-      for (const role in d.inputs) inputs[role] = d.inputs[role]!.id;
-      steps.push({ id: d.id, kind, key: d.key, parts: d.parts, inputs, heavy: HEAVY_KINDS.has(kind), points: d.points, config: d.config, chain: d.chain });
+      if (d.from !== NO_INPUTS) {
+        const inputs: Record<string, string> = {};
+        for (const role in d.from) inputs[role] = d.from[role]!.id;
+        d.inputs = inputs;
+      }
+      steps.push(d);
     }
   }
 
   // Collect: every point's rows, keyed by what the rows are made of.
   const axes = study.sweep.axes.map((a) => a.path);
+  // Inputs by id in point order (the order a run asks for them).
   const collectInputIds: Record<string, string> = {};
   points.forEach((p, i) => {
     for (const kind of COLLECTED) {
@@ -187,21 +221,30 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
     }
   });
   // The same roles with keys, made in the order the key's canonical text sorts them (the point
-  // indices as text, then the kinds: '/' sorts before every digit), so that sort is one pass.
+  // indices as text, then the kinds: '/' sorts before every digit), and frozen: stepKey keeps
+  // the map as it is and writes it with JSON.stringify (canonicalText), with no copy or sort.
   const collectInputs: Record<string, string> = {};
   for (const i of points.map((_, i) => String(i)).sort()) {
+    const drafts = pointDrafts[Number(i)]!;
     for (const kind of COLLECTED) {
-      const d = pointDrafts[Number(i)]![kind];
-      if (d !== undefined) collectInputs[`${i}/${kind}`] = d.key;
+      const d = drafts[kind];
+      if (d === undefined) continue;
+      collectInputs[`${i}/${kind}`] = d.key;
     }
   }
+  Object.freeze(collectInputs);
+  // Members written in sorted order, so the parameters are already canonical (see above).
   const collectParams = {
     axes,
-    points: points.map((p, i) => ({
-      id: p.id, values: p.values, samples: p.config.dataset.samples, ...meta[i], classes: p.config.dataset.classes, hessians: p.config.hessians,
-      // Only trained points carry it: an untrained study's collect key stays what it was.
-      ...(p.config.train !== null ? { checkpoint: p.config.train.checkpoint } : {}),
-    })),
+    points: points.map((p, i) => {
+      const m = meta[i]!;
+      return {
+        // Only trained points carry it: an untrained study's collect key stays what it was.
+        ...(p.config.train !== null ? { checkpoint: p.config.train.checkpoint } : {}),
+        classes: p.config.dataset.classes, hessians: p.config.hessians, id: p.id, inputDim: m.inputDim, outputs: m.outputs,
+        params: m.params, samples: p.config.dataset.samples, values: p.values,
+      };
+    }),
   };
   const collect = stepKey({
     salt: KEY_SALT, kind: 'collect', kindVersion: KIND_VERSIONS.collect, params: collectParams,
@@ -209,7 +252,7 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   });
   steps.push({
     id: 'collect', kind: 'collect', key: collect.key, parts: collect.parts, inputs: collectInputIds, heavy: false,
-    points: points.map((p) => p.id), config: points[0].config,
+    points: points.map((p) => p.id), first: 0, config: points[0].config,
   });
 
   const planPoints: PlanPoint[] = points.map((point, i) => {
@@ -225,21 +268,11 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   return { study, points: planPoints, steps, byId: new Map(steps.map((s) => [s.id, s])), collect: 'collect' };
 }
 
-const POINTS_BY_ID = new WeakMap<Plan, Map<string, PlanPoint>>();
 const CHAIN_LARGEST = new WeakMap<Plan, Map<string, number>>();
 
-/**
- * The point a step is made from (the first it serves; the plan's first point for `collect`), in
- * constant time: estimates and checks ask it for every step, and a scan per step would make
- * them quadratic in the points.
- */
+/** The point a step is made from (the first it serves; the plan's first point for `collect`). */
 export function firstPointOf(plan: Plan, step: PlanStep): PlanPoint {
-  let byId = POINTS_BY_ID.get(plan);
-  if (!byId) {
-    byId = new Map(plan.points.map((p) => [p.point.id, p]));
-    POINTS_BY_ID.set(plan, byId);
-  }
-  return byId.get(step.points[0]!) ?? plan.points[0]!;
+  return plan.points[step.first] ?? plan.points[0]!;
 }
 
 /** The largest sample size of a prefix-sum chain (by its group), in constant time. */
@@ -284,7 +317,7 @@ function findChains(points: readonly Point[]): Map<number, ChainInfo> {
  * `kind[axis=value,...]` naming the axes that tell this kind's steps apart: an axis is named when
  * it has several values and each step serves points of one value of it. No such axis: `kind`.
  */
-function assignIds(points: readonly Point[], axisPaths: readonly string[], byKind: ReadonlyMap<StepKind, readonly Draft[]>): void {
+function assignIds(points: readonly Point[], axisPaths: readonly string[], byKind: ReadonlyMap<StepKind, readonly PlannedStep[]>): void {
   const byPointId = new Map(points.map((p, i) => [p.id, i]));
   const axisCount = axisPaths.length;
   // Each point's values as written, once (linear in the points, whatever the kinds and axes).
@@ -310,7 +343,7 @@ function assignIds(points: readonly Point[], axisPaths: readonly string[], byKin
       let id: string = kind;
       if (named.length > 0 || kind === 'train') {
         const axes = named.map((a) => `${axisPaths[a]}=${shown[a]![d.first]}`);
-        if (kind === 'train') axes.push(`step=${(d.parts.params as { to: number }).to}`);
+        if (kind === 'train') axes.push(`step=${(d.params as { to: number }).to}`);
         id = `${kind}[${axes.join(',')}]`;
       }
       const n = (used.get(id) ?? 0) + 1;

@@ -10,7 +10,7 @@
  */
 import crypto, { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { canonicalJson, memberPath } from './canonical.js';
+import { canonicalJson, canonicalText, memberPath } from './canonical.js';
 
 /** Version of the key schema. Bump it whenever the parts or their encoding change. */
 export const KEY_SALT = 'hrank-key-v1';
@@ -42,7 +42,10 @@ export interface KeyParts {
 export interface StepKey {
   /** 64 lowercase hex digits. */
   readonly key: string;
-  /** The parts the key was made from, with `params` as hashed (canonical: -0 as 0, undefined members dropped). */
+  /**
+   * The parts the key was made from, with `params` as hashed (canonical: -0 as 0, undefined
+   * members dropped; without a memo, the caller's own value when it was already canonical).
+   */
   readonly parts: KeyParts;
 }
 
@@ -66,7 +69,10 @@ function hashMap(name: 'inputs' | 'files', value: unknown): Record<string, strin
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(`stepKey: parts.${name} must be an object of role name -> sha256 hex, got ${describe(value)}`);
   }
-  const out: Record<string, string> = {};
+  // A frozen plain map is kept as it is (nobody can change it under the key): a collect step's
+  // 300,000 input roles are not copied.
+  const keep = Object.isFrozen(value) && Object.getPrototypeOf(value) === Object.prototype;
+  const out: Record<string, string> = keep ? (value as Record<string, string>) : {};
   for (const role of Object.keys(value)) {
     const hash = (value as Record<string, unknown>)[role];
     if (role === '') throw new TypeError(`stepKey: parts.${name} has an empty role name`);
@@ -75,7 +81,7 @@ function hashMap(name: 'inputs' | 'files', value: unknown): Record<string, strin
         `stepKey: ${memberPath(`parts.${name}`, role)} must be 64 lowercase hex digits (a ${name === 'inputs' ? 'step key' : 'hashFile result'}), got ${describe(hash)}`,
       );
     }
-    out[role] = hash;
+    if (!keep) out[role] = hash;
   }
   return out;
 }
@@ -88,11 +94,6 @@ function nonEmptyString(name: string, value: unknown): string {
 }
 
 /**
- * The cache key of a step, and the parts it was made from. Throws a `TypeError` naming the part
- * when a part is missing, unknown or malformed, and a `CanonicalJsonError` naming the path
- * (`params.lr`) when the parameters are not plain JSON with finite numbers.
- */
-/**
  * What a plan's keys share (`stepKey`'s memo): one frozen copy of each distinct parameter text
  * and empty role map, so 100,000 points' steps do not each hold their own `{ rtol: null, atol: 0 }`.
  * (Key texts are not kept: most of a big sweep's steps are distinct, and holding 400,000 texts of
@@ -102,7 +103,9 @@ export class StepKeyMemo {
   readonly params = new Map<string, unknown>();
 }
 
-const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+/** An empty role map (no inputs, no files): KindKeys writes it without looking. */
+export const EMPTY_ROLES: Readonly<Record<string, string>> = Object.freeze({});
+const EMPTY = EMPTY_ROLES;
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
@@ -112,7 +115,76 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** A key and its normal parameters, without the parts object (`stepKeyParams`). */
+export interface KeyAndParams {
+  readonly key: string;
+  /** `params` as hashed: see `StepKey.parts`. */
+  readonly params: unknown;
+}
+
+/**
+ * The cache key of a step, and the parts it was made from. Throws a `TypeError` naming the part
+ * when a part is missing, unknown or malformed, and a `CanonicalJsonError` naming the path
+ * (`params.lr`) when the parameters are not plain JSON with finite numbers.
+ */
 export function stepKey(parts: KeyParts, memo?: StepKeyMemo): StepKey {
+  const n = normalise(parts, memo);
+  const normal: KeyParts = Object.freeze({
+    salt: n.salt,
+    kind: n.kind,
+    kindVersion: n.kindVersion,
+    params: n.params,
+    inputs: memo && Object.keys(n.inputs).length === 0 ? EMPTY : Object.freeze(n.inputs),
+    files: memo && Object.keys(n.files).length === 0 ? EMPTY : Object.freeze(n.files),
+    engine: n.engine,
+  });
+  return Object.freeze({ key: sha256Hex(n.text), parts: normal });
+}
+
+/**
+ * `stepKey` for the many steps of one kind a planner makes, to the same key: the kind's constant
+ * parts (salt, kind, version, engine) are checked and written once, and `key` returns the key
+ * and normal parameters without a parts object. A planner of 100,000 points holds about 400,000
+ * steps: it keeps their parameters and inputs and makes a step's parts only when asked (each
+ * would otherwise hold two more objects, for the collector to trace on every pass).
+ */
+export class KindKeys {
+  readonly #head: string;
+  readonly #middle: string;
+  readonly #tail: string;
+  readonly #memo: StepKeyMemo;
+
+  constructor(parts: Pick<KeyParts, 'salt' | 'kind' | 'kindVersion' | 'engine'>, memo: StepKeyMemo = new StepKeyMemo()) {
+    // The constant parts checked as stepKey checks them, and written where its text has them.
+    const n = normalise({ ...parts, params: null, inputs: EMPTY, files: EMPTY }, memo);
+    this.#head = `{"engine":${JSON.stringify(n.engine)},"files":`;
+    this.#middle = `,"kind":${JSON.stringify(n.kind)},"kindVersion":${n.kindVersion},"params":`;
+    this.#tail = `,"salt":${JSON.stringify(n.salt)}}`;
+    this.#memo = memo;
+  }
+
+  /** The key of a step of this kind: `stepKey({ ...constant parts, params, inputs, files }).key`, and its normal params. */
+  key(params: unknown, inputs: Readonly<Record<string, string>>, files: Readonly<Record<string, string>>): KeyAndParams {
+    const p = normalParams(params, this.#memo);
+    const filesText = files === EMPTY ? '{}' : canonicalJson(hashMap('files', files));
+    const text = `${this.#head}${filesText},"inputs":${canonicalJson(hashMap('inputs', inputs))}${this.#middle}${p.text}${this.#tail}`;
+    return { key: sha256Hex(text), params: p.params };
+  }
+}
+
+interface Normal {
+  readonly salt: string;
+  readonly kind: string;
+  readonly kindVersion: number;
+  readonly params: unknown;
+  readonly inputs: Record<string, string>;
+  readonly files: Record<string, string>;
+  readonly engine: string;
+  /** The canonical text the key hashes. */
+  readonly text: string;
+}
+
+function normalise(parts: KeyParts, memo: StepKeyMemo | undefined): Normal {
   if (parts === null || typeof parts !== 'object') throw new TypeError(`stepKey: parts must be an object, got ${describe(parts)}`);
   for (const name in parts) {
     if (!Object.hasOwn(parts, name)) continue;
@@ -127,29 +199,30 @@ export function stepKey(parts: KeyParts, memo?: StepKeyMemo): StepKey {
   if (typeof kindVersion !== 'number' || !Number.isSafeInteger(kindVersion) || kindVersion < 0) {
     throw new TypeError(`stepKey: parts.kindVersion must be a non-negative integer, got ${describe(kindVersion)}`);
   }
-  const paramsText = canonicalJson(parts.params, 'params');
+  const p = normalParams(parts.params, memo);
   const inputs = hashMap('inputs', parts.inputs);
   const files = hashMap('files', parts.files);
-  // canonicalJson of the normal parts below, written out: its members in sorted order, `params`
-  // as already written (canonical text is a fixed point: writing its parse again gives the same text).
+  // canonicalJson of the normal parts, written out: its members in sorted order, `params` as
+  // already written (canonical text is a fixed point: writing its parse again gives the same text).
+  // KindKeys writes the same text.
   const text = `{"engine":${JSON.stringify(engine)},"files":${canonicalJson(files)},"inputs":${canonicalJson(inputs)},`
-    + `"kind":${JSON.stringify(kind)},"kindVersion":${kindVersion},"params":${paramsText},"salt":${JSON.stringify(salt)}}`;
-  let params = memo?.params.get(paramsText);
+    + `"kind":${JSON.stringify(kind)},"kindVersion":${kindVersion},"params":${p.text},"salt":${JSON.stringify(salt)}}`;
+  return { salt, kind, kindVersion, params: p.params, inputs, files, engine, text };
+}
+
+/** The canonical text of a step's parameters, and the parameters as hashed. */
+function normalParams(value: unknown, memo: StepKeyMemo | undefined): { readonly text: string; readonly params: unknown } {
+  const { text, asIs } = canonicalText(value, 'params');
+  let params = memo?.params.get(text);
+  // Without a memo, parameters already in canonical form are kept as given, not parsed back (a
+  // collect step's 100,000 points): the caller hands them over and does not change them after.
+  if (params === undefined && !memo && asIs) params = value;
   if (params === undefined) {
-    params = JSON.parse(paramsText) as unknown;
+    params = JSON.parse(text) as unknown;
     // Shared between steps: frozen, so no step can change another's.
-    if (memo) memo.params.set(paramsText, deepFreeze(params));
+    if (memo) memo.params.set(text, deepFreeze(params));
   }
-  const normal: KeyParts = Object.freeze({
-    salt,
-    kind,
-    kindVersion,
-    params,
-    inputs: memo && Object.keys(inputs).length === 0 ? EMPTY : Object.freeze(inputs),
-    files: memo && Object.keys(files).length === 0 ? EMPTY : Object.freeze(files),
-    engine,
-  });
-  return Object.freeze({ key: sha256Hex(text), parts: normal });
+  return { text, params };
 }
 
 /** sha256 hex of a text (one call where Node has crypto.hash: a plan makes one per step). */
