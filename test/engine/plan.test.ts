@@ -75,3 +75,23 @@ sweep:
   const dense = await planOf(body.replace('model: {hidden: [4]}', 'model: {hidden: [4]}\nrank: {route: dense}'));
   assert.notEqual(dense.steps.find((s) => s.kind === 'spectrum')!.key, a.steps.find((s) => s.kind === 'spectrum')!.key);
 });
+
+test('every planned step is upstream of the collect step (hrank plan marks all to run when nothing is cached), and first names the first point served', async () => {
+  const plans = await Promise.all([
+    `${SMALL_DATA}model: {hidden: [4]}\nsweep:\n  dataset.samples: {from: 4, to: 12, step: 4}\n  rank.rtol: [1e-12, 1e-10]\n`,
+    `${SMALL_DATA}model: {width: 3, depth: 1}\nsweep:\n  model.width: [2, 3]\n  loss: [mse, cross-entropy]\n  seed: [1, 2]\n`,
+    `dataset: {source: gaussian-mixture, dim: 5, samples: 12, classes: 3}\nmodel: {hidden: [4]}\ntrain: {lr: 0.1, steps: 10, checkpoints: [0, 5, 10]}\nsweep:\n  train.checkpoint: all\n  seed: [1, 2]\n`,
+  ].map(planOf));
+  for (const plan of plans) {
+    const reached = new Set<string>();
+    const visit = (id: string): void => {
+      if (reached.has(id)) return;
+      reached.add(id);
+      for (const input of Object.values(plan.byId.get(id)!.inputs)) visit(input);
+    };
+    visit(plan.collect);
+    assert.deepEqual(plan.steps.filter((s) => !reached.has(s.id)).map((s) => s.id), []);
+    assert.ok(plan.steps.some((s) => s.kind === 'train') || plan !== plans[2], 'the training plan has train steps');
+    for (const s of plan.steps) assert.equal(plan.points[s.first]!.point.id, s.points[0]);
+  }
+});

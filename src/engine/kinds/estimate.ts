@@ -182,21 +182,32 @@ export interface TimeEstimate {
 /** The time of computing `pending` (step ids) with `jobs` workers at `rate`. */
 export function estimateTime(plan: Plan, pending: ReadonlySet<string>, jobs: number, rate: Rate = DEFAULT_RATE, inputRanks: ReadonlyMap<string, number> = new Map()): TimeEstimate {
   const works: StepWork[] = [];
-  const perPoint = new Map<string, number>();
+  // Seconds by point index (undefined: nothing to compute); a step serving one point is its first.
+  const perPoint: (number | undefined)[] = new Array(plan.points.length);
+  let indexOf: Map<string, number> | undefined;
   for (const s of plan.steps) {
     if (!pending.has(s.id)) continue;
     const w = stepWork(plan, s, inputRankOf(plan, s, inputRanks));
     works.push(w);
     if (w.kind === 'collect') continue;
     const served = s.points;
-    for (const p of served) perPoint.set(p, (perPoint.get(p) ?? 0) + (w.work * rate.secondsPerUnit) / served.length);
+    const share = (w.work * rate.secondsPerUnit) / served.length;
+    if (served.length === 1) {
+      perPoint[s.first] = (perPoint[s.first] ?? 0) + share;
+      continue;
+    }
+    indexOf ??= new Map(plan.points.map((p, i) => [p.point.id, i]));
+    for (const p of served) {
+      const i = indexOf.get(p)!;
+      perPoint[i] = (perPoint[i] ?? 0) + share;
+    }
   }
   return {
     seconds: wallSeconds(works, { jobs }, rate),
     jobs,
     rate,
     steps: works.map((w) => ({ id: w.id, seconds: w.work * rate.secondsPerUnit, ...(w.route ? { route: w.route } : {}) })),
-    points: plan.points.filter((p) => perPoint.has(p.point.id)).map((p) => ({ id: p.point.id, seconds: perPoint.get(p.point.id)! })),
+    points: plan.points.flatMap((p, i) => (perPoint[i] === undefined ? [] : [{ id: p.point.id, seconds: perPoint[i]! }])),
   };
 }
 

@@ -74,8 +74,6 @@ export interface Plan {
 class PlannedStep implements PlanStep {
   /** The readable id (assignIds). */
   id = '';
-  /** Upstream step ids by role (once ids are assigned). */
-  inputs: Readonly<Record<string, string>> = NO_IDS;
   readonly heavy: boolean;
   readonly points: string[];
   constructor(
@@ -94,6 +92,14 @@ class PlannedStep implements PlanStep {
   ) {
     this.heavy = HEAVY_KINDS.has(kind);
     this.points = [point];
+  }
+
+  /** Upstream step ids by role (made when asked: one object fewer per step to hold). */
+  get inputs(): Readonly<Record<string, string>> {
+    if (this.from === NO_INPUTS) return NO_IDS;
+    const ids: Record<string, string> = {};
+    for (const role in this.from) ids[role] = this.from[role]!.id;
+    return ids;
   }
 
   get parts(): KeyParts {
@@ -161,8 +167,10 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
     }
     const sizes = layerSizes(cfg);
     const dataset = add('dataset', datasetParams(cfg), NO_INPUTS, files, cfg, point, index);
+    // The parameters below are written with their members in sorted order (the conv extras
+    // apart): canonicalText then writes them with JSON.stringify. Any order gives the same key.
     const network = add('network', {
-      sizes, activation: cfg.model.activation, bias: cfg.model.bias, init: cfg.model.init, seed: cfg.seed,
+      activation: cfg.model.activation, bias: cfg.model.bias, init: cfg.model.init, seed: cfg.seed, sizes,
       // Only with conv layers (a fully connected network's key is what it was): the layers and the image they see.
       ...(cfg.model.conv !== undefined ? { conv: cfg.model.conv, image: inputImage(cfg) } : {}),
     }, NO_INPUTS, NO_FILES, cfg, point, index);
@@ -178,7 +186,7 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
     const train = cfg.train !== null ? weights : undefined;
     const inputRank = add('input-rank', {}, { dataset }, NO_FILES, cfg, point, index);
     const prediction = add('prediction', {
-      hidden: cfg.model.hidden, outputs: outputCount(cfg), loss: cfg.loss, activation: cfg.model.activation, bias: cfg.model.bias,
+      activation: cfg.model.activation, bias: cfg.model.bias, hidden: cfg.model.hidden, loss: cfg.loss, outputs: outputCount(cfg),
       ...(cfg.model.conv !== undefined ? { conv: cfg.model.conv, image: inputImage(cfg) } : {}),
     },
       // With biases the prediction reads the augmented input rank from the dataset; conv networks
@@ -187,10 +195,10 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
     const chain = chains.get(point.index);
     const spectrum = add('spectrum',
       // batch_size is left out on purpose: it bounds memory and never changes a result.
-      { loss: cfg.loss, hessians: cfg.hessians, route: cfg.rank.route, denseMaxParams: DENSE_MAX_PARAMS, prefix: chain ? chain.boundaries : null },
+      { denseMaxParams: DENSE_MAX_PARAMS, hessians: cfg.hessians, loss: cfg.loss, prefix: chain ? chain.boundaries : null, route: cfg.rank.route },
       // A trained point's network is its checkpoint (a Network with the optimiser's state).
       { dataset, network: train ?? network }, NO_FILES, cfg, point, index, chain);
-    const ranks = add('ranks', { rtol: cfg.rank.rtol, atol: cfg.rank.atol }, { spectrum }, NO_FILES, cfg, point, index);
+    const ranks = add('ranks', { atol: cfg.rank.atol, rtol: cfg.rank.rtol }, { spectrum }, NO_FILES, cfg, point, index);
     pointDrafts.push({ dataset, network, 'input-rank': inputRank, prediction, spectrum, ranks, ...(train ? { train } : {}) });
     meta.push({ params: paramCountOf(cfg), inputDim: sizes[0], outputs: sizes[sizes.length - 1] });
   }
@@ -200,25 +208,22 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   assignIds(points, study.sweep.axes.map((a) => a.path), byKind);
   const steps: PlanStep[] = [];
   for (const kind of KIND_ORDER) {
-    for (const d of byKind.get(kind)!) {
-      if (d.from !== NO_INPUTS) {
-        const inputs: Record<string, string> = {};
-        for (const role in d.from) inputs[role] = d.from[role]!.id;
-        d.inputs = inputs;
-      }
-      steps.push(d);
-    }
+    for (const d of byKind.get(kind)!) steps.push(d);
   }
 
   // Collect: every point's rows, keyed by what the rows are made of.
   const axes = study.sweep.axes.map((a) => a.path);
   // Inputs by id in point order (the order a run asks for them).
   const collectInputIds: Record<string, string> = {};
+  // Each role's text made once, for both maps (a property name is looked up in V8's string table
+  // the first time it is used; the second map finds it done).
+  const roles = points.map((_, i) => COLLECTED.map((kind) => `${i}/${kind}`));
   points.forEach((p, i) => {
-    for (const kind of COLLECTED) {
-      const d = pointDrafts[i]![kind];
-      if (d !== undefined) collectInputIds[`${i}/${kind}`] = d.id;
-    }
+    const drafts = pointDrafts[i]!;
+    COLLECTED.forEach((kind, k) => {
+      const d = drafts[kind];
+      if (d !== undefined) collectInputIds[roles[i]![k]!] = d.id;
+    });
   });
   // The same roles with keys, made in the order the key's canonical text sorts them (the point
   // indices as text, then the kinds: '/' sorts before every digit), and frozen: stepKey keeps
@@ -226,11 +231,10 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   const collectInputs: Record<string, string> = {};
   for (const i of points.map((_, i) => String(i)).sort()) {
     const drafts = pointDrafts[Number(i)]!;
-    for (const kind of COLLECTED) {
+    COLLECTED.forEach((kind, k) => {
       const d = drafts[kind];
-      if (d === undefined) continue;
-      collectInputs[`${i}/${kind}`] = d.key;
-    }
+      if (d !== undefined) collectInputs[roles[Number(i)]![k]!] = d.key;
+    });
   }
   Object.freeze(collectInputs);
   // Members written in sorted order, so the parameters are already canonical (see above).
@@ -344,11 +348,12 @@ function assignIds(points: readonly Point[], axisPaths: readonly string[], byKin
       if (named.length > 0 || kind === 'train') {
         const axes = named.map((a) => `${axisPaths[a]}=${shown[a]![d.first]}`);
         if (kind === 'train') axes.push(`step=${(d.params as { to: number }).to}`);
-        id = `${kind}[${axes.join(',')}]`;
+        // Joined, not concatenated: a flat string, not a rope of three (400,000 ids are held).
+        id = [kind, '[', axes.join(','), ']'].join('');
       }
       const n = (used.get(id) ?? 0) + 1;
       used.set(id, n);
-      d.id = n > 1 ? `${id}#${n}` : id;
+      d.id = n > 1 ? [id, '#', n].join('') : id;
     }
   }
 }

@@ -23,7 +23,10 @@ export function datasetParams(cfg: Config): Record<string, unknown> {
     case 'idx': return { ...base, resize: d.resize };
     // channels only when all three planes are read: a one-plane study's key is what it was.
     case 'cifar10': return { ...base, resize: d.resize, channel: d.channel, files: d.files.length, ...(d.channels === 3 ? { channels: 3 } : {}) };
-    case 'gaussian-mixture': return { ...base, dim: d.dim, spread: d.spread, separation: d.separation, seed: cfg.seed };
+    // Members in sorted order (canonicalText writes these with JSON.stringify; the key is the same in any order).
+    case 'gaussian-mixture': return {
+      classes: d.classes, dim: d.dim, samples: d.samples, seed: cfg.seed, separation: d.separation, source: d.source, spread: d.spread, two_class_targets: d.two_class_targets,
+    };
   }
 }
 
