@@ -75,6 +75,12 @@ export function matchPoints(before: readonly MatchSide[], after: readonly MatchS
     if (i !== undefined) take(i, j, 'key');
   }
 
+  // Nothing left on one side (an unchanged study): nothing to pair by what the points are.
+  if (freeBefore.size === 0 || freeAfter.size === 0) {
+    pairs.sort((x, y) => x[1] - y[1]);
+    return { pairs, added: [...freeAfter].sort((a, b) => a - b), removed: [...freeBefore].sort((a, b) => a - b) };
+  }
+
   // Axes both versions sweep: a point's values on them say which point it is.
   const axesOf = (side: readonly MatchSide[]): Set<string> => new Set(side.flatMap((p) => Object.keys(p.coords)));
   const beforeAxes = axesOf(before);

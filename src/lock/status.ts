@@ -100,24 +100,51 @@ export function engineReasons(lock: Pick<LockFile, 'engine' | 'key_salt' | 'kind
   return out;
 }
 
-/** A point as planned now: a lock point without results, plus its sweep coordinates. */
-interface Current extends Omit<LockPoint, 'results'> {
+/**
+ * A point as planned now: a lock point without results, plus its sweep coordinates. Its id and
+ * key are read at once; what the lock would record of it otherwise (settings, input keys, files,
+ * chain) is made when a reason or a match needs it: an up-to-date study of 100,000 points never does.
+ */
+class Current implements Omit<LockPoint, 'results'> {
+  readonly id: string;
+  readonly key: string;
   readonly coords: Readonly<Record<string, SweepValue>>;
+  #settings: Record<string, SettingValue> | undefined;
+  #keys: ReturnType<typeof pointKeys> | undefined;
+
+  constructor(private readonly plan: Plan, private readonly pp: Plan['points'][number]) {
+    this.id = pp.point.id;
+    // The ranks step's key (what pointKeys records as the point's key), without the rest.
+    const ranks = plan.byId.get(pp.steps.ranks);
+    if (!ranks) throw new Error(`lock: point ${pp.point.id} has no ranks step`);
+    this.key = ranks.key;
+    this.coords = pp.point.coords;
+  }
+
+  #pointKeys(): ReturnType<typeof pointKeys> {
+    return (this.#keys ??= pointKeys(this.plan, this.pp));
+  }
+
+  get settings(): Record<string, SettingValue> {
+    return (this.#settings ??= settingsOf(this.pp.point.config));
+  }
+
+  get inputs(): Record<string, string> {
+    return this.#pointKeys().inputs;
+  }
+
+  get files(): Record<string, string> {
+    return this.#pointKeys().files;
+  }
+
+  get chain(): number[] | undefined {
+    const prefix = this.#pointKeys().prefix;
+    return Array.isArray(prefix) ? (prefix as number[]) : undefined;
+  }
 }
 
 function currentPoints(plan: Plan): Current[] {
-  return plan.points.map((pp) => {
-    const { key, inputs, files, prefix } = pointKeys(plan, pp);
-    return {
-      id: pp.point.id,
-      key,
-      inputs,
-      files,
-      settings: settingsOf(pp.point.config),
-      ...(Array.isArray(prefix) ? { chain: prefix as number[] } : {}),
-      coords: pp.point.coords,
-    };
-  });
+  return plan.points.map((pp) => new Current(plan, pp));
 }
 
 function short(hash: string | undefined): string {
@@ -194,8 +221,12 @@ export function studyStatus(plan: Plan, lock: LockFile | null, file: string, loc
 
   const now = currentPoints(plan);
   const global = engineReasons(lock);
-  const side = (p: LockPoint | Current, coords: Readonly<Record<string, SweepValue>>): MatchSide => ({ id: p.id, key: p.key, coords, settings: p.settings });
-  const matching = matchPoints(lock.points.map((p) => side(p, lockCoords(lock, p))), now.map((p) => side(p, p.coords)));
+  // Coordinates and settings made only when matching gets past ids and keys (lazy getters).
+  const side = (p: LockPoint | Current, coords: () => Readonly<Record<string, SweepValue>>): MatchSide => {
+    let c: Readonly<Record<string, SweepValue>> | undefined;
+    return { id: p.id, key: p.key, get coords() { return (c ??= coords()); }, get settings() { return p.settings; } };
+  };
+  const matching = matchPoints(lock.points.map((p) => side(p, () => lockCoords(lock, p))), now.map((p) => side(p, () => p.coords)));
   const changes: PointChange[] = [];
   let unchanged = 0;
   for (const [i, j] of matching.pairs) {
@@ -210,8 +241,9 @@ export function studyStatus(plan: Plan, lock: LockFile | null, file: string, loc
       changes.push({ id: p.id, ...(before.id !== p.id ? { was: before.id } : {}), change: 'changed', reasons: changeReasons(global, before, p) });
     }
   }
-  const lockAxes = axisValues(lock.points.map((p) => lockCoords(lock, p)));
-  const nowAxes = axisValues(now.map((p) => p.coords));
+  // The values each side's axes take: only to say what is new or gone.
+  const lockAxes = matching.added.length > 0 ? axisValues(lock.points.map((p) => lockCoords(lock, p))) : new Map<string, Set<string>>();
+  const nowAxes = matching.removed.length > 0 ? axisValues(now.map((p) => p.coords)) : new Map<string, Set<string>>();
   for (const j of matching.added) {
     changes.push({ id: now[j]!.id, change: 'new', reasons: [{ kind: 'new-point', message: `new point: ${novelty(now[j]!.coords, lockAxes, 'new', 'a new axis', 'a combination of axis values the lock does not hold')}` }] });
   }

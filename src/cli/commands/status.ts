@@ -7,7 +7,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { loadPlan } from '../../study/study.js';
+import { planStudy } from '../../engine/kinds/plan.js';
 import { LockError, lockPathFor, readLock, studyStatus, type PointChange, type StudyStatus } from '../../lock/index.js';
 import { PipelineError, formatProblem } from '../../pipeline/errors.js';
 import { PROJECT_FILE } from '../../pipeline/project.js';
@@ -57,10 +57,12 @@ function errorText(err: unknown): string | undefined {
 
 /** The status of one pipeline file against its lock file. Throws for files that cannot be checked. */
 export async function fileStatus(file: string): Promise<StudyStatus> {
-  await loadCheckedStudy(file);
+  // The study loaded once (checked, then planned), and planned before its lock is read: the
+  // planner's garbage collections then never trace a parsed lock of 100,000 points.
+  const loaded = await loadCheckedStudy(file);
+  const plan = await planStudy(loaded.study, loaded.points);
   const lockFile = lockPathFor(file);
   const lock = await readLock(lockFile);
-  const plan = await loadPlan(file);
   return studyStatus(plan, lock, file, lockFile);
 }
 

@@ -14,6 +14,7 @@ import { StepLocks, type StepLocksOptions } from '../store/step-locks.js';
 import type { Results } from '../kinds/collect.js';
 import { computeStep } from '../kinds/compute-step.js';
 import { DERIVED_KINDS } from '../kinds/kinds.js';
+import { collectedInput } from '../kinds/collect.js';
 import type { Plan, PlanStep } from '../kinds/plan.js';
 import { ChainRunner } from './chains.js';
 import { StepClaims } from './claims.js';
@@ -101,13 +102,19 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
   // the plan), then let go: a sweep of 100,000 points would otherwise hold every network,
   // dataset and spectrum to the end. Asked for again later (a chain job), it is read again.
   const consumers = new Map<string, number>();
-  for (const s of plan.steps) for (const id of new Set(Object.values(s.inputs))) consumers.set(id, (consumers.get(id) ?? 0) + 1);
+  // The collect step reads each of its roles once as it goes (release below): a step several
+  // points share counts once per role there, once per reading step elsewhere.
+  for (const s of plan.steps) {
+    const ids = s.kind === 'collect' ? Object.values(s.inputs) : new Set(Object.values(s.inputs));
+    for (const id of ids) consumers.set(id, (consumers.get(id) ?? 0) + 1);
+  }
+  const release = (id: string): void => {
+    const left = (consumers.get(id) ?? 1) - 1;
+    consumers.set(id, left);
+    if (left <= 0) memo.delete(id);
+  };
   const consumed = (step: PlanStep): void => {
-    for (const id of new Set(Object.values(step.inputs))) {
-      const left = (consumers.get(id) ?? 1) - 1;
-      consumers.set(id, left);
-      if (left <= 0) memo.delete(id);
-    }
+    for (const id of new Set(Object.values(step.inputs))) release(id);
   };
 
   const fail = (step: PlanStep, error: Error): never => {
@@ -175,8 +182,12 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> 
     const lane = async (): Promise<void> => {
       while (next < roles.length) {
         const i = next++;
+        const id = step.inputs[roles[i]!]!;
         try {
-          vals[i] = await resolve(plan.byId.get(step.inputs[roles[i]!]!)!);
+          // Kept as the collect step reads it (no spectra), and let go by the run once read
+          // (the collect step is its last reader): 100,000 points' spectra are never all held.
+          vals[i] = collectedInput(roles[i]!, await resolve(plan.byId.get(id)!));
+          release(id);
         } catch (e) {
           if (!failed) { failed = true; first = e; }
         }

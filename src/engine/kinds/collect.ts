@@ -101,6 +101,27 @@ export interface PointValues {
 
 const KINDS: readonly HessianKind[] = ['loss', 'outer', 'functional'];
 
+const NO_VALUES = new Float64Array(0);
+
+/**
+ * What the collect step keeps of an input (by its role, `<point>/<kind>`) while the others
+ * arrive: all the rows and details read. A sweep of 100,000 points holds 300,000 inputs until the
+ * last one comes, and most of their bytes are sorted spectra (a Float64Array per Hessian) that no
+ * row reads; of H_F's, the rows read the kept values (training's below-tolerance count).
+ */
+export function collectedInput(role: string, value: unknown): unknown {
+  const kind = role.slice(role.indexOf('/') + 1);
+  if (kind === 'input-rank') return { ...(value as RankResult), values: NO_VALUES };
+  if (kind !== 'ranks') return value;
+  const r = value as PointRanks;
+  const out: { -readonly [K in keyof PointRanks]: PointRanks[K] } = { ...r };
+  for (const k of KINDS) {
+    const h = r[k];
+    if (h) out[k] = { ...h, values: k === 'functional' ? h.values.slice(0, h.rank) : NO_VALUES };
+  }
+  return out;
+}
+
 /** Gaps in decades with 2 decimals; empty (null) when a side of the threshold is empty. */
 function gapCell(r: RankResult | undefined): number | null {
   return r && r.gap !== null ? Number(r.gap.toFixed(2)) : null;
