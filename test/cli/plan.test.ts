@@ -88,3 +88,33 @@ test('plan --json through a pipe is whole past the pipe buffer (64 KiB), and pla
     await cleanup();
   }
 });
+
+test('a plan beyond PLAN_MAX_ROWS steps lists its first steps and counts per kind; --json lists every step, the same counts', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const file = await writeText(dir, 'many.yaml', `version: 1
+name: many
+dataset: {source: gaussian-mixture, samples: 8, dim: 3, classes: 2, two_class_targets: onehot}
+model: {hidden: [2]}
+sweep:
+  seed: {from: 1, to: 200}
+  loss: [mse, cross-entropy, cosh]
+`);
+    const { report, text } = await plan([file, '--cache', path.join(dir, 'cache')]);
+    assert.ok(report.steps.length > 2000, `${report.steps.length} steps`);
+    assert.equal(report.totals.steps, report.steps.length);
+    assert.equal(report.totals.toRun, report.steps.length, 'nothing cached: every step to run');
+    // The kinds table of the text is the JSON's steps counted per kind.
+    for (const kind of ['dataset', 'network', 'input-rank', 'prediction', 'spectrum', 'ranks', 'collect']) {
+      const n = report.steps.filter((s) => s.kind === kind).length;
+      assert.ok(n > 0);
+      assert.match(text, new RegExp(`^  ${kind} +${n} +0 +${n} +0$`, 'm'));
+    }
+    const listed = text.split('\n').filter((l) => /^  to run +[0-9a-f]{12} /.test(l));
+    assert.equal(listed.length, 40);
+    assert.ok(listed.every((l, i) => l.endsWith(` ${report.steps[i]!.id}`)), 'the first steps, in plan order');
+    assert.match(text, new RegExp(`^  \\.\\.\\. and ${report.steps.length - 40} more steps \\(hrank plan --json lists every one\\)$`, 'm'));
+  } finally {
+    await cleanup();
+  }
+});

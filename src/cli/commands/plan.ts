@@ -79,6 +79,13 @@ export interface PlanReport {
     readonly parts?: KeyParts;
   }[];
   readonly totals: { readonly steps: number; readonly cached: number; readonly toRun: number; readonly notNeeded: number };
+  /** The steps per kind and status, in plan order of the kinds. */
+  readonly kinds: readonly { readonly kind: string; readonly steps: number; readonly cached: number; readonly toRun: number; readonly notNeeded: number }[];
+  /**
+   * The first `n` of `steps` (not in --json: a function). `steps` is made when first read: the
+   * text of a plan of 100,000 points lists the first 40 of its 400,000 steps.
+   */
+  firstSteps(n: number): PlanReport['steps'];
   /** What the pipeline file holds that is valid but likely not meant (printed on stderr), as validate prints them. */
   readonly warnings: readonly string[];
   /** The memory estimate of the steps to run (as `hrank run` checks it), and the limit. */
@@ -128,23 +135,37 @@ export async function planReport(
   let next = 0;
   const routes = new Map<string, string>();
   const totals = { cached: 0, 'to run': 0, 'not needed': 0 };
-  const steps = plan.steps.map((s, i) => {
+  const kinds = new Map<string, { kind: string; steps: number; cached: number; toRun: number; notNeeded: number }>();
+  const stepSeconds: (number | undefined)[] = new Array(plan.steps.length);
+  plan.steps.forEach((s, i) => {
     const st = status[i]!;
     totals[st]++;
-    const time1 = st === 'to run' ? time.steps[next++] : undefined;
-    if (time1?.route !== undefined && s.kind === 'spectrum') routes.set(s.id, time1.route);
+    let k = kinds.get(s.kind);
+    if (!k) kinds.set(s.kind, (k = { kind: s.kind, steps: 0, cached: 0, toRun: 0, notNeeded: 0 }));
+    k.steps++;
+    if (st === 'cached') k.cached++;
+    else if (st === 'to run') k.toRun++;
+    else k.notNeeded++;
+    if (st !== 'to run') return;
+    const time1 = time.steps[next++]!;
+    stepSeconds[i] = time1.seconds;
+    if (time1.route !== undefined && s.kind === 'spectrum') routes.set(s.id, time1.route);
+  });
+  const row = (i: number): PlanReport['steps'][number] => {
+    const s = plan.steps[i]!;
     return {
       id: s.id,
       kind: s.kind,
       key: s.key,
-      status: st,
+      status: status[i]!,
       cached: cached.has(s.id),
       inputs: s.inputs,
       points: s.points,
-      seconds: round(time1?.seconds ?? 0, 6),
+      seconds: round(stepSeconds[i] ?? 0, 6),
       ...(explain ? { parts: s.parts } : {}),
     };
-  });
+  };
+  let steps: PlanReport['steps'] | undefined;
   const pointsById = new Map(plan.points.map((p) => [p.point.id, p]));
   return {
     study: plan.study.name,
@@ -152,8 +173,12 @@ export async function planReport(
     warnings: loaded.warnings.map(formatWarning),
     cache: path.resolve(cacheDir),
     points: plan.points.length,
-    steps,
-    totals: { steps: steps.length, cached: totals.cached, toRun: totals['to run'], notNeeded: totals['not needed'] },
+    get steps() {
+      return (steps ??= plan.steps.map((_, i) => row(i)));
+    },
+    firstSteps: (n) => (steps ? steps.slice(0, n) : plan.steps.slice(0, n).map((_, i) => row(i))),
+    totals: { steps: plan.steps.length, cached: totals.cached, toRun: totals['to run'], notNeeded: totals['not needed'] },
+    kinds: [...kinds.values()],
     memory: {
       bytes: estimate.bytes, jobs: estimate.jobs, atOnce: estimate.atOnce, limit: limit.bytes, limitSource: limit.source,
       fits: estimate.bytes <= limit.bytes, steps: estimate.steps, summary: describeEstimate(estimate, limit),
@@ -190,20 +215,14 @@ export const PLAN_MAX_ROWS = 2000;
 export const PLAN_FIRST_ROWS = 40;
 
 export function formatPlan(report: PlanReport, explain: boolean): string {
-  const lines = [`${report.study} (${report.file}): ${plural(report.points, 'point')}, ${plural(report.steps.length, 'step')}; cache ${report.cache}`, ''];
+  const lines = [`${report.study} (${report.file}): ${plural(report.points, 'point')}, ${plural(report.totals.steps, 'step')}; cache ${report.cache}`, ''];
   const columns = ['status', 'key', 'kind', 'step'];
-  const big = report.steps.length > PLAN_MAX_ROWS;
-  const listed = big ? report.steps.slice(0, PLAN_FIRST_ROWS) : report.steps;
+  const big = report.totals.steps > PLAN_MAX_ROWS;
+  const listed = big ? report.firstSteps(PLAN_FIRST_ROWS) : report.steps;
   const rows = listed.map((s) => [s.status, s.key.slice(0, SHORT_KEY), s.kind, s.id]);
   if (big) {
-    lines.push(textTable(columns, rows, 2), `  ... and ${report.steps.length - listed.length} more steps (hrank plan --json lists every one)`, '');
-    const byKind = new Map<string, Record<StepStatus, number>>();
-    for (const s of report.steps) {
-      const c = byKind.get(s.kind) ?? { cached: 0, 'to run': 0, 'not needed': 0 };
-      c[s.status]++;
-      byKind.set(s.kind, c);
-    }
-    lines.push(textTable(['kind', 'steps', 'cached', 'to run', 'not needed'], [...byKind].map(([k, c]) => [k, c.cached + c['to run'] + c['not needed'], c.cached, c['to run'], c['not needed']]), 2));
+    lines.push(textTable(columns, rows, 2), `  ... and ${report.totals.steps - listed.length} more steps (hrank plan --json lists every one)`, '');
+    lines.push(textTable(['kind', 'steps', 'cached', 'to run', 'not needed'], report.kinds.map((c) => [c.kind, c.steps, c.cached, c.toRun, c.notNeeded]), 2));
   } else if (!explain) {
     lines.push(textTable(columns, rows, 2));
   } else {
