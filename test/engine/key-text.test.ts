@@ -29,6 +29,10 @@ test('stepKey = sha256 of canonicalJson(parts), for any parameters, inputs and f
       const planned = kindKeys.key(params, inputs, files);
       assert.equal(planned.key, made.key);
       assert.equal(canonicalJson(planned.params), canonicalJson(made.parts.params));
+      // Many inputs, given as sorted roles and their keys: the same key.
+      const roles = Object.keys(inputs).sort();
+      assert.equal(kindKeys.keyOfSorted(params, roles, roles.map((r) => inputs[r]!), files).key, made.key);
+      if (roles.length > 1) assert.throws(() => kindKeys.keyOfSorted(params, [...roles].reverse(), [...roles].reverse().map((r) => inputs[r]!), files), /out of order/);
     }), { numRuns: 300 });
   assert.throws(() => new KindKeys({ salt: KEY_SALT, kind: '', kindVersion: 1, engine: ENGINE_VERSION }), /parts\.kind must be a non-empty string/);
   assert.throws(() => new KindKeys({ salt: KEY_SALT, kind: 'ranks', kindVersion: 1, engine: ENGINE_VERSION }).key({}, { spectrum: 'abc' }, {}), /parts\.inputs\.spectrum must be 64 lowercase hex digits/);

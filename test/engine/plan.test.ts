@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandSweep, loadStudy } from '../../src/pipeline/index.js';
 import { planStudy } from '../../src/engine/kinds/plan.js';
+import { stepKey } from '../../src/engine/store/keys.js';
 import { SMALL_DATA, tempDir, writePipeline } from './helpers.js';
 
 async function planOf(body: string) {
@@ -93,5 +94,12 @@ test('every planned step is upstream of the collect step (hrank plan marks all t
     assert.deepEqual(plan.steps.filter((s) => !reached.has(s.id)).map((s) => s.id), []);
     assert.ok(plan.steps.some((s) => s.kind === 'train') || plan !== plans[2], 'the training plan has train steps');
     for (const s of plan.steps) assert.equal(plan.points[s.first]!.point.id, s.points[0]);
+    // Every step's key is stepKey of the parts it shows (made on demand; the collect step's
+    // written from its sorted roles), and inputs by id name the steps of those keys.
+    for (const s of plan.steps) {
+      assert.equal(stepKey(s.parts).key, s.key, s.id);
+      assert.deepEqual(Object.keys(s.parts.inputs).sort(), Object.keys(s.inputs).sort(), s.id);
+      for (const [role, id] of Object.entries(s.inputs)) assert.equal(s.parts.inputs[role], plan.byId.get(id)!.key, `${s.id} ${role}`);
+    }
   }
 });

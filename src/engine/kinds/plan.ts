@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../store/canonical.js';
-import { EMPTY_ROLES, ENGINE_VERSION, KEY_SALT, KindKeys, StepKeyMemo, hashFile, stepKey, type KeyParts } from '../store/keys.js';
+import { EMPTY_ROLES, ENGINE_VERSION, KEY_SALT, KindKeys, StepKeyMemo, hashFile, type KeyParts } from '../store/keys.js';
 import { HEAVY_KINDS, KIND_VERSIONS, type StepKind } from './kinds.js';
 import { chainable, checkpointChain, datasetFiles, datasetParams, inputImage, layerSizes, outputCount, paramCountOf, predictionReadsData, trainParams } from './settings.js';
 import { formatValue } from '../../pipeline/expand.js';
@@ -112,6 +112,56 @@ class PlannedStep implements PlanStep {
   }
 }
 
+/**
+ * The collect step: every point's rows. Its 300,000 roles (at 100,000 points) are kept as flat
+ * lists; the role maps (`inputs` by id, in point order: the order a run asks for them; its key
+ * parts' `inputs` by key) are made the first time they are read: `hrank plan` and `hrank status`
+ * never read them.
+ */
+class CollectStep implements PlanStep {
+  readonly id = 'collect';
+  readonly kind = 'collect';
+  readonly heavy = false;
+  readonly first = 0;
+  readonly chain = undefined;
+  #inputs: Readonly<Record<string, string>> | undefined;
+  #parts: KeyParts | undefined;
+
+  constructor(
+    readonly key: string,
+    readonly params: unknown,
+    readonly points: readonly string[],
+    readonly config: Config,
+    /** Roles in point order, and the step each names. */
+    private readonly roles: readonly string[],
+    private readonly sources: readonly PlannedStep[],
+    /** The roles in sorted order. */
+    private readonly sortedRoles: readonly string[],
+  ) {}
+
+  get inputs(): Readonly<Record<string, string>> {
+    if (!this.#inputs) {
+      const ids: Record<string, string> = {};
+      this.roles.forEach((role, j) => { ids[role] = this.sources[j]!.id; });
+      this.#inputs = ids;
+    }
+    return this.#inputs;
+  }
+
+  get parts(): KeyParts {
+    if (!this.#parts) {
+      const byRole = new Map(this.roles.map((role, j) => [role, this.sources[j]!.key]));
+      const inputs: Record<string, string> = {};
+      for (const role of this.sortedRoles) inputs[role] = byRole.get(role)!;
+      this.#parts = Object.freeze({
+        salt: KEY_SALT, kind: this.kind, kindVersion: KIND_VERSIONS.collect, params: this.params,
+        inputs: Object.freeze(inputs), files: NO_FILES, engine: ENGINE_VERSION,
+      });
+    }
+    return this.#parts;
+  }
+}
+
 type PointDrafts = Record<'dataset' | 'network' | 'input-rank' | 'prediction' | 'spectrum' | 'ranks', PlannedStep> & { train?: PlannedStep };
 
 const NO_IDS: Readonly<Record<string, string>> = Object.freeze({});
@@ -211,35 +261,35 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
     for (const d of byKind.get(kind)!) steps.push(d);
   }
 
-  // Collect: every point's rows, keyed by what the rows are made of.
-  const axes = study.sweep.axes.map((a) => a.path);
-  // Inputs by id in point order (the order a run asks for them).
-  const collectInputIds: Record<string, string> = {};
-  // Each role's text made once, for both maps (a property name is looked up in V8's string table
-  // the first time it is used; the second map finds it done).
-  const roles = points.map((_, i) => COLLECTED.map((kind) => `${i}/${kind}`));
-  points.forEach((p, i) => {
-    const drafts = pointDrafts[i]!;
-    COLLECTED.forEach((kind, k) => {
+  // Collect: every point's rows, keyed by what the rows are made of. Its roles in point order
+  // (`<point index>/<kind>`), flat, with where each point's begin.
+  const roles: string[] = [];
+  const sources: PlannedStep[] = [];
+  const offsets = new Int32Array(points.length + 1);
+  pointDrafts.forEach((drafts, i) => {
+    for (const kind of COLLECTED) {
       const d = drafts[kind];
-      if (d !== undefined) collectInputIds[roles[i]![k]!] = d.id;
-    });
+      if (d === undefined) continue;
+      roles.push(`${i}/${kind}`);
+      sources.push(d);
+    }
+    offsets[i + 1] = roles.length;
   });
-  // The same roles with keys, made in the order the key's canonical text sorts them (the point
-  // indices as text, then the kinds: '/' sorts before every digit), and frozen: stepKey keeps
-  // the map as it is and writes it with JSON.stringify (canonicalText), with no copy or sort.
-  const collectInputs: Record<string, string> = {};
-  for (const i of points.map((_, i) => String(i)).sort()) {
-    const drafts = pointDrafts[Number(i)]!;
-    COLLECTED.forEach((kind, k) => {
-      const d = drafts[kind];
-      if (d !== undefined) collectInputs[roles[Number(i)]![k]!] = d.key;
-    });
+  // The key takes them in the order canonical JSON sorts them: the point indices as text, then
+  // the kinds ('/' sorts before every digit; COLLECTED is in sorted order).
+  const sortedRoles: string[] = [];
+  const sortedKeys: string[] = [];
+  for (const text of points.map((_, i) => String(i)).sort()) {
+    const i = Number(text);
+    for (let j = offsets[i]!; j < offsets[i + 1]!; j++) {
+      sortedRoles.push(roles[j]!);
+      sortedKeys.push(sources[j]!.key);
+    }
   }
-  Object.freeze(collectInputs);
-  // Members written in sorted order, so the parameters are already canonical (see above).
+  // Members written in sorted order, so the parameters are already canonical: kept as they are
+  // (no memo), written by JSON.stringify.
   const collectParams = {
-    axes,
+    axes: study.sweep.axes.map((a) => a.path),
     points: points.map((p, i) => {
       const m = meta[i]!;
       return {
@@ -250,14 +300,9 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
       };
     }),
   };
-  const collect = stepKey({
-    salt: KEY_SALT, kind: 'collect', kindVersion: KIND_VERSIONS.collect, params: collectParams,
-    inputs: collectInputs, files: {}, engine: ENGINE_VERSION,
-  });
-  steps.push({
-    id: 'collect', kind: 'collect', key: collect.key, parts: collect.parts, inputs: collectInputIds, heavy: false,
-    points: points.map((p) => p.id), first: 0, config: points[0].config,
-  });
+  const collect = new KindKeys({ salt: KEY_SALT, kind: 'collect', kindVersion: KIND_VERSIONS.collect, engine: ENGINE_VERSION })
+    .keyOfSorted(collectParams, sortedRoles, sortedKeys, NO_FILES);
+  steps.push(new CollectStep(collect.key, collect.params, points.map((p) => p.id), points[0].config, roles, sources, sortedRoles));
 
   const planPoints: PlanPoint[] = points.map((point, i) => {
     const d = pointDrafts[i]!;
