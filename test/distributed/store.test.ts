@@ -13,6 +13,7 @@ import { jobPriority, stepProblem, JOB_FORMAT } from '../../src/engine/distribut
 import { SharedStore, VALUE_PREFIX, ValueTooLargeError } from '../../src/engine/distributed/redis-cache.js';
 import { parseRedisUrl, RedisUrlError } from '../../src/engine/distributed/url.js';
 import { loadPlan } from '../../src/study/study.js';
+import { plainStep } from '../../src/engine/kinds/plan.js';
 import { skipLoudly, tempDir, testRedis, type TestRedis } from './helpers.js';
 import { writePipeline, SMALL_DATA } from '../engine/helpers.js';
 
@@ -40,13 +41,16 @@ test('Redis URLs: host, port, database, credentials masked in messages; anything
 test('a worker refuses jobs planned by another engine or with a key that is not the hash of its parts', async () => {
   const file = writePipeline(dir, 'jobs', `${SMALL_DATA}model: {hidden: [3]}\n`);
   const plan = await loadPlan(file);
-  const step = plan.steps.find((s) => s.kind === 'spectrum')!;
+  // As the submitter sends it: plain data (a planned step makes its parts when read).
+  const step = plainStep(plan.steps.find((s) => s.kind === 'spectrum')!);
   const data = { format: JOB_FORMAT, step, submitter: 'test' };
   assert.equal(stepProblem(data), undefined);
+  assert.equal(stepProblem(JSON.parse(JSON.stringify(data))), undefined, 'the step survives JSON, as through Redis');
+  assert.match(stepProblem({ ...data, step: { ...step, parts: undefined } })!, /no key parts/);
   assert.match(stepProblem({ ...data, step: { ...step, parts: { ...step.parts, engine: '9.9.9' } } })!, /planned by engine 9\.9\.9.*same hrank version/);
   assert.match(stepProblem({ ...data, step: { ...step, key: 'f'.repeat(64) } })!, /not the hash of its parts/);
   assert.match(stepProblem({ ...data, format: 99 })!, /unknown format/);
-  assert.match(stepProblem({ ...data, step: plan.byId.get('collect')! })!, /collect steps run on the submitter/);
+  assert.match(stepProblem({ ...data, step: plainStep(plan.byId.get('collect')!) })!, /collect steps run on the submitter/);
   // Bigger points first; other steps before every spectrum step.
   assert.ok(jobPriority(step, 7280) < jobPriority(step, 312));
   assert.equal(jobPriority(plan.byId.get('dataset')!, 0), 1);

@@ -3,7 +3,7 @@
  * and what a finished job returns. A job's id is the step's cache key, so the same step asked
  * for twice (two points, two submitters) is one job.
  */
-import { ENGINE_VERSION, KEY_SALT, stepKey } from '../store/keys.js';
+import { ENGINE_VERSION, KEY_SALT, stepKey, type KeyParts } from '../store/keys.js';
 import type { PlanStep } from '../kinds/plan.js';
 import { KIND_VERSIONS } from '../kinds/kinds.js';
 
@@ -53,7 +53,8 @@ export function stepProblem(data: unknown): string | undefined {
     return `job data of an unknown format (this worker reads format ${JOB_FORMAT}; is the submitter another hrank version?)`;
   }
   const step = d.step;
-  const parts = step.parts;
+  const parts = step.parts as KeyParts | undefined;
+  if (parts === null || typeof parts !== 'object') return `step ${String(step.id)}: no key parts (the job was not made by hrank run --redis)`;
   if (parts.salt !== KEY_SALT || parts.engine !== ENGINE_VERSION) {
     return `step ${step.id} was planned by engine ${parts.engine} (keys ${parts.salt}); this worker runs engine ${ENGINE_VERSION} (keys ${KEY_SALT}): run the same hrank version on every machine`;
   }

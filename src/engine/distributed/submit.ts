@@ -15,7 +15,7 @@ import os from 'node:os';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CacheStore } from '../store/cache.js';
-import type { PlanStep } from '../kinds/plan.js';
+import { plainStep, type PlanStep } from '../kinds/plan.js';
 import type { Network } from '../../science/index.js';
 import type { RemoteExecutor } from '../exec/run.js';
 import { JOB_FORMAT, QUEUE_NAME, QUEUE_PREFIX, jobPriority, type StepJobData, type StepJobResult } from './queue.js';
@@ -222,7 +222,7 @@ export class RedisSubmitter implements RemoteExecutor {
 
   async #enqueue(w: Waiter): Promise<void> {
     const { step } = w;
-    const data: StepJobData = { format: JOB_FORMAT, step, submitter: this.name, ...(this.#reuse ? {} : { force: true }) };
+    const data: StepJobData = { format: JOB_FORMAT, step: plainStep(step), submitter: this.name, ...(this.#reuse ? {} : { force: true }) };
     await this.#queue.add(step.kind, data, {
       jobId: step.key,
       priority: jobPriority(step, w.params),

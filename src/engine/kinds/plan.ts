@@ -319,6 +319,17 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
 
 const CHAIN_LARGEST = new WeakMap<Plan, Map<string, number>>();
 
+/**
+ * A step as plain data, every field an own property (a planned step makes `parts` and `inputs`
+ * when read, which JSON and structured clones would drop): what crosses to another process.
+ */
+export function plainStep(step: PlanStep): PlanStep {
+  return {
+    id: step.id, kind: step.kind, key: step.key, parts: step.parts, inputs: step.inputs, heavy: step.heavy,
+    points: step.points, first: step.first, config: step.config, ...(step.chain !== undefined ? { chain: step.chain } : {}),
+  };
+}
+
 /** The point a step is made from (the first it serves; the plan's first point for `collect`). */
 export function firstPointOf(plan: Plan, step: PlanStep): PlanPoint {
   return plan.points[step.first] ?? plan.points[0]!;
