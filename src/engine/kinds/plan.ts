@@ -207,6 +207,7 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
   };
 
   const meta: { params: number; inputDim: number; outputs: number }[] = [];
+  const inputRankOf = new Map<PlannedStep, PlannedStep>();
   for (let index = 0; index < points.length; index++) {
     const point = points[index]!;
     const cfg = point.config;
@@ -234,7 +235,10 @@ export async function planStudy(study: Study, points: readonly Point[]): Promise
       from = c;
     }
     const train = cfg.train !== null ? weights : undefined;
-    const inputRank = add('input-rank', {}, { dataset }, NO_FILES, cfg, point, index);
+    // One input-rank step per dataset step: its key is a function of the dataset's alone.
+    let inputRank = inputRankOf.get(dataset);
+    if (inputRank) inputRank.points.push(point.id);
+    else inputRankOf.set(dataset, (inputRank = add('input-rank', {}, { dataset }, NO_FILES, cfg, point, index)));
     const prediction = add('prediction', {
       activation: cfg.model.activation, bias: cfg.model.bias, hidden: cfg.model.hidden, loss: cfg.loss, outputs: outputCount(cfg),
       ...(cfg.model.conv !== undefined ? { conv: cfg.model.conv, image: inputImage(cfg) } : {}),
@@ -399,9 +403,13 @@ function assignIds(points: readonly Point[], axisPaths: readonly string[], byKin
       if (constantInEach) named.push(a);
     }
     const used = new Map<string, number>();
+    // Every axis named: the step's axes are its first point's id (`axis=value,...` over every axis).
+    const whole = kind !== 'train' && named.length === axisCount;
     for (const d of drafts) {
       let id: string = kind;
-      if (named.length > 0 || kind === 'train') {
+      if (whole) {
+        id = [kind, '[', points[d.first]!.id, ']'].join('');
+      } else if (named.length > 0 || kind === 'train') {
         const axes = named.map((a) => `${axisPaths[a]}=${shown[a]![d.first]}`);
         if (kind === 'train') axes.push(`step=${(d.params as { to: number }).to}`);
         // Joined, not concatenated: a flat string, not a rope of three (400,000 ids are held).

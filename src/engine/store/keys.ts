@@ -168,8 +168,34 @@ export class KindKeys {
   key(params: unknown, inputs: Readonly<Record<string, string>>, files: Readonly<Record<string, string>>): KeyAndParams {
     const p = normalParams(params, this.#memo);
     const filesText = files === EMPTY ? '{}' : canonicalJson(hashMap('files', files));
-    const text = `${this.#head}${filesText},"inputs":${canonicalJson(hashMap('inputs', inputs))}${this.#middle}${p.text}${this.#tail}`;
+    const text = `${this.#head}${filesText},"inputs":${this.#inputsText(inputs)}${this.#middle}${p.text}${this.#tail}`;
     return { key: sha256Hex(text), params: p.params };
+  }
+
+  /** Quoted role names, as the inputs' canonical text writes them (a kind has a few). */
+  readonly #quoted = new Map<string, string>();
+
+  /**
+   * canonicalJson(hashMap('inputs', inputs)), written directly for the usual map (a few roles,
+   * in sorted order, each a key): a planner writes one per step.
+   */
+  #inputsText(inputs: Readonly<Record<string, string>>): string {
+    if (inputs === EMPTY) return '{}';
+    if (Object.getPrototypeOf(inputs) !== Object.prototype) return canonicalJson(hashMap('inputs', inputs));
+    let text = '{';
+    let previous: string | undefined;
+    for (const role in inputs) {
+      const key = inputs[role];
+      // Anything unusual (out of order, a bad key, an inherited member) goes the checking way.
+      if (!Object.hasOwn(inputs, role) || role === '' || (previous !== undefined && !(previous < role)) || !isSha256Hex(key)) {
+        return canonicalJson(hashMap('inputs', inputs));
+      }
+      let quoted = this.#quoted.get(role);
+      if (quoted === undefined) this.#quoted.set(role, (quoted = `${JSON.stringify(role)}:"`));
+      text += previous === undefined ? `${quoted}${key}"` : `,${quoted}${key}"`;
+      previous = role;
+    }
+    return `${text}}`;
   }
 
   /**
