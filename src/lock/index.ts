@@ -3,7 +3,8 @@ export {
   LOCK_VERSION, LockError, buildLock, isLockPath, lockPathFor, parseLock, pipelineHash, readLock, serializeLock, settingsOf, writeLock,
   type LockFile, type LockPoint, type SettingValue,
 } from './lockfile.js';
-export { engineReasons, showSetting, studyStatus, type PointChange, type Reason, type ReasonKind, type StudyState, type StudyStatus } from './status.js';
+export { readLockKeys, type LockKeys } from './lock-keys.js';
+export { engineReasons, showSetting, studyStatus, unchangedStatus, type PointChange, type Reason, type ReasonKind, type StudyState, type StudyStatus } from './status.js';
 export {
   axisColumns, comparedColumns, diffPointSets, lockPoints, resultsFolderPoints, rowId, type PointDiff, type PointSet, type ResultsDiff,
 } from './diff.js';

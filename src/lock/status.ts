@@ -16,6 +16,7 @@ import { formatValue } from '../pipeline/expand.js';
 import type { SweepValue } from '../pipeline/types.js';
 import { pointKeys, settingsOf, pipelineHash, type LockFile, type LockPoint, type SettingValue } from './lockfile.js';
 import { matchPoints, type MatchSide } from './match.js';
+import type { LockKeys } from './lock-keys.js';
 
 export type StudyState = 'up to date' | 'stale' | 'never run';
 
@@ -212,6 +213,32 @@ function novelty(coords: Readonly<Record<string, SweepValue>>, other: Map<string
 }
 
 /**
+ * The status of a planned study whose lock holds every point under the same id and key and no
+ * other (what studyStatus finds, from the lock's ids and keys alone: `lock-keys.ts`), or
+ * undefined when anything differs: studyStatus on the whole lock then says what.
+ */
+export function unchangedStatus(plan: Plan, lock: LockKeys, file: string, lockFile: string): StudyStatus | undefined {
+  if (lock.ids.length !== plan.points.length) return undefined;
+  const keyOf = new Map<string, string>();
+  lock.ids.forEach((id, i) => keyOf.set(id, lock.keys[i]!));
+  for (const pp of plan.points) {
+    const ranks = plan.byId.get(pp.steps.ranks);
+    if (ranks === undefined || keyOf.get(pp.point.id) !== ranks.key) return undefined;
+  }
+  return { file, lock: lockFile, study: plan.study.name, points: plan.points.length, state: 'up to date', unchanged: plan.points.length, changes: [], notes: unchangedNotes(plan, lock.head) };
+}
+
+/** Notes on a study none of whose points changed: an edit that changed no point, a new name. */
+function unchangedNotes(plan: Plan, lock: Pick<LockFile, 'pipeline' | 'study'>): string[] {
+  const notes: string[] = [];
+  if (lock.pipeline.sha256 !== pipelineHash(plan.study)) {
+    notes.push('the pipeline file was edited, but no point\'s results depend on the edit (the next run refreshes the lock)');
+  }
+  if (lock.study !== plan.study.name) notes.push(`the study was renamed: ${lock.study} -> ${plan.study.name}`);
+  return notes;
+}
+
+/**
  * The status of a planned study against its lock (null: no lock file). `file` and `lockFile`
  * only name things in the result.
  */
@@ -255,12 +282,6 @@ export function studyStatus(plan: Plan, lock: LockFile | null, file: string, loc
     changes.push({ id: p.id, change: 'removed', reasons: [{ kind: 'removed-point', message: `no longer in the pipeline: ${novelty(lockCoords(lock, p), nowAxes, 'no longer swept', 'an axis no longer swept', 'a combination of axis values the pipeline no longer makes')}` }] });
   }
 
-  const notes: string[] = [];
-  if (changes.length === 0) {
-    if (lock.pipeline.sha256 !== pipelineHash(plan.study)) {
-      notes.push('the pipeline file was edited, but no point\'s results depend on the edit (the next run refreshes the lock)');
-    }
-    if (lock.study !== plan.study.name) notes.push(`the study was renamed: ${lock.study} -> ${plan.study.name}`);
-  }
+  const notes = changes.length === 0 ? unchangedNotes(plan, lock) : [];
   return { ...base, state: changes.length === 0 ? 'up to date' : 'stale', unchanged, changes, notes };
 }

@@ -186,3 +186,54 @@ sweep:
   await writeLock(file, plan, results);
   assert.equal(readFileSync(written, 'utf8'), whole, 'a lock of the same length but other bytes is rewritten');
 });
+
+test('status from the lock\'s ids and keys (read in a worker thread) is studyStatus of the whole lock when nothing changed, and defers to it otherwise', async () => {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const os = await import('node:os');
+  const { buildLock, readLock, writeLock } = await import('../../src/lock/lockfile.js');
+  const { keysOf, readLockKeys } = await import('../../src/lock/lock-keys.js');
+  const { studyStatus, unchangedStatus } = await import('../../src/lock/status.js');
+  const { planStudy } = await import('../../src/engine/kinds/plan.js');
+  const { expandSweep } = await import('../../src/pipeline/index.js');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hrank-lock-'));
+  const file = path.join(dir, 'keys.yaml');
+  const text = `version: 1
+name: keys
+dataset: {source: gaussian-mixture, dim: 3, samples: 8, classes: 2, two_class_targets: onehot}
+model: {hidden: [2]}
+sweep:
+  seed: {from: 1, to: 4}
+  loss: [mse, cosh]
+`;
+  writeFileSync(file, text);
+  const planOf = async (t: string) => { const s = studyOf(t, file); return planStudy(s.study, expandSweep(s.study)); };
+  const plan = await planOf(text);
+  const results = { columns: ['seed', 'loss', 'rank_loss'], rows: plan.points.map((p, i): Cell[] => [i, 'mse', i]), details: [] };
+  const lockFile = await writeLock(file, plan, results);
+  // The worker thread's ids and keys are the lock's.
+  const keys = await readLockKeys(lockFile);
+  const whole = (await readLock(lockFile))!;
+  assert.deepEqual(keys, keysOf(whole));
+  assert.equal(await readLockKeys(path.join(dir, 'none.lock.json')), null);
+  // Unchanged (and renamed, with an edit no point depends on): the same status as the whole lock's.
+  for (const t of [text, text.replace('name: keys', 'name: renamed').replace('seed:', '# a comment\n  seed:')]) {
+    const p = await planOf(t);
+    const fast = unchangedStatus(p, keys!, file, lockFile);
+    assert.ok(fast);
+    assert.deepEqual(fast, studyStatus(p, whole, file, lockFile));
+  }
+  assert.deepEqual(unchangedStatus(plan, keys!, file, lockFile)!.notes, []);
+  // A point changed, added or removed: the whole lock is needed to say what.
+  for (const t of [text.replace('to: 4', 'to: 5'), text.replace('to: 4', 'to: 3'), text.replace('[mse, cosh]', '[mse, cross-entropy]')]) {
+    const p = await planOf(t);
+    assert.equal(unchangedStatus(p, keys!, file, lockFile), undefined);
+    assert.equal(studyStatus(p, whole, file, lockFile).state, 'stale');
+  }
+  // A malformed lock: the worker's LockError is readLock's.
+  writeFileSync(lockFile, JSON.stringify({ ...buildLock(plan, results), lockfile: 99 }));
+  const fromRead = await readLock(lockFile).then(() => undefined, (e: unknown) => e);
+  const fromThread = await readLockKeys(lockFile).then(() => undefined, (e: unknown) => e);
+  assert.ok(fromThread instanceof LockError);
+  assert.equal((fromThread as Error).message, (fromRead as Error).message);
+  assert.match((fromThread as Error).message, /format 99 was written by a newer hrank/);
+});
