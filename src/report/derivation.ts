@@ -308,10 +308,14 @@ export function derivationText(d: Derivation): string {
  * details): r from rank_input_cov, the augmented rank from details.json. Points whose settings
  * are not in the pipeline file (stale results) are left out.
  */
-export function resultDerivations(study: Study, results: Results): Derivation[] {
-  const configs = new Map(expandSweep(study).map((p) => [p.id, p.config]));
+export function resultDerivations(study: Study, results: Results, limit = Infinity): Derivation[] {
+  // Settings of the points derived (at most `limit`: a report of 100,000 points derives its first rows).
+  const wanted = new Set(results.details.slice(0, Math.min(results.details.length, limit)).map((d) => d.id));
+  const configs = new Map<string, Config>();
+  for (const p of expandSweep(study)) if (wanted.has(p.id)) configs.set(p.id, p.config);
   const out: Derivation[] = [];
   results.rows.forEach((cells, i) => {
+    if (i >= limit) return;
     const detail = results.details[i];
     const cfg = detail ? configs.get(detail.id) : undefined;
     if (!detail || !cfg) return;

@@ -14,7 +14,7 @@ import type * as vega from 'vega';
 import { HRANK_VERSION } from '../version.js';
 import { CHECK_MEANING, HESSIAN_LABEL, HESSIAN_SYMBOL, checkCounts, checkSummary, presentKinds, type Check, type ReportInput } from './model.js';
 import type { Figure } from './plots.js';
-import { reportTable, truncationNote, type ReportTable, type TableColumn } from './table.js';
+import { TABLE_FIRST_ROWS, TABLE_MAX_ROWS, reportTable, truncationNote, type ReportTable, type TableColumn } from './table.js';
 import { derivationText, resultDerivations } from './derivation.js';
 
 /** A figure as the page receives it: compiled to vega in Node. */
@@ -387,10 +387,17 @@ export function reportHtml(input: ReportInput, figures: readonly PageFigure[], n
   for (const c of Object.keys(CHECK_MEANING) as Check[]) parts.push(`<dt>${e(c)}</dt><dd>${e(CHECK_MEANING[c])}</dd>`);
   parts.push('</dl></section>');
 
-  const derivations = resultDerivations(study, results);
+  // As the table: past TABLE_MAX_ROWS points, the first TABLE_FIRST_ROWS (a derivation is ~2 kB:
+  // 100,000 of them would make a 230 MB page); hrank explain derives any point.
+  const rowCount = results.rows.length;
+  const derived = rowCount > TABLE_MAX_ROWS ? TABLE_FIRST_ROWS : rowCount;
+  const derivations = resultDerivations(study, results, derived);
   if (derivations.length > 0) {
     parts.push('<section id="derivations"><h2>Derivations</h2>',
       '<p class="note">Per point, the predictions derived with its own numbers beside what was measured (as <code>hrank explain</code> prints them).</p>');
+    if (derived < rowCount) {
+      parts.push(`<p class="note">The first ${derived} of ${rowCount.toLocaleString('en-US')} points; <code>hrank explain ${e(study.file)} --point ID</code> derives any other.</p>`);
+    }
     for (const d of derivations) {
       const ranks = (['outer', 'functional', 'loss'] as const).filter((k) => d.measured?.[k]).map((k) => `${HESSIAN_SYMBOL[k]} ${d.measured![k]!.rank}${d.measured![k]!.predicted !== null ? ` / ${d.measured![k]!.predicted}` : ''}`);
       parts.push(`<details class="derivation" data-point="${e(d.point)}"><summary><code>${e(d.point)}</code> r ${d.r.value}, K' ${d.k_prime.value}, q ${d.q.value}; ${e(ranks.join(', '))}${d.prediction.kind === 'estimate' ? ' (estimates)' : ''}</summary>`,

@@ -56,3 +56,60 @@ function nested(value: unknown, indent: string): string {
   const text = JSON.stringify(value, null, 2) ?? 'null';
   return indent === '' || !text.includes('\n') ? text : text.replace(/\n/g, `\n${indent}`);
 }
+
+/**
+ * `JSON.stringify(value)` (compact) in pieces of about `batch` characters: joined, exactly that
+ * text. For plain data (no toJSON), as jsonChunks; the cache writes a collect step's structure
+ * (100,000 points' rows and details) this way, never as one string.
+ */
+export function* compactJsonChunks(value: unknown, batch = 1 << 20): Generator<string> {
+  let pending = '';
+  for (const piece of compactPieces(value)) {
+    pending += piece;
+    if (pending.length >= batch) {
+      yield pending;
+      pending = '';
+    }
+  }
+  if (pending !== '') yield pending;
+}
+
+/** Containers this shallow are walked member by member whatever their size (a cache header's structure is `{root: {rows: [...]}}`). */
+const WALKED = 3;
+
+function* compactPieces(value: unknown, depth = 0): Generator<string> {
+  if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    yield JSON.stringify(value) ?? 'null';
+    return;
+  }
+  if (Array.isArray(value)) {
+    if (depth >= WALKED && value.length < WHOLE) {
+      yield JSON.stringify(value);
+      return;
+    }
+    yield '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) yield ',';
+      const item = value[i] as unknown;
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') yield 'null';
+      else yield* compactPieces(item, depth + 1);
+    }
+    yield ']';
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (depth >= WALKED && keys.length < WHOLE) {
+    yield JSON.stringify(value);
+    return;
+  }
+  let first = true;
+  for (const key of keys) {
+    const member = obj[key];
+    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+    yield `${first ? '{' : ','}${JSON.stringify(key)}:`;
+    first = false;
+    yield* compactPieces(member, depth + 1);
+  }
+  yield first ? '{}' : '}';
+}

@@ -158,6 +158,12 @@ test('table.md and report.html show the first rows of a big sweep, the counts of
   const body = html.slice(html.indexOf('<table class="results">'));
   const tbody = body.slice(body.indexOf('<tbody>'), body.indexOf('</tbody>'));
   assert.equal((tbody.match(/<tr>/g) ?? []).length, TABLE_FIRST_ROWS);
+  // The derivations likewise: the first rows' points, and where to get any other.
+  assert.equal((html.match(/<details class="derivation"/g) ?? []).length, TABLE_FIRST_ROWS);
+  assert.match(html, /The first 100 of 1,200 points; <code>hrank explain .*big\.yaml --point ID<\/code> derives any other/);
+  const small = reportHtml({ study: s, results: { ...results, rows: results.rows.slice(0, 30), details: results.details.slice(0, 30) }, spectra: null, provenance: null }, []);
+  assert.equal((small.match(/<details class="derivation"/g) ?? []).length, 30);
+  assert.doesNotMatch(small, /derives any other/);
   // At the limit, every row.
   assert.equal(reportTable(s, { ...results, rows: results.rows.slice(0, TABLE_MAX_ROWS), details: results.details.slice(0, TABLE_MAX_ROWS) }).rows.length, TABLE_MAX_ROWS);
 });

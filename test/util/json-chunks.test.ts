@@ -9,7 +9,8 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import fc from 'fast-check';
-import { jsonChunks } from '../../src/util/json-chunks.js';
+import { compactJsonChunks, jsonChunks } from '../../src/util/json-chunks.js';
+import { decode, encode, encodeChunks } from '../../src/engine/store/codec.js';
 import { writeFileAtomic } from '../../src/util/atomic-write.js';
 import { tempDir } from '../engine/helpers.js';
 
@@ -29,6 +30,31 @@ test('jsonChunks joined = JSON.stringify(value, null, 2), for any JSON value, bi
   assert.equal(join(big), JSON.stringify(big, null, 2));
   assert.equal(join(big.rows), JSON.stringify(big.rows, null, 2));
   assert.ok([...jsonChunks(big.rows)].length > 300, 'a big array comes in pieces');
+  // The compact form likewise (the cache's header), in pieces of about the batch size.
+  fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), (v) => {
+    assert.equal([...compactJsonChunks(v, 16)].join(''), JSON.stringify(v));
+  }), { numRuns: 300 });
+  assert.equal([...compactJsonChunks(big, 1000)].join(''), JSON.stringify(big));
+  assert.ok([...compactJsonChunks(big, 1000)].length > 5);
+});
+
+test('the cache codec writes a big structure\'s header in pieces: it decodes to the value, special numbers and typed arrays included', () => {
+  // About 3 MB of header: several pieces; a typed array after it (its offset aligned).
+  const value = {
+    rows: Array.from({ length: 20_000 }, (_, i) => [i, `p${i}`, i % 5 === 0 ? NaN : i % 7 === 0 ? -0 : i / 3, { a: [i, null] }]),
+    details: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, { x: i === 3 ? Infinity : i, u: undefined }])),
+    spectrum: Float64Array.from([1.5, -0, 2 ** -1074, Number.MAX_VALUE]),
+  };
+  const { chunks, byteLength } = encodeChunks(value);
+  assert.ok(chunks.length > 3, `${chunks.length} chunks`);
+  assert.equal(byteLength, chunks.reduce((n, c) => n + c.byteLength, 0));
+  const back = decode(encode(value)) as typeof value;
+  assert.deepEqual(back.rows.slice(0, 50), value.rows.slice(0, 50));
+  assert.deepEqual(back.rows.at(-1), value.rows.at(-1));
+  assert.ok(Object.is(back.rows[7]![2], -0) && Number.isNaN(back.rows[5]![2]));
+  assert.equal(back.details.k3!.x, Infinity);
+  assert.deepEqual([...back.spectrum], [...value.spectrum]);
+  assert.ok(Object.is(back.spectrum[1], -0));
 });
 
 test('writeFileAtomic writes an iterable of pieces as one file; a failure while making them leaves the target as it was', async () => {

@@ -29,6 +29,7 @@
  */
 import { endianness } from 'node:os';
 import { isPlainObject, memberPath } from './canonical.js';
+import { compactJsonChunks } from '../../util/json-chunks.js';
 
 export const CODEC_VERSION = 1;
 const MAGIC = Buffer.from('HRCD', 'latin1');
@@ -174,24 +175,34 @@ export function encodeChunks(value: unknown): EncodedChunks {
     ancestors.add(v);
     const out: { [key: string]: Tree } = {};
     for (const key of Object.keys(v)) {
-      // defineProperty: a member named "__proto__" stays a member.
-      Object.defineProperty(out, key, { value: tree(v[key], memberPath(path, key)), enumerable: true, writable: true, configurable: true });
+      const member = tree(v[key], memberPath(path, key));
+      // defineProperty for a member named "__proto__", so it stays a member; plain assignment
+      // otherwise (a collect step's structure has millions of members).
+      if (key === '__proto__') Object.defineProperty(out, key, { value: member, enumerable: true, writable: true, configurable: true });
+      else out[key] = member;
     }
     ancestors.delete(v);
     return out;
   };
 
   const root = tree(value, '$');
-  const header = Buffer.from(JSON.stringify({ root, blobs }), 'utf8');
-  if (header.length > 0xffffffff) throw new CodecError('the structure is too large to encode (header over 4 GiB)');
-  const dataStart = align(PREFIX + header.length);
-  const head = Buffer.alloc(dataStart);
+  // The header's JSON in pieces (a collect step's is ~200 MB at 100,000 points: never one string
+  // and a copy of it), the same bytes as JSON.stringify({ root, blobs }).
+  const header = [...compactJsonChunks({ root, blobs })].map((piece) => Buffer.from(piece, 'utf8'));
+  const headerLength = header.reduce((n, b) => n + b.length, 0);
+  if (headerLength > 0xffffffff) throw new CodecError('the structure is too large to encode (header over 4 GiB)');
+  const dataStart = align(PREFIX + headerLength);
+  // The prefix and the header's first piece in one chunk, then its other pieces (a big header's),
+  // then the padding to the data: a small structure's head is one chunk, as it always was.
+  const rest = header.slice(1);
+  const padding = dataStart - PREFIX - headerLength;
+  const head = Buffer.alloc(PREFIX + (header[0]?.length ?? 0) + (rest.length === 0 ? padding : 0));
   MAGIC.copy(head, 0);
   head.writeUInt32LE(CODEC_VERSION, 4);
-  head.writeUInt32LE(header.length, 8);
-  header.copy(head, PREFIX);
-
-  const chunks: Uint8Array[] = [head];
+  head.writeUInt32LE(headerLength, 8);
+  header[0]?.copy(head, PREFIX);
+  const chunks: Uint8Array[] = [head, ...rest];
+  if (rest.length > 0 && padding > 0) chunks.push(new Uint8Array(padding));
   const zeros = new Uint8Array(ALIGN);
   for (let i = 0; i < arrays.length; i++) {
     const ta = arrays[i]!;
