@@ -82,7 +82,10 @@ test('every planned step is upstream of the collect step (hrank plan marks all t
     `${SMALL_DATA}model: {hidden: [4]}\nsweep:\n  dataset.samples: {from: 4, to: 12, step: 4}\n  rank.rtol: [1e-12, 1e-10]\n`,
     `${SMALL_DATA}model: {width: 3, depth: 1}\nsweep:\n  model.width: [2, 3]\n  loss: [mse, cross-entropy]\n  seed: [1, 2]\n`,
     `dataset: {source: gaussian-mixture, dim: 5, samples: 12, classes: 3}\nmodel: {hidden: [4]}\ntrain: {lr: 0.1, steps: 10, checkpoints: [0, 5, 10]}\nsweep:\n  train.checkpoint: all\n  seed: [1, 2]\n`,
+    `${SMALL_DATA}model: {hidden: [4]}\n`,
   ].map(planOf));
+  // No sweep: one point, every step named by its kind alone.
+  assert.deepEqual(plans[3]!.steps.map((s) => s.id), ['dataset', 'network', 'input-rank', 'prediction', 'spectrum', 'ranks', 'collect']);
   for (const plan of plans) {
     const reached = new Set<string>();
     const visit = (id: string): void => {

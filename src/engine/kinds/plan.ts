@@ -404,7 +404,7 @@ function assignIds(points: readonly Point[], axisPaths: readonly string[], byKin
     }
     const used = new Map<string, number>();
     // Every axis named: the step's axes are its first point's id (`axis=value,...` over every axis).
-    const whole = kind !== 'train' && named.length === axisCount;
+    const whole = kind !== 'train' && axisCount > 0 && named.length === axisCount;
     for (const d of drafts) {
       let id: string = kind;
       if (whole) {
