@@ -25,6 +25,7 @@ import { runPlan, type RunResult } from '../engine/exec/run.js';
 import { writeLock } from '../lock/lockfile.js';
 import { checkMemory, estimatePlan, memoryLimit, type MemoryEstimate } from '../engine/kinds/memory.js';
 import { recordCalibration } from '../engine/kinds/estimate.js';
+import { HeapBound } from '../util/heap-bound.js';
 
 export interface StudyOptions {
   /** Folder that holds `<name>/` result folders (default `results`). */
@@ -83,7 +84,9 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   // The report's libraries (vega, resvg) take a few hundred ms of this thread to load: load them
   // once the first heavy step runs in a worker, so the report is ready when the results are.
   let preloaded = false;
+  const heap = new HeapBound();
   const onEvent = (e: EngineEvent): void => {
+    if (e.type === 'done' || e.type === 'cached') heap.tick();
     if (!preloaded && e.type === 'start' && e.step.kind === 'spectrum') {
       preloaded = true;
       import('../report/report.js').catch(() => undefined);
@@ -96,6 +99,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   } finally {
     await remote?.close();
   }
+  heap.settle();
   const dir = resultsDir(opts.results ?? 'results', plan.study);
   let files: string[] = [];
   let lock: string | undefined;
@@ -113,8 +117,10 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
       files = await writeResults(dir, plan.study, run.results, {
         started, finished: new Date(), timings: { totalSeconds: (performance.now() - t0) / 1000, steps: run.seconds }, pointSteps, git,
       });
+      heap.settle();
       const report = await writeStudyReport(plan, run.results, dir, cache, opts.onEvent);
       files.push(...report.files);
+      heap.settle();
       // A report that could not be written leaves no stamp: the next run tries again.
       if (report.ok) await writeStamp(dir, file, stamp, files);
     }
