@@ -31,6 +31,22 @@ function studyOf(text: string, file = '/x/s.yaml') {
   return r;
 }
 
+/** A pipeline written to a fresh folder, its plan, and the plan of another text at the same path. */
+async function plannedStudy(name: string, text: string) {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const os = await import('node:os');
+  const { planStudy } = await import('../../src/engine/kinds/plan.js');
+  const { expandSweep } = await import('../../src/pipeline/index.js');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hrank-lock-'));
+  const file = path.join(dir, `${name}.yaml`);
+  writeFileSync(file, text);
+  const planOf = async (t: string) => {
+    const s = studyOf(t, file);
+    return planStudy(s.study, expandSweep(s.study));
+  };
+  return { dir, file, plan: await planOf(text), planOf };
+}
+
 test('lock paths: <stem>.lock.json beside the pipeline file', () => {
   assert.equal(lockPathFor('pipelines/width.yaml'), path.join('pipelines', 'width.lock.json'));
   assert.equal(lockPathFor('/a/b/study.yml'), '/a/b/study.lock.json');
@@ -151,15 +167,10 @@ test('diff arguments: revisions, a file, or two results folders', () => {
 });
 
 test('the lock written a point at a time (lockChunks) is serializeLock(buildLock(...)) byte for byte; writeLock leaves an unchanged file alone', async () => {
-  const { writeFileSync, mkdtempSync, statSync, readFileSync, utimesSync } = await import('node:fs');
-  const os = await import('node:os');
+  const { writeFileSync, statSync, readFileSync, utimesSync } = await import('node:fs');
   const { buildLock, lockChunks, writeLock } = await import('../../src/lock/lockfile.js');
-  const { planStudy } = await import('../../src/engine/kinds/plan.js');
-  const { expandSweep } = await import('../../src/pipeline/index.js');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hrank-lock-'));
-  const file = path.join(dir, 'big.yaml');
   // 120 points and a sample-size chain (the lock's `chain`).
-  const text = `version: 1
+  const { file, plan } = await plannedStudy('big', `version: 1
 name: big
 dataset: {source: gaussian-mixture, dim: 3, samples: 8, classes: 2, two_class_targets: onehot}
 model: {hidden: [2]}
@@ -167,10 +178,7 @@ sweep:
   seed: {from: 1, to: 20}
   dataset.samples: [4, 8]
   loss: [mse, cross-entropy, cosh]
-`;
-  writeFileSync(file, text);
-  const study = studyOf(text, file);
-  const plan = await planStudy(study.study, expandSweep(study.study));
+`);
   assert.equal(plan.points.length, 120);
   const columns = ['seed', 'rank_loss', 'note'];
   const results = { columns, rows: plan.points.map((p, i): Cell[] => [i, i % 5 === 0 ? null : i * 2, i % 7 ? `n"${i}"\n` : [1, 2]]), details: [] };
@@ -188,15 +196,10 @@ sweep:
 });
 
 test('status from the lock\'s ids and keys (read in a worker thread) is studyStatus of the whole lock when nothing changed, and defers to it otherwise', async () => {
-  const { writeFileSync, mkdtempSync } = await import('node:fs');
-  const os = await import('node:os');
+  const { writeFileSync } = await import('node:fs');
   const { buildLock, readLock, writeLock } = await import('../../src/lock/lockfile.js');
   const { keysOf, readLockKeys } = await import('../../src/lock/lock-keys.js');
   const { studyStatus, unchangedStatus } = await import('../../src/lock/status.js');
-  const { planStudy } = await import('../../src/engine/kinds/plan.js');
-  const { expandSweep } = await import('../../src/pipeline/index.js');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hrank-lock-'));
-  const file = path.join(dir, 'keys.yaml');
   const text = `version: 1
 name: keys
 dataset: {source: gaussian-mixture, dim: 3, samples: 8, classes: 2, two_class_targets: onehot}
@@ -205,9 +208,7 @@ sweep:
   seed: {from: 1, to: 4}
   loss: [mse, cosh]
 `;
-  writeFileSync(file, text);
-  const planOf = async (t: string) => { const s = studyOf(t, file); return planStudy(s.study, expandSweep(s.study)); };
-  const plan = await planOf(text);
+  const { dir, file, plan, planOf } = await plannedStudy('keys', text);
   const results = { columns: ['seed', 'loss', 'rank_loss'], rows: plan.points.map((p, i): Cell[] => [i, 'mse', i]), details: [] };
   const lockFile = await writeLock(file, plan, results);
   // The worker thread's ids and keys are the lock's.
