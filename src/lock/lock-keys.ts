@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { LockError, readLock, type LockFile } from './lockfile.js';
+import { threadFile } from '../util/thread-file.js';
 
 export interface LockKeys {
   readonly head: Omit<LockFile, 'points'>;
@@ -18,13 +19,6 @@ export type LockKeysMessage =
   | { readonly ok: false; readonly lockError: { readonly source: string; readonly message: string } }
   | { readonly ok: false; readonly error: string };
 
-function threadOptions(): { filename: URL; execArgv: string[] } {
-  const self = import.meta.url;
-  const ts = self.endsWith('.ts');
-  // Under the test runner the sources are TypeScript: the thread loads them through tsx.
-  return { filename: new URL(ts ? './read-thread.ts' : './read-thread.js', self), execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [] };
-}
-
 /**
  * The ids and keys of the lock at `file` (null: there is none), read in a worker thread. Rejects
  * with the `LockError` readLock would throw for a malformed lock. Should the thread itself fail
@@ -32,7 +26,7 @@ function threadOptions(): { filename: URL; execArgv: string[] } {
  */
 export function readLockKeys(file: string): Promise<LockKeys | null> {
   return new Promise<LockKeys | null>((resolve, reject) => {
-    const { filename, execArgv } = threadOptions();
+    const { filename, execArgv } = threadFile(import.meta.url, 'read-thread');
     let settled = false;
     const here = (): void => {
       if (settled) return;
@@ -41,7 +35,7 @@ export function readLockKeys(file: string): Promise<LockKeys | null> {
     };
     let worker: Worker;
     try {
-      worker = new Worker(filename, { workerData: { file }, execArgv });
+      worker = new Worker(new URL(filename), { workerData: { file }, execArgv });
     } catch {
       here();
       return;

@@ -18,6 +18,7 @@ import { QUEUE_NAME, QUEUE_PREFIX, stepProblem, type StepJobData, type StepJobRe
 import { SharedStore, VALUE_PREFIX } from './redis-cache.js';
 import { RedisWatchdog, closeWithin, connectChecked, connectionOptions, parseRedisUrl, plainClient, redisTimeoutMs, type RedisUnavailableError } from './redis.js';
 import type { ThreadTask } from './worker-thread.js';
+import { threadFile } from '../../util/thread-file.js';
 
 export interface WorkerOptions {
   /** `redis://host:port[/db]`. */
@@ -45,13 +46,6 @@ export interface StepWorker {
   close(force?: boolean): Promise<void>;
 }
 
-/** The thread file next to this module: .ts under tsx (tests, dev), .js once built. */
-function threadOptions(): { filename: string; execArgv: string[] } {
-  const self = import.meta.url;
-  const ts = self.endsWith('.ts');
-  return { filename: new URL(ts ? './worker-thread.ts' : './worker-thread.js', self).href, execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [] };
-}
-
 const fmt = (s: number): string => (s < 10 ? s.toFixed(2) : s.toFixed(1));
 
 export async function startWorker(opts: WorkerOptions): Promise<StepWorker> {
@@ -67,7 +61,7 @@ export async function startWorker(opts: WorkerOptions): Promise<StepWorker> {
   const dir = opts.cache ? new CacheStore(opts.cache, { onWarning: (m) => log(`warning: ${m}`) }) : null;
   const store = new SharedStore(client, { dir, onWarning: (m) => log(`warning: ${m}`) });
 
-  const pool = new Piscina({ ...threadOptions(), maxThreads: jobs, minThreads: 0, idleTimeout: 60_000 });
+  const pool = new Piscina({ ...threadFile(import.meta.url, 'worker-thread'), maxThreads: jobs, minThreads: 0, idleTimeout: 60_000 });
   pool.on('error', (e: unknown) => log(`warning: worker thread error: ${e instanceof Error ? e.message : String(e)}`));
   const inThread = <T>(task: ThreadTask): Promise<T> => pool.run(task) as Promise<T>;
   const backend: RanksBackend = taskBackend((task) => inThread(task));

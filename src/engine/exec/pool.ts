@@ -9,14 +9,8 @@ import { MessagePort } from 'node:worker_threads';
 import { taskBackend, type BackendResult, type RanksBackend } from '../../science/index.js';
 import type { WorkerTask } from './tasks.js';
 import { UpstreamFailed, type RunControl } from './control.js';
+import { threadFile } from '../../util/thread-file.js';
 
-/** The thread file next to this module: .ts under tsx (tests, dev), .js once built. */
-function threadOptions(): { filename: string; execArgv: string[] } {
-  const self = import.meta.url;
-  const ts = self.endsWith('.ts');
-  // tsx is resolved from here, not from the working directory, so source runs work from any folder.
-  return { filename: new URL(ts ? './pool-thread.ts' : './pool-thread.js', self).href, execArgv: ts ? ['--import', import.meta.resolve('tsx')] : [] };
-}
 
 export class WorkerPool {
   private readonly queue: PQueue;
@@ -38,7 +32,7 @@ export class WorkerPool {
 
   private threads(): Piscina {
     if (!this.pool) {
-      this.pool = new Piscina({ ...threadOptions(), maxThreads: this.jobs, minThreads: this.warmed ? this.jobs : 0, idleTimeout: 1000 });
+      this.pool = new Piscina({ ...threadFile(import.meta.url, 'pool-thread'), maxThreads: this.jobs, minThreads: this.warmed ? this.jobs : 0, idleTimeout: 1000 });
       // A thread that cannot start fails its task; the pool-level event must not crash the process.
       this.pool.on('error', (e: unknown) => this.warn(`worker error: ${e instanceof Error ? e.message : String(e)}`));
     }
