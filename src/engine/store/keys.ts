@@ -115,7 +115,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** A key and its normal parameters, without the parts object (`stepKeyParams`). */
+/** A key and its normal parameters, without the parts object (`KindKeys`). */
 export interface KeyAndParams {
   readonly key: string;
   /** `params` as hashed: see `StepKey.parts`. */
@@ -166,9 +166,14 @@ export class KindKeys {
 
   /** The key of a step of this kind: `stepKey({ ...constant parts, params, inputs, files }).key`, and its normal params. */
   key(params: unknown, inputs: Readonly<Record<string, string>>, files: Readonly<Record<string, string>>): KeyAndParams {
+    return this.#keyOf(params, this.#inputsText(inputs), files);
+  }
+
+  /** The key of the text stepKey hashes, the inputs' canonical text given. */
+  #keyOf(params: unknown, inputsText: string, files: Readonly<Record<string, string>>): KeyAndParams {
     const p = normalParams(params, this.#memo);
     const filesText = files === EMPTY ? '{}' : canonicalJson(hashMap('files', files));
-    const text = `${this.#head}${filesText},"inputs":${this.#inputsText(inputs)}${this.#middle}${p.text}${this.#tail}`;
+    const text = `${this.#head}${filesText},"inputs":${inputsText}${this.#middle}${p.text}${this.#tail}`;
     return { key: sha256Hex(text), params: p.params };
   }
 
@@ -213,10 +218,7 @@ export class KindKeys {
       if (!isSha256Hex(key)) throw new TypeError(`stepKey: ${memberPath('parts.inputs', role)} must be 64 lowercase hex digits (a step key), got ${describe(key)}`);
       members[j] = `${JSON.stringify(role)}:"${key}"`;
     }
-    const p = normalParams(params, this.#memo);
-    const filesText = files === EMPTY ? '{}' : canonicalJson(hashMap('files', files));
-    const text = `${this.#head}${filesText},"inputs":{${members.join(',')}}${this.#middle}${p.text}${this.#tail}`;
-    return { key: sha256Hex(text), params: p.params };
+    return this.#keyOf(params, `{${members.join(',')}}`, files);
   }
 }
 
