@@ -1,10 +1,10 @@
 /** End to end: a tiny conv study on 6 x 6 digits through validate, run, explain and report. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { hasStack, hrank, tempDir, writeText } from './helpers.js';
+import { hasStack, hrank, studyFolder, writeText } from './helpers.js';
 
 const CONV = `version: 1
 name: conv-tiny
@@ -24,18 +24,8 @@ report:
 `;
 
 describe('a conv study from the command line', () => {
-  let dir = '';
-  let cleanup: () => Promise<void> = async () => undefined;
-  let file = '';
-  let cache = '';
-  let results = '';
-  before(async () => {
-    ({ dir, cleanup } = await tempDir());
-    file = await writeText(dir, 'conv.yaml', CONV);
-    cache = path.join(dir, 'cache');
-    results = path.join(dir, 'results');
-  });
-  after(() => cleanup());
+  let dir = '', file = '', cache = '', results = '';
+  studyFolder('conv.yaml', CONV, (s) => ({ dir, file, cache, results } = s));
 
   test('run: rows with params = kernel + dense weights, every rank, the conv formulas where verified', async () => {
     const r = await hrank(['run', file, '--cache', cache, '--results', results, '--jobs', '2'], { timeoutMs: 120_000 });

@@ -1,5 +1,6 @@
 /** Shared helpers of the CLI tests: temp folders, small pipelines, captured I/O, the CLI as a child process. */
 import { spawn } from 'node:child_process';
+import { after, before } from 'node:test';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -51,6 +52,29 @@ export async function writeText(dir: string, name: string, text: string): Promis
   const file = path.join(dir, name);
   await writeFile(file, text);
   return file;
+}
+
+export interface StudyFolder {
+  readonly dir: string;
+  /** The pipeline file. */
+  readonly file: string;
+  /** Where its cache and results folders go (not made). */
+  readonly cache: string;
+  readonly results: string;
+}
+
+/**
+ * For the tests of a describe block: before them, a temporary folder holding the pipeline file
+ * `name`, handed to `use`; after them, removed.
+ */
+export function studyFolder(name: string, text: string, use: (folder: StudyFolder) => void): void {
+  let cleanup: () => Promise<void> = async () => undefined;
+  before(async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    use({ dir: t.dir, file: await writeText(t.dir, name, text), cache: path.join(t.dir, 'cache'), results: path.join(t.dir, 'results') });
+  });
+  after(() => cleanup());
 }
 
 export interface Captured extends CliIO {

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -7,23 +7,14 @@ import { parseArgs } from '../../src/cli/args.js';
 import { main } from '../../src/cli/cli.js';
 import type { RunSummary } from '../../src/cli/commands/run.js';
 import { openWith, showCommand, systemOpener, type Opener } from '../../src/cli/commands/show.js';
-import { TINY, captureIO, tempDir, writeText } from './helpers.js';
+import { TINY, captureIO, studyFolder, writeText } from './helpers.js';
 
 describe('hrank report and hrank show', () => {
-  let dir = '';
-  let cleanup: () => Promise<void> = async () => undefined;
-  let file = '';
-  let cache = '';
-  let results = '';
-  let report = '';
-  before(async () => {
-    ({ dir, cleanup } = await tempDir());
-    file = await writeText(dir, 'tiny.yaml', TINY);
-    cache = path.join(dir, 'cache');
-    results = path.join(dir, 'results');
+  let dir = '', file = '', cache = '', results = '', report = '';
+  studyFolder('tiny.yaml', TINY, (s) => {
+    ({ dir, file, cache, results } = s);
     report = path.join(results, 'tiny', 'report.html');
   });
-  after(() => cleanup());
 
   test('hrank report before any run: exit 1, names the missing steps, writes nothing', async () => {
     const io = captureIO();

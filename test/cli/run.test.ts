@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { main } from '../../src/cli/cli.js';
 import type { RunSummary } from '../../src/cli/commands/run.js';
 import type { PlanReport } from '../../src/cli/commands/plan.js';
-import { SLOW, TINY, captureIO, hasStack, hrank, tempDir, writeText } from './helpers.js';
+import { SLOW, TINY, captureIO, hasStack, hrank, studyFolder, tempDir, writeText } from './helpers.js';
 
 /** Cache entry files under a cache folder. */
 async function entries(cache: string): Promise<string[]> {
@@ -16,18 +16,8 @@ async function entries(cache: string): Promise<string[]> {
 }
 
 describe('run, plan and clean on a tiny study', () => {
-  let dir = '';
-  let cleanup: () => Promise<void> = async () => undefined;
-  let file = '';
-  let cache = '';
-  let results = '';
-  before(async () => {
-    ({ dir, cleanup } = await tempDir());
-    file = await writeText(dir, 'tiny.yaml', TINY);
-    cache = path.join(dir, 'cache');
-    results = path.join(dir, 'results');
-  });
-  after(() => cleanup());
+  let dir = '', file = '', cache = '', results = '';
+  studyFolder('tiny.yaml', TINY, (s) => ({ dir, file, cache, results } = s));
 
   test('a cold run computes every step and writes results.csv and results.json', async () => {
     const r = await hrank(['run', file, '--cache', cache, '--results', results, '--jobs', '2']);
