@@ -126,22 +126,19 @@ test('a conv point the conv formulas cover gets them from its data ranks; others
 });
 
 test('conv points chain sample sizes only on the dense route sizes', async () => {
-  const small = await planOf(`dataset: {source: mnist, samples: 12, resize: 6}
+  // One conv layer over resize x resize digits, dataset.samples 6 and 12.
+  const sampleSweep = (resize: number, channels: number) => planOf(`dataset: {source: mnist, samples: 12, resize: ${resize}}
 model:
-  layers: [{conv: {channels: 1, kernel: 3}}]
+  layers: [{conv: {channels: ${channels}, kernel: 3}}]
 sweep:
   dataset.samples: [6, 12]
 `);
+  const small = await sampleSweep(6, 1);
   assert.ok(small.points[0]!.params <= 1200);
   assert.equal(chainable(small.points[0]!.point.config), true);
   assert.deepEqual(small.steps.filter((s) => s.kind === 'spectrum').map((s) => s.chain?.boundaries), [[6], [6, 12]]);
   // A linear conv network above the dense sizes: no subspace chain (a dense net of that size would chain).
-  const big = await planOf(`dataset: {source: mnist, samples: 12, resize: 8}
-model:
-  layers: [{conv: {channels: 8, kernel: 3}}]
-sweep:
-  dataset.samples: [6, 12]
-`);
+  const big = await sampleSweep(8, 8);
   assert.ok(big.points[0]!.params > 1200);
   assert.equal(chainable(big.points[0]!.point.config), false);
   assert.ok(big.steps.filter((s) => s.kind === 'spectrum').every((s) => s.chain === undefined));
