@@ -1,5 +1,5 @@
 /**
- * `JSON.stringify(value, null, 2)` in pieces, so a file of 100,000 rows is written as it is made
+ * `JSON.stringify(value, null, 2)` (and, for the cache, `JSON.stringify(value)`) in pieces, so a file of 100,000 rows is written as it is made
  * (util/atomic-write.ts takes the pieces) instead of as one string: joined, the pieces are that
  * text exactly. Arrays and objects of more than a few members are walked member by member (each
  * member written by JSON.stringify itself, re-indented); smaller ones are left to JSON.stringify
@@ -12,49 +12,7 @@ const WHOLE = 64;
 
 /** `JSON.stringify(value, null, 2)` as pieces, the value nested at `indent`. */
 export function* jsonChunks(value: unknown, indent = ''): Generator<string> {
-  if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    yield nested(value, indent);
-    return;
-  }
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length < WHOLE) {
-      yield nested(value, indent);
-      return;
-    }
-    yield '[';
-    for (let i = 0; i < value.length; i++) {
-      yield i > 0 ? `,\n${inner}` : `\n${inner}`;
-      // As JSON.stringify writes them: what has no JSON form is null in an array.
-      const item = value[i] as unknown;
-      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') yield 'null';
-      else yield* jsonChunks(item, inner);
-    }
-    yield `\n${indent}]`;
-    return;
-  }
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  if (keys.length < WHOLE) {
-    yield nested(value, indent);
-    return;
-  }
-  let first = true;
-  for (const key of keys) {
-    const member = obj[key];
-    // As JSON.stringify does: members with no JSON form are left out.
-    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
-    yield `${first ? '{' : ','}\n${inner}${JSON.stringify(key)}: `;
-    first = false;
-    yield* jsonChunks(member, inner);
-  }
-  yield first ? '{}' : `\n${indent}}`;
-}
-
-/** JSON.stringify(value, null, 2) of a value nested at `indent` (its inner lines indented further). */
-function nested(value: unknown, indent: string): string {
-  const text = JSON.stringify(value, null, 2) ?? 'null';
-  return indent === '' || !text.includes('\n') ? text : text.replace(/\n/g, `\n${indent}`);
+  yield* pieces(value, { space: '  ', walked: 0 }, indent, 0);
 }
 
 /**
@@ -64,7 +22,8 @@ function nested(value: unknown, indent: string): string {
  */
 export function* compactJsonChunks(value: unknown, batch = 1 << 20): Generator<string> {
   let pending = '';
-  for (const piece of compactPieces(value)) {
+  // The top levels walked whatever their size: a cache header is `{root: {rows: [...]}}`.
+  for (const piece of pieces(value, { space: '', walked: 3 }, '', 0)) {
     pending += piece;
     if (pending.length >= batch) {
       yield pending;
@@ -74,42 +33,60 @@ export function* compactJsonChunks(value: unknown, batch = 1 << 20): Generator<s
   if (pending !== '') yield pending;
 }
 
-/** Containers this shallow are walked member by member whatever their size (a cache header's structure is `{root: {rows: [...]}}`). */
-const WALKED = 3;
+interface Layout {
+  /** JSON.stringify's indent: '' (compact) or '  '. */
+  readonly space: string;
+  /** Containers shallower than this are walked member by member whatever their size. */
+  readonly walked: number;
+}
 
-function* compactPieces(value: unknown, depth = 0): Generator<string> {
+/** `JSON.stringify(value, null, layout.space)` in pieces, the value nested at `indent`, `depth` deep. */
+function* pieces(value: unknown, layout: Layout, indent: string, depth: number): Generator<string> {
   if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    yield JSON.stringify(value) ?? 'null';
+    yield nested(value, layout.space, indent);
     return;
   }
+  const inner = `${indent}${layout.space}`;
+  // Where a member begins and where the container closes: new lines only when indented.
+  const open = layout.space === '' ? '' : `\n${inner}`;
+  const close = layout.space === '' ? '' : `\n${indent}`;
+  const small = (n: number): boolean => depth >= layout.walked && n < WHOLE;
   if (Array.isArray(value)) {
-    if (depth >= WALKED && value.length < WHOLE) {
-      yield JSON.stringify(value);
+    if (small(value.length)) {
+      yield nested(value, layout.space, indent);
       return;
     }
     yield '[';
     for (let i = 0; i < value.length; i++) {
-      if (i > 0) yield ',';
+      yield i > 0 ? `,${open}` : open;
+      // As JSON.stringify writes them: what has no JSON form is null in an array.
       const item = value[i] as unknown;
       if (item === undefined || typeof item === 'function' || typeof item === 'symbol') yield 'null';
-      else yield* compactPieces(item, depth + 1);
+      else yield* pieces(item, layout, inner, depth + 1);
     }
-    yield ']';
+    yield value.length === 0 ? ']' : `${close}]`;
     return;
   }
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
-  if (depth >= WALKED && keys.length < WHOLE) {
-    yield JSON.stringify(value);
+  if (small(keys.length)) {
+    yield nested(value, layout.space, indent);
     return;
   }
   let first = true;
   for (const key of keys) {
     const member = obj[key];
+    // As JSON.stringify does: members with no JSON form are left out.
     if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
-    yield `${first ? '{' : ','}${JSON.stringify(key)}:`;
+    yield `${first ? '{' : ','}${open}${JSON.stringify(key)}:${layout.space === '' ? '' : ' '}`;
     first = false;
-    yield* compactPieces(member, depth + 1);
+    yield* pieces(member, layout, inner, depth + 1);
   }
-  yield first ? '{}' : '}';
+  yield first ? '{}' : `${close}}`;
+}
+
+/** JSON.stringify(value, null, space) of a value nested at `indent` (its inner lines indented further). */
+function nested(value: unknown, space: string, indent: string): string {
+  const text = JSON.stringify(value, null, space) ?? 'null';
+  return indent === '' || !text.includes('\n') ? text : text.replace(/\n/g, `\n${indent}`);
 }
