@@ -75,37 +75,34 @@ export function matchPoints(before: readonly MatchSide[], after: readonly MatchS
     if (i !== undefined) take(i, j, 'key');
   }
 
-  // Nothing left on one side (an unchanged study): nothing to pair by what the points are.
-  if (freeBefore.size === 0 || freeAfter.size === 0) {
-    pairs.sort((x, y) => x[1] - y[1]);
-    return { pairs, added: [...freeAfter].sort((a, b) => a - b), removed: [...freeBefore].sort((a, b) => a - b) };
-  }
-
-  // Axes both versions sweep: a point's values on them say which point it is.
-  const axesOf = (side: readonly MatchSide[]): Set<string> => new Set(side.flatMap((p) => Object.keys(p.coords)));
-  const beforeAxes = axesOf(before);
-  const common = [...axesOf(after)].filter((a) => beforeAxes.has(a)).sort();
-  const signature = (p: MatchSide): string => text(common.map((a) => p.coords[a]));
-  const groups = new Map<string, { before: number[]; after: number[] }>();
-  for (const i of freeBefore) {
-    const s = signature(before[i]!);
-    const g = groups.get(s) ?? { before: [], after: [] };
-    g.before.push(i);
-    groups.set(s, g);
-  }
-  for (const j of freeAfter) {
-    const g = groups.get(signature(after[j]!));
-    if (g) g.after.push(j);
-  }
-  for (const g of groups.values()) {
-    if (g.after.length === 0) continue;
-    if (g.before.length * g.after.length > MAX_PAIRS) {
-      g.after.forEach((j, n) => { if (n < g.before.length) take(g.before[n]!, j, 'coords'); });
-      continue;
+  // 3. by what they are: only while points are left on both sides (none in an unchanged study).
+  if (freeBefore.size > 0 && freeAfter.size > 0) {
+    // Axes both versions sweep: a point's values on them say which point it is.
+    const axesOf = (side: readonly MatchSide[]): Set<string> => new Set(side.flatMap((p) => Object.keys(p.coords)));
+    const beforeAxes = axesOf(before);
+    const common = [...axesOf(after)].filter((a) => beforeAxes.has(a)).sort();
+    const signature = (p: MatchSide): string => text(common.map((a) => p.coords[a]));
+    const groups = new Map<string, { before: number[]; after: number[] }>();
+    for (const i of freeBefore) {
+      const s = signature(before[i]!);
+      const g = groups.get(s) ?? { before: [], after: [] };
+      g.before.push(i);
+      groups.set(s, g);
     }
-    const candidates = g.after.flatMap((j) => g.before.map((i) => ({ i, j, d: settingsDistance(before[i]!.settings, after[j]!.settings) })));
-    candidates.sort((x, y) => x.d - y.d || x.j - y.j || x.i - y.i);
-    for (const c of candidates) if (freeBefore.has(c.i) && freeAfter.has(c.j)) take(c.i, c.j, 'coords');
+    for (const j of freeAfter) {
+      const g = groups.get(signature(after[j]!));
+      if (g) g.after.push(j);
+    }
+    for (const g of groups.values()) {
+      if (g.after.length === 0) continue;
+      if (g.before.length * g.after.length > MAX_PAIRS) {
+        g.after.forEach((j, n) => { if (n < g.before.length) take(g.before[n]!, j, 'coords'); });
+        continue;
+      }
+      const candidates = g.after.flatMap((j) => g.before.map((i) => ({ i, j, d: settingsDistance(before[i]!.settings, after[j]!.settings) })));
+      candidates.sort((x, y) => x.d - y.d || x.j - y.j || x.i - y.i);
+      for (const c of candidates) if (freeBefore.has(c.i) && freeAfter.has(c.j)) take(c.i, c.j, 'coords');
+    }
   }
 
   pairs.sort((x, y) => x[1] - y[1]);
