@@ -147,16 +147,22 @@ function sortKeys<T>(record: Readonly<Record<string, T>>): Record<string, T> {
  * and network), the dataset files' hashes and the prefix sums it reads (sample-size chains).
  */
 export function pointKeys(plan: Plan, pp: Plan['points'][number]): { key: string; inputs: Record<string, string>; files: Record<string, string>; prefix: unknown } {
-  const ranks = plan.byId.get(pp.steps.ranks);
   const spectrum = plan.byId.get(pp.steps.spectrum);
   const dataset = plan.byId.get(pp.steps.dataset);
-  if (!ranks || !spectrum || !dataset) throw new Error(`lock: point ${pp.point.id} has no ranks, spectrum or dataset step`);
+  if (!spectrum || !dataset) throw new Error(`lock: point ${pp.point.id} has no spectrum or dataset step`);
   return {
-    key: ranks.key,
+    key: pointKey(plan, pp),
     inputs: { ...spectrum.parts.inputs, spectrum: spectrum.key },
     files: { ...dataset.parts.files },
     prefix: (spectrum.parts.params as { prefix?: unknown } | null)?.prefix,
   };
+}
+
+/** The key a lock records for a point: its ranks step's. */
+export function pointKey(plan: Plan, pp: Plan['points'][number]): string {
+  const ranks = plan.byId.get(pp.steps.ranks);
+  if (!ranks) throw new Error(`lock: point ${pp.point.id} has no ranks step`);
+  return ranks.key;
 }
 
 /** The lock of a finished run: `results` holds one row per plan point, in plan order. */

@@ -14,7 +14,7 @@ import type { Plan } from '../engine/kinds/plan.js';
 import { KIND_VERSIONS } from '../engine/kinds/kinds.js';
 import { formatValue } from '../pipeline/expand.js';
 import type { SweepValue } from '../pipeline/types.js';
-import { pointKeys, settingsOf, pipelineHash, type LockFile, type LockPoint, type SettingValue } from './lockfile.js';
+import { pointKey, pointKeys, settingsOf, pipelineHash, type LockFile, type LockPoint, type SettingValue } from './lockfile.js';
 import { matchPoints, type MatchSide } from './match.js';
 import type { LockKeys } from './lock-keys.js';
 
@@ -115,10 +115,7 @@ class Current implements Omit<LockPoint, 'results'> {
 
   constructor(private readonly plan: Plan, private readonly pp: Plan['points'][number]) {
     this.id = pp.point.id;
-    // The ranks step's key (what pointKeys records as the point's key), without the rest.
-    const ranks = plan.byId.get(pp.steps.ranks);
-    if (!ranks) throw new Error(`lock: point ${pp.point.id} has no ranks step`);
-    this.key = ranks.key;
+    this.key = pointKey(plan, pp);
     this.coords = pp.point.coords;
   }
 
@@ -221,10 +218,7 @@ export function unchangedStatus(plan: Plan, lock: LockKeys, file: string, lockFi
   if (lock.ids.length !== plan.points.length) return undefined;
   const keyOf = new Map<string, string>();
   lock.ids.forEach((id, i) => keyOf.set(id, lock.keys[i]!));
-  for (const pp of plan.points) {
-    const ranks = plan.byId.get(pp.steps.ranks);
-    if (ranks === undefined || keyOf.get(pp.point.id) !== ranks.key) return undefined;
-  }
+  for (const pp of plan.points) if (keyOf.get(pp.point.id) !== pointKey(plan, pp)) return undefined;
   return { file, lock: lockFile, study: plan.study.name, points: plan.points.length, state: 'up to date', unchanged: plan.points.length, changes: [], notes: unchangedNotes(plan, lock.head) };
 }
 
